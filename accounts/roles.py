@@ -1,0 +1,41 @@
+"""Roles are Django groups with these names. One place to ask "may this person ...?"."""
+
+from rest_framework.permissions import BasePermission
+
+MONITOR = "monitor"
+VERIFIER = "verifier"
+MEMBER = "member"
+CHAIR = "chair"
+AUDITOR = "auditor"
+ALL_ROLES = (MONITOR, VERIFIER, MEMBER, CHAIR, AUDITOR)
+
+
+def roles_of(user) -> frozenset[str]:
+    """The user's role names, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_role_cache", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._role_cache = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def HasRole(*roles: str, safe_roles: tuple[str, ...] = ()) -> type[BasePermission]:
+    """A DRF permission admitting the given roles for every method, and
+    `safe_roles` for GET/HEAD/OPTIONS only (an auditor reads, never writes)."""
+
+    class _HasRole(BasePermission):
+        message = "Your role does not allow this."
+
+        def has_permission(self, request, view) -> bool:
+            if has_role(request.user, *roles):
+                return True
+            return request.method in ("GET", "HEAD", "OPTIONS") and has_role(request.user, *safe_roles)
+
+    _HasRole.__name__ = "HasRole_" + "_".join(roles + tuple(f"read_{r}" for r in safe_roles))
+    return _HasRole

@@ -1,0 +1,40 @@
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """One change of state, written in the same transaction as the change.
+
+    Rows are append-only (database triggers refuse UPDATE and DELETE, except
+    the one-time sealing of seq/prev_hash/hash). The hashed fields are exactly
+    the ones export_audit writes; `id` and `actor` (the FK) are not hashed:
+    `actor_username` is what the chain commits to.
+    """
+
+    # Written in the change's transaction.
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_username = models.CharField(max_length=150, blank=True, default="")
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=64)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True, default="")
+
+    # Written once, by the sealer, after the change committed (docs/audit.md).
+    seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    hash = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["actor_username", "at"], name="audit_actor_idx"),
+        ]
+        ordering = ["seq", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq or '-'} {self.action} {self.object_type}:{self.object_id}"

@@ -1,0 +1,133 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Category(models.TextChoices):
+    SHELLING = "shelling"
+    MISSILE_STRIKE = "missile_strike"
+    DRONE_STRIKE = "drone_strike"
+    AIR_STRIKE = "air_strike"
+    SMALL_ARMS_FIRE = "small_arms_fire"
+    GROUND_ASSAULT = "ground_assault"
+    MINE_IED = "mine_ied"
+    AIRSPACE_VIOLATION = "airspace_violation"
+    MARITIME_INCIDENT = "maritime_incident"
+    INFRASTRUCTURE_ATTACK = "infrastructure_attack"
+    HEAVY_WEAPONS_MOVEMENT = "heavy_weapons_movement"
+    OTHER = "other"
+
+
+class SourceType(models.TextChoices):
+    DIRECT_OBSERVATION = "direct_observation"
+    IMAGERY = "imagery"
+    UAV = "uav"
+    ACOUSTIC = "acoustic"
+    THIRD_PARTY = "third_party"
+    OPEN_SOURCE = "open_source"
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class Report(models.Model):
+    REFERENCE_PREFIX = "RPT"
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports")
+    status = models.CharField(max_length=16, choices=ReportStatus.choices, default=ReportStatus.SUBMITTED)
+
+    occurred_at = models.DateTimeField()
+    occurred_until = models.DateTimeField(null=True, blank=True)
+    lat = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    lon = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    precision_m = models.PositiveIntegerField(null=True, blank=True)
+    place_name = models.CharField(max_length=200, blank=True, default="")
+    admin1 = models.CharField(max_length=200, blank=True, default="")
+    category = models.CharField(max_length=32, choices=Category.choices)
+    description = models.TextField()
+    alleged_party = models.ForeignKey(
+        "accounts.Party", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source_type = models.CharField(max_length=32, choices=SourceType.choices)
+    civilian_killed = models.PositiveIntegerField(default=0)
+    civilian_injured = models.PositiveIntegerField(default=0)
+    military_killed = models.PositiveIntegerField(default=0)
+    military_injured = models.PositiveIntegerField(default=0)
+    weapons = models.CharField(max_length=500, blank=True, default="")
+    severity = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    links = models.JSONField(default=list, blank=True)
+
+    # Idempotent intake: the unique constraint below, not a read before the
+    # write, is what makes two concurrent requests with one key create one row.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="report_idempotency_key_per_author",
+            ),
+            models.CheckConstraint(
+                condition=Q(occurred_until__isnull=True) | Q(occurred_until__gte=models.F("occurred_at")),
+                name="report_until_not_before_start",
+            ),
+            models.CheckConstraint(condition=Q(lat__gte=-90, lat__lte=90), name="report_lat_range"),
+            models.CheckConstraint(condition=Q(lon__gte=-180, lon__lte=180), name="report_lon_range"),
+            models.CheckConstraint(
+                condition=Q(severity__isnull=True) | Q(severity__gte=1, severity__lte=5),
+                name="report_severity_range",
+            ),
+        ]
+        indexes = [
+            # "similar" and bounding-box filters narrow on category, time and latitude.
+            models.Index(fields=["category", "occurred_at"], name="report_cat_time_idx"),
+            models.Index(fields=["lat", "lon"], name="report_latlon_idx"),
+            models.Index(fields=["author", "status"], name="report_author_status_idx"),
+            models.Index(fields=["status", "occurred_at"], name="report_status_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        """Human reference such as RPT-2026-000123, derived from the id (so
+        unique) and the year of filing; nothing extra to write at intake."""
+        if self.pk is None:
+            return ""
+        return f"{self.REFERENCE_PREFIX}-{self.created_at:%Y}-{self.pk:06d}"
+
+
+def evidence_path(instance: "Evidence", filename: str) -> str:
+    # Content-derived name: the uploader's file name never reaches the disk.
+    return f"evidence/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Evidence(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="evidence")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to=evidence_path, max_length=200)
+    original_name = models.CharField(max_length=255, blank=True, default="")
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return f"{self.report.reference} {self.sha256[:12]}"

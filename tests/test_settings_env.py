@@ -1,0 +1,58 @@
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config import env
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("90s", timedelta(seconds=90)), ("15m", timedelta(minutes=15)), ("72h", timedelta(hours=72)), ("7d", timedelta(days=7))],
+)
+def test_it_parses_durations_written_like_the_design(text, expected):
+    assert env.parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "7", "7w", "-5m", "0s", "1.5h", "h"])
+def test_it_refuses_a_malformed_duration(text):
+    with pytest.raises(ValueError):
+        env.parse_duration(text)
+
+
+def test_a_bad_duration_in_the_environment_fails_loudly_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("DEADLINE_VOTE", "seven days")
+    with pytest.raises(ImproperlyConfigured, match="DEADLINE_VOTE"):
+        env.env_duration("DEADLINE_VOTE", "7d")
+
+
+def test_a_bad_boolean_fails_loudly(monkeypatch):
+    monkeypatch.setenv("DEBUG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="DEBUG"):
+        env.env_bool("DEBUG", False)
+
+
+def test_sizes_accept_units(monkeypatch):
+    monkeypatch.setenv("EVIDENCE_MAX_BYTES", "25MB")
+    assert env.env_size("EVIDENCE_MAX_BYTES", "1MB") == 25 * 1024 * 1024
+    monkeypatch.setenv("EVIDENCE_MAX_BYTES", "lots")
+    with pytest.raises(ImproperlyConfigured):
+        env.env_size("EVIDENCE_MAX_BYTES", "1MB")
+
+
+def test_production_settings_refuse_a_missing_secret_key_and_debug():
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    base["DJANGO_SETTINGS_MODULE"] = "config.settings_production"
+    base["AUDIT_SIGNING_KEY"] = "00" * 32
+    code = "import django; django.setup()"
+    missing = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True)
+    assert missing.returncode != 0 and "SECRET_KEY" in missing.stderr
+    debug = subprocess.run([sys.executable, "-c", code], env={**base, "SECRET_KEY": "x" * 60, "DEBUG": "true"},
+                           capture_output=True, text=True)
+    assert debug.returncode != 0 and "DEBUG" in debug.stderr
+    ok = subprocess.run([sys.executable, "-c", code], env={**base, "SECRET_KEY": "x" * 60}, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
