@@ -200,3 +200,21 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Periodic work (one beat process; workers scale out) --------------------
+# Deadlines live in the database; beat only asks "what is due now?". Every
+# task here is safe to run twice or concurrently (claims, not assumptions).
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deadlines": {
+        "task": "commission.tasks.sweep_deadlines",
+        "schedule": DEADLINE_SWEEP_INTERVAL.total_seconds(),
+    },
+    "seal-trail": {
+        "task": "audit.tasks.seal_trail",
+        "schedule": env_duration("AUDIT_SEAL_INTERVAL", "5s").total_seconds(),
+    },
+    "publish-checkpoint": {
+        "task": "audit.tasks.publish_checkpoint",
+        "schedule": AUDIT_CHECKPOINT_INTERVAL.total_seconds(),
+    },
+}
