@@ -1,0 +1,265 @@
+"""Seed the demo: delegations, parties, roles, one user per persona, sample data.
+
+Idempotent: every row is looked up by its natural key (code, username, the
+idempotency key of a sample report) and only written when missing or different,
+so a second run changes nothing. `--password` sets every demo user's password,
+also on a re-run.
+"""
+
+import importlib.util
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import roles
+from accounts.models import Delegation, Party, User
+
+DEFAULT_PASSWORD = "ceasefire-demo"  # noqa: S105 (published demo password; refused when DEBUG is off)
+
+DELEGATIONS = {
+    "FR": "France",
+    "UK": "United Kingdom",
+    "US": "United States",
+    "UA": "Ukraine",
+    "EU": "European Union",
+    "NATO": "NATO",
+    "TR": "Türkiye",
+    "JP": "Japan",
+    "DE": "Germany",
+}
+
+# (code, name, delegation code or None). UA is linked to the UA delegation,
+# which is what recuses its members from attribution votes.
+PARTIES = [
+    ("RU", "Russian Federation", None),
+    ("UA", "Ukraine", "UA"),
+]
+
+# (username, delegation, role, what the persona is for). Same delegations as
+# the personas of tests/conftest.py.
+USERS = [
+    ("monitor1", "TR", roles.MONITOR, "files reports from the field"),
+    ("monitor2", "UK", roles.MONITOR, "files reports from the field"),
+    ("verifier1", "US", roles.VERIFIER, "triages reports into cases, records findings"),
+    ("chair", "FR", roles.CHAIR, "opens votes, extends deadlines, closes cases"),
+    ("member1", "FR", roles.MEMBER, "votes on attribution, proposes measures"),
+    ("member2", "UK", roles.MEMBER, "votes on attribution, proposes measures"),
+    ("member3", "US", roles.MEMBER, "votes on attribution, proposes measures"),
+    ("member4", "DE", roles.MEMBER, "votes on attribution, proposes measures"),
+    ("member5", "UA", roles.MEMBER, "member from a party: recused from attribution"),
+    ("auditor1", "JP", roles.AUDITOR, "reads the whole trail, writes nothing"),
+]
+ADMIN_USERNAME = "admin"
+
+# Sample reports, each filed once: the idempotency key makes a re-run a replay.
+# Times are hours before the first seeding.
+SAMPLE_REPORTS = [
+    (
+        "monitor1",
+        "seed-demo-report-1",
+        {
+            "hours_ago": 30,
+            "location": {"lat": 47.5689, "lon": 35.8612, "precision_m": 500,
+                         "place_name": "Orikhiv", "admin1": "Zaporizhzhia Oblast"},
+            "category": "shelling",
+            "description": "Artillery impacts observed on the northern outskirts, about twelve rounds over 20 minutes.",
+            "alleged_party": "RU",
+            "source_type": "direct_observation",
+            "casualties": {"civilian_killed": 0, "civilian_injured": 2, "military_killed": 0, "military_injured": 0},
+            "weapons": "152 mm artillery",
+            "severity": 3,
+        },
+    ),
+    (
+        "monitor1",
+        "seed-demo-report-2",
+        {
+            "hours_ago": 29,
+            "location": {"lat": 47.5712, "lon": 35.8701, "precision_m": 1000,
+                         "place_name": "Orikhiv", "admin1": "Zaporizhzhia Oblast"},
+            "category": "shelling",
+            "description": "Second observation post reports impacts near the grain silo (likely the same event).",
+            "alleged_party": "RU",
+            "source_type": "acoustic",
+            "severity": 3,
+        },
+    ),
+    (
+        "monitor2",
+        "seed-demo-report-3",
+        {
+            "hours_ago": 20,
+            "location": {"lat": 49.9935, "lon": 36.2304, "precision_m": 200,
+                         "place_name": "Kharkiv", "admin1": "Kharkiv Oblast"},
+            "category": "drone_strike",
+            "description": "Loitering munition struck a substation; power out in two districts.",
+            "alleged_party": "RU",
+            "source_type": "imagery",
+            "casualties": {"civilian_killed": 0, "civilian_injured": 1, "military_killed": 0, "military_injured": 0},
+            "weapons": "Shahed-type UAV",
+            "severity": 4,
+            "links": ["https://example.org/demo/imagery-kharkiv-substation"],
+        },
+    ),
+    (
+        "monitor2",
+        "seed-demo-report-4",
+        {
+            "hours_ago": 8,
+            "location": {"lat": 48.5950, "lon": 38.0000, "precision_m": 2000,
+                         "place_name": "near Bakhmut", "admin1": "Donetsk Oblast"},
+            "category": "small_arms_fire",
+            "description": "Exchange of small arms fire across the contact line, origin not established.",
+            "alleged_party": None,
+            "source_type": "third_party",
+            "severity": 2,
+        },
+    ),
+    (
+        "monitor1",
+        "seed-demo-report-5",
+        {
+            "hours_ago": 3,
+            "location": {"lat": 46.6354, "lon": 32.6169, "place_name": "Kherson", "admin1": "Kherson Oblast"},
+            "category": "heavy_weapons_movement",
+            "description": "Draft: column of tracked vehicles seen moving towards the river; to be confirmed.",
+            "alleged_party": None,
+            "source_type": "uav",
+            "status": "draft",
+        },
+    ),
+]
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class Command(BaseCommand):
+    help = "Create (or bring back to a known state) the demo delegations, parties, roles, users and sample data."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password",
+            default=None,
+            help=f"password for every demo user (default: {DEFAULT_PASSWORD!r}); also resets it on a re-run",
+        )
+
+    def handle(self, *args, password=None, **options):
+        if password is None:
+            # A published password must never open a real deployment.
+            if not settings.DEBUG:
+                raise CommandError("DEBUG is off: pass --password to choose the demo users' password")
+            password = DEFAULT_PASSWORD
+        if not password:
+            raise CommandError("--password must not be empty")
+
+        with transaction.atomic():
+            people = seed_people(password=password)
+        reports = seed_reports(people=people)
+        seed_cases(people=people, reports=reports)
+        self._print_credentials(password)
+
+    def _print_credentials(self, password: str) -> None:
+        out = self.stdout
+        out.write(f"\nDemo logins (password for all: {password})\n")
+        out.write(f"  {'username':<10} {'role':<9} {'delegation':<10} what for\n")
+        out.write(f"  {'-' * 10} {'-' * 9} {'-' * 10} {'-' * 45}\n")
+        for username, delegation, role, purpose in USERS:
+            out.write(f"  {username:<10} {role:<9} {delegation:<10} {purpose}\n")
+        out.write(f"  {ADMIN_USERNAME:<10} {'staff':<9} {'-':<10} Django admin at /admin/ (superuser)\n")
+
+
+def seed_people(*, password: str) -> dict[str, User]:
+    """Delegations, parties, role groups, demo users and the admin; returns users by username."""
+    delegations = {}
+    for code, name in DELEGATIONS.items():
+        delegation, _ = Delegation.objects.update_or_create(code=code, defaults={"name": name})
+        delegations[code] = delegation
+    for code, name, delegation_code in PARTIES:
+        Party.objects.update_or_create(
+            code=code,
+            defaults={"name": name, "delegation": delegations[delegation_code] if delegation_code else None},
+        )
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in roles.ALL_ROLES}
+
+    people = {}
+    for username, delegation_code, role, _purpose in USERS:
+        people[username] = _ensure_user(
+            username=username,
+            password=password,
+            delegation=delegations[delegation_code],
+            groups=[groups[role]],
+        )
+    people[ADMIN_USERNAME] = _ensure_user(
+        username=ADMIN_USERNAME, password=password, delegation=None, groups=[], staff=True
+    )
+    return people
+
+
+def _ensure_user(*, username: str, password: str, delegation, groups: list[Group], staff: bool = False) -> User:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username)
+    wanted = {
+        "delegation_id": delegation.pk if delegation else None,
+        "email": f"{username}@demo.invalid",
+        "is_active": True,
+        "is_staff": staff,
+        "is_superuser": staff,
+    }
+    changed = user.pk is None
+    for field, value in wanted.items():
+        if getattr(user, field) != value:
+            setattr(user, field, value)
+            changed = True
+    # check_password first: re-hashing an unchanged password would rewrite the
+    # row with a new salt on every run.
+    if user.pk is None or not user.check_password(password):
+        user.set_password(password)
+        changed = True
+    if changed:
+        user.save()
+    if set(user.groups.all()) != set(groups):
+        user.groups.set(groups)
+    return user
+
+
+def seed_reports(*, people: dict[str, User]) -> list:
+    """File the sample reports through the reports service, once each.
+
+    Does nothing while reports/services.py does not exist yet. Going through
+    the service (not Report.objects.create) gives the samples their audit
+    events and references like any filed report.
+    """
+    if not _module_exists("reports.services"):
+        return []
+    from reports.services import report_create
+
+    now = timezone.now()
+    reports = []
+    for username, key, sample in SAMPLE_REPORTS:
+        data = {k: v for k, v in sample.items() if k != "hours_ago"}
+        data["occurred_at"] = now - timedelta(hours=sample["hours_ago"])
+        report, _created = report_create(actor=people[username], data=data, idempotency_key=key)
+        reports.append(report)
+    return reports
+
+
+def seed_cases(*, people: dict[str, User], reports: list) -> list:
+    """Sample cases built from the sample reports (triage, verification, a vote).
+
+    Placeholder until commission/services.py exists: then this opens a couple
+    of cases through the commission services, keyed so that a re-run creates
+    nothing. Returns the cases it made or found.
+    """
+    if not _module_exists("commission.services") or not reports:
+        return []
+    return []
