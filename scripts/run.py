@@ -30,9 +30,18 @@ def main() -> int:
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=ROOT, check=True)
     subprocess.run([*manage, "seed_demo"], env=env, cwd=ROOT, check=True)
-    print(f"\n  Open http://127.0.0.1:{port}/  (API docs: http://127.0.0.1:{port}/api/docs/)\n  Ctrl-C stops everything.\n", flush=True)
+    print(
+        f"\n  API docs (sign in with a demo login above): http://127.0.0.1:{port}/api/docs/"
+        f"\n  Django admin (user admin):                  http://127.0.0.1:{port}/admin/"
+        "\n  Ctrl-C stops everything.\n",
+        flush=True,
+    )
     honcho = Path(sys.executable).parent / "honcho"
-    return subprocess.call([str(honcho), "start", "-f", str(ROOT / "Procfile")], env=env, cwd=ROOT)
+    # exec, not a child: a SIGTERM from with_redis.py (or a supervisor) must
+    # reach honcho itself, which then stops web, worker and beat; a Python
+    # parent in between would die alone and leave them running.
+    os.chdir(ROOT)
+    os.execve(str(honcho), [str(honcho), "start", "-f", str(ROOT / "Procfile")], env)  # noqa: S606
 
 
 if __name__ == "__main__":

@@ -57,7 +57,10 @@ def main(argv: list[str]) -> int:
     # Ctrl-C reaches the child through the terminal's process group; we only
     # wait for it to finish, then stop Redis.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A kill or a closed terminal: pass it on as SIGTERM so the child stops
+    # cleanly, and still stop Redis below.
     signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    signal.signal(signal.SIGHUP, lambda *_: child.terminate())
     try:
         return child.wait()
     finally:
