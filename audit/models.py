@@ -33,8 +33,34 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
             models.Index(fields=["actor_username", "at"], name="audit_actor_idx"),
+            # The sealer's "what is pending?" must stay cheap on a trail of
+            # millions of rows: only unsealed rows are in this index.
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed_idx"),
         ]
         ordering = ["seq", "id"]
 
     def __str__(self) -> str:
         return f"#{self.seq or '-'} {self.action} {self.object_type}:{self.object_id}"
+
+
+class Checkpoint(models.Model):
+    """A signed statement "the trail's head was (seq, hash) at this time".
+
+    The signature is Ed25519 over canonical({"seq", "hash", "at"}) (audit.chain.
+    checkpoint_message). An auditor who saved one can later prove the trail
+    was only appended to since. Append-only, like the events.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    signature = models.CharField(max_length=128)
+    # The signer's Ed25519 public key (hex): it is the key's id, and lets a
+    # rotated key's old checkpoints still be checked.
+    public_key = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq} {self.hash[:12]}"

@@ -1,12 +1,42 @@
-"""The trail's writer. Every service calls audit_record inside its transaction."""
+"""The trail's writer, its sealer, and checkpoints (docs/audit.md explains the design).
+
+Writing and sealing are split on purpose. audit_record inserts the event with
+seq/prev_hash/hash NULL inside the change's own transaction, so a request never
+waits on a global lock for the length of its transaction. After the commit,
+trail_seal chains the committed events under one PostgreSQL advisory lock, in
+a short transaction of its own: it reads them back from the database and
+assigns seq, prev_hash and hash, so what is hashed is exactly what is stored.
+"""
 
 import json
+import logging
+from collections.abc import Iterator
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from audit import chain
+from audit.models import AuditEvent, Checkpoint
+from config.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+# pg advisory lock key ("audt"): one sealer at a time across all processes.
+SEAL_LOCK_KEY = 0x61756474
+SEAL_BATCH = 1000
+# A sealer re-checks for events that committed while it held the lock (their
+# own on-commit try-lock failed because of it); bounded so that a sealer under
+# sustained load still returns. The beat task picks up anything left.
+MAX_SEAL_ROUNDS = 20
+# The benchmark switches this off to measure intake without on-commit sealing.
+SEAL_ON_COMMIT = True
+
+
+class CheckpointsDisabled(ApplicationError):
+    status_code = 503
+    default_code = "checkpoints_disabled"
 
 
 def _plain(data):
@@ -32,6 +62,7 @@ def audit_record(
 
     `actor` is a user, or None for the system (the deadline sweep).
     `action` is a dotted name such as "report.submitted".
+    The event is sealed (seq, prev_hash, hash) just after the commit.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must be called inside the change's transaction")
@@ -46,4 +77,203 @@ def audit_record(
         after=_plain(after),
         reason=reason or "",
     )
+    _seal_after_commit_once()
     return event
+
+
+def _seal_after_commit() -> None:
+    try:
+        trail_seal()
+    except Exception:  # the change is committed; the beat task seals what we could not
+        logger.warning("could not seal the trail after commit; the periodic seal will", exc_info=True)
+
+
+def _seal_after_commit_once() -> None:
+    if not SEAL_ON_COMMIT:
+        return
+    conn = transaction.get_connection()
+    # One seal per transaction however many events it wrote (the sealer takes
+    # them all). A registration made inside a savepoint that rolled back is
+    # gone from this list, so we register again in that case.
+    if any(func is _seal_after_commit for _sids, func, _robust in conn.run_on_commit):
+        return
+    transaction.on_commit(_seal_after_commit)
+
+
+def _lock(cursor, *, blocking: bool) -> bool:
+    """Take the sealer's lock for the current transaction. On SQLite the
+    transaction itself is the lock (BEGIN IMMEDIATE: one writer at a time)."""
+    if connection.vendor != "postgresql":
+        return True
+    if blocking:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
+        return True
+    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
+    return bool(cursor.fetchone()[0])
+
+
+_HEAD_SQL = "SELECT seq, hash FROM audit_auditevent WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
+_PENDING_SQL = (
+    f"SELECT {', '.join(chain.COLUMNS)} FROM audit_auditevent WHERE seq IS NULL ORDER BY id LIMIT {SEAL_BATCH}"  # noqa: S608 (constants only)
+)
+_SEAL_SQL = "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s AND seq IS NULL"
+
+
+def _seal_locked(cursor) -> int:
+    """Chain every committed, unsealed event, in id order. The caller holds
+    the lock, so nobody else is assigning seq numbers meanwhile."""
+    cursor.execute(_HEAD_SQL)
+    head = cursor.fetchone()
+    seq, prev_hash = (head[0], head[1]) if head else (0, chain.ZERO_HASH)
+    sealed = 0
+    while True:
+        # Only committed rows are visible here. A row with a lower id whose
+        # transaction commits after this SELECT is simply sealed by a later
+        # round with a higher seq: seq is the chain's order, id is not.
+        cursor.execute(_PENDING_SQL)
+        rows = cursor.fetchall()
+        if not rows:
+            return sealed
+        updates = []
+        for row in rows:
+            seq += 1
+            obj = chain.obj_from_row(row)
+            obj["seq"] = seq
+            obj["prev_hash"] = prev_hash
+            digest = chain.event_hash(prev_hash, obj)
+            updates.append((seq, prev_hash, digest, row[0]))
+            prev_hash = digest
+        cursor.executemany(_SEAL_SQL, updates)
+        sealed += len(updates)
+
+
+def _pending_exists() -> bool:
+    return AuditEvent.objects.filter(seq__isnull=True).exists()
+
+
+def trail_seal(*, blocking: bool = False) -> int:
+    """Seal every committed event that is not sealed yet; return how many.
+
+    blocking=False (after each commit): if another process holds the lock,
+    return at once; that sealer re-checks after its commit, and the beat
+    task seals anything left. blocking=True (beat, verify, export, checkpoint):
+    wait for the lock, so everything committed before the call is sealed.
+    """
+    total = 0
+    for _round in range(MAX_SEAL_ROUNDS):
+        with transaction.atomic(), connection.cursor() as cursor:
+            if not _lock(cursor, blocking=blocking):
+                return total
+            total += _seal_locked(cursor)
+        # Events that committed while we held the lock failed their own
+        # try-lock: look again now that it is released.
+        if connection.in_atomic_block or not _pending_exists():
+            return total
+    return total
+
+
+# --- Verification -----------------------------------------------------------
+
+
+class TrailReport:
+    """The outcome of a whole-chain check."""
+
+    def __init__(self, *, ok: bool, checked: int, first_bad_seq: int | None, problem: str,
+                 head_seq: int | None, head_hash: str | None):
+        self.ok = ok
+        self.checked = checked
+        self.first_bad_seq = first_bad_seq
+        self.problem = problem
+        self.head_seq = head_seq
+        self.head_hash = head_hash
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "first_bad_seq": self.first_bad_seq,
+            "problem": self.problem or None,
+            "head": {"seq": self.head_seq, "hash": self.head_hash} if self.head_seq is not None else None,
+        }
+
+
+def trail_verify(*, seal: bool = True) -> TrailReport:
+    """Seal what is pending, then check the whole chain: seq gap-free from 1,
+    each prev_hash equal to the previous hash, each hash recomputed."""
+    from audit.selectors import chain_check, sealed_rows
+
+    if seal:
+        trail_seal(blocking=True)
+    return chain_check(sealed_rows())
+
+
+# --- Checkpoints ------------------------------------------------------------
+
+
+def _signing_key():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    raw = settings.AUDIT_SIGNING_KEY
+    if not raw:
+        raise CheckpointsDisabled(
+            "AUDIT_SIGNING_KEY is not set: checkpoints cannot be signed (set it to the hex of a 32-byte Ed25519 key)."
+        )
+    try:
+        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(raw))
+    except ValueError:
+        raise CheckpointsDisabled("AUDIT_SIGNING_KEY must be the hex of a 32-byte Ed25519 private key.")
+
+
+def signing_public_key_hex() -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return _signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+
+
+def checkpoint_publish(*, actor=None) -> Checkpoint | None:
+    """Sign the trail's current head, unless the latest checkpoint already
+    covers it (idempotent: beat and "after a case closes" may both call it).
+
+    Publishing writes no audit event: the event would move the head and the
+    checkpoint would be stale at once. Checkpoints are signed and append-only
+    in their own right. `actor` is who asked (None: beat), for the log only.
+    """
+    key = _signing_key()
+    public_key = signing_public_key_hex()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The sealer's lock: the head cannot move while we sign it, and two
+        # publishers cannot sign the same head twice.
+        _lock(cursor, blocking=True)
+        _seal_locked(cursor)
+        cursor.execute(_HEAD_SQL)
+        head = cursor.fetchone()
+        if head is None:
+            return None
+        latest = Checkpoint.objects.order_by("-seq").first()
+        if latest is not None and latest.seq >= head[0]:
+            return latest
+        at = timezone.now()
+        at_text = chain.format_at(at)
+        signature = key.sign(chain.checkpoint_message(seq=head[0], hash=head[1], at=at_text)).hex()
+        checkpoint = Checkpoint.objects.create(seq=head[0], hash=head[1], at=at, signature=signature,
+                                               public_key=public_key)
+    logger.info("published checkpoint seq=%s (asked by %s)", checkpoint.seq,
+                actor.get_username() if actor is not None else "the system")
+    return checkpoint
+
+
+# --- Export -----------------------------------------------------------------
+
+
+def trail_export(*, case_reference: str | None = None, actor=None) -> Iterator[str]:
+    """JSON Lines of the trail (or of one case's events), ending with the
+    latest checkpoint. Seals first; a full export also publishes a fresh
+    checkpoint when a signing key is configured, so it is covered to its end.
+    Errors (an unknown case) are raised here, before any line is produced."""
+    from audit.selectors import case_refs, export_lines
+
+    refs = case_refs(case_reference) if case_reference else None
+    trail_seal(blocking=True)
+    if refs is None and settings.AUDIT_SIGNING_KEY:
+        checkpoint_publish(actor=actor)
+    return export_lines(refs=refs)

@@ -1,0 +1,99 @@
+"""The public recipe of the hash chain (docs/audit.md), in one place.
+
+Everything that is hashed is built here, from values as read back from the
+database, so that what the sealer hashes, what verify_audit recomputes and what
+export_audit writes are the same bytes. docs/verify_trail.py re-implements this
+without importing the project; tests keep the two in step.
+"""
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+ZERO_HASH = "0" * 64
+
+# The exported (and hashed) fields, plus "hash". Nothing else leaves the table.
+EVENT_FIELDS = ("seq", "at", "actor", "action", "object_type", "object_id", "before", "after", "reason", "prev_hash")
+
+# One exact form for times: UTC, always six fractional digits, "Z" suffix.
+# (datetime.isoformat() drops the fraction when it is zero, which would make
+# the same instant hash two ways.)
+AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def format_at(value: datetime) -> str:
+    if value.tzinfo is None:
+        # SQLite's raw rows come back naive; Django stores them in UTC.
+        value = value.replace(tzinfo=UTC)
+    elif value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.strftime(AT_FORMAT)
+
+
+def canonical(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _json_value(value):
+    # JSONField values come back as text on PostgreSQL (Django's loader) and
+    # on SQLite; decoding here means we hash the stored value, not the one
+    # the caller once passed in.
+    if isinstance(value, (str, bytes, bytearray)):
+        return json.loads(value)
+    return value
+
+
+def event_obj(*, seq, at, actor_username, action, object_type, object_id, before, after, reason, prev_hash) -> dict:
+    """The exported form of one event, without its hash."""
+    return {
+        "seq": seq,
+        "at": at if isinstance(at, str) else format_at(at),
+        "actor": actor_username or None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "before": before,
+        "after": after,
+        "reason": reason,
+        "prev_hash": prev_hash,
+    }
+
+
+def event_hash(prev_hash: str, obj: dict) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical(obj)).hexdigest()
+
+
+# Column order used by every raw read of the trail (seal, verify, export).
+COLUMNS = ("id", "seq", "at", "actor_username", "action", "object_type", "object_id", "before", "after", "reason",
+           "prev_hash", "hash")
+
+
+def _at_value(at) -> str:
+    if isinstance(at, str):
+        # SQLite hands back naive "YYYY-MM-DD HH:MM:SS[.ffffff]" text, in UTC.
+        at = datetime.fromisoformat(at)
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+    return format_at(at)
+
+
+def obj_from_row(row) -> dict:
+    """A row in COLUMNS order (as read from the database) -> exported form."""
+    _id, seq, at, actor_username, action, object_type, object_id, before, after, reason, prev_hash, _hash = row
+    return {
+        "seq": seq,
+        "at": _at_value(at),
+        "actor": actor_username or None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "before": _json_value(before),
+        "after": _json_value(after),
+        "reason": reason,
+        "prev_hash": prev_hash,
+    }
+
+
+def checkpoint_message(*, seq: int, hash: str, at: str) -> bytes:  # noqa: A002 (the recipe's field name)
+    """The bytes a checkpoint signature covers."""
+    return canonical({"seq": seq, "hash": hash, "at": at})

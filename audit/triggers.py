@@ -1,0 +1,127 @@
+"""Database triggers that make the trail append-only (installed by migration 0003).
+
+The only UPDATE ever allowed on an event is its one-time sealing: seq,
+prev_hash and hash go from NULL to values, and nothing else changes.
+Checkpoints allow no UPDATE at all. DELETE (and on PostgreSQL TRUNCATE) are
+refused on both tables. These guard against the application and anyone
+using its database role; the owner of the tables can still drop triggers,
+which is why production runs the application as a role that does not own
+them (docs/audit.md, "Production: database roles"), and why the hash chain
+exists at all.
+"""
+
+POSTGRES_INSTALL = [
+    r"""
+    CREATE OR REPLACE FUNCTION audit_event_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'UPDATE'
+           AND OLD.seq IS NULL AND OLD.prev_hash IS NULL AND OLD.hash IS NULL
+           AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.hash IS NOT NULL
+           -- every other column unchanged, including any added later
+           AND (to_jsonb(NEW) - 'seq' - 'prev_hash' - 'hash') = (to_jsonb(OLD) - 'seq' - 'prev_hash' - 'hash')
+        THEN
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION 'audit trail is append-only: % on % refused', TG_OP, TG_TABLE_NAME
+            USING ERRCODE = 'restrict_violation';
+    END
+    $$;
+    """,
+    r"""
+    CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'audit trail is append-only: % on % refused', TG_OP, TG_TABLE_NAME
+            USING ERRCODE = 'restrict_violation';
+    END
+    $$;
+    """,
+    "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent"
+    " FOR EACH ROW EXECUTE FUNCTION audit_event_guard();",
+    "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent"
+    " FOR EACH ROW EXECUTE FUNCTION audit_append_only();",
+    "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_auditevent"
+    " FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();",
+    "CREATE TRIGGER audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint"
+    " FOR EACH ROW EXECUTE FUNCTION audit_append_only();",
+    "CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint"
+    " FOR EACH ROW EXECUTE FUNCTION audit_append_only();",
+    "CREATE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON audit_checkpoint"
+    " FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();",
+]
+
+POSTGRES_DROP = [
+    "DROP TRIGGER IF EXISTS audit_event_no_update ON audit_auditevent;",
+    "DROP TRIGGER IF EXISTS audit_event_no_delete ON audit_auditevent;",
+    "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_auditevent;",
+    "DROP TRIGGER IF EXISTS audit_checkpoint_no_update ON audit_checkpoint;",
+    "DROP TRIGGER IF EXISTS audit_checkpoint_no_delete ON audit_checkpoint;",
+    "DROP TRIGGER IF EXISTS audit_checkpoint_no_truncate ON audit_checkpoint;",
+]
+POSTGRES_DROP_FUNCTIONS = [
+    "DROP FUNCTION IF EXISTS audit_event_guard();",
+    "DROP FUNCTION IF EXISTS audit_append_only();",
+]
+
+_SQLITE_SEAL_ONLY = (
+    "OLD.seq IS NULL AND OLD.prev_hash IS NULL AND OLD.hash IS NULL"
+    " AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.hash IS NOT NULL"
+    " AND NEW.id IS OLD.id AND NEW.at IS OLD.at AND NEW.actor_id IS OLD.actor_id"
+    " AND NEW.actor_username IS OLD.actor_username AND NEW.action IS OLD.action"
+    " AND NEW.object_type IS OLD.object_type AND NEW.object_id IS OLD.object_id"
+    " AND NEW.before IS OLD.before AND NEW.after IS OLD.after AND NEW.reason IS OLD.reason"
+)
+
+SQLITE_INSTALL = [
+    "CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_auditevent"
+    f" WHEN NOT ({_SQLITE_SEAL_ONLY})"
+    " BEGIN SELECT RAISE(ABORT, 'audit trail is append-only: UPDATE on audit_auditevent refused'); END;",
+    "CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_auditevent"
+    " BEGIN SELECT RAISE(ABORT, 'audit trail is append-only: DELETE on audit_auditevent refused'); END;",
+    "CREATE TRIGGER IF NOT EXISTS audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint"
+    " BEGIN SELECT RAISE(ABORT, 'audit trail is append-only: UPDATE on audit_checkpoint refused'); END;",
+    "CREATE TRIGGER IF NOT EXISTS audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint"
+    " BEGIN SELECT RAISE(ABORT, 'audit trail is append-only: DELETE on audit_checkpoint refused'); END;",
+]
+
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS audit_event_no_update;",
+    "DROP TRIGGER IF EXISTS audit_event_no_delete;",
+    "DROP TRIGGER IF EXISTS audit_checkpoint_no_update;",
+    "DROP TRIGGER IF EXISTS audit_checkpoint_no_delete;",
+]
+
+
+def install(connection) -> None:
+    """(Re)install the triggers; idempotent."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for sql in POSTGRES_DROP + POSTGRES_INSTALL:
+                cursor.execute(sql)
+        elif connection.vendor == "sqlite":
+            for sql in SQLITE_INSTALL:
+                cursor.execute(sql)
+        else:
+            raise NotImplementedError(f"append-only triggers are not written for {connection.vendor}")
+
+
+def drop(connection, *, functions: bool = False) -> None:
+    """Remove the triggers. Only the migration's reverse and the test suite
+    (to flush between transactional tests, and to tamper on purpose) do this."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for sql in POSTGRES_DROP + (POSTGRES_DROP_FUNCTIONS if functions else []):
+                cursor.execute(sql)
+        elif connection.vendor == "sqlite":
+            for sql in SQLITE_DROP:
+                cursor.execute(sql)
+
+
+def installed(connection) -> bool:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_event_no_truncate' AND NOT tgisinternal"
+            )
+        else:
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_event_no_delete'")
+        return cursor.fetchone()[0] > 0

@@ -1,0 +1,196 @@
+"""The hash chain: the public recipe, verification, checkpoints."""
+
+import hashlib
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+
+from audit import triggers
+from audit.models import AuditEvent
+from audit.services import CheckpointsDisabled, audit_record, checkpoint_publish, trail_seal, trail_verify
+from tests.audit.helpers import PUBLIC_KEY, SIGNING_KEY, record
+
+pytestmark = pytest.mark.django_db
+
+
+def _tamper(sql, params=()):
+    """Change the trail behind the triggers' back, as the tables' owner could.
+    The test's transaction rolls the dropped triggers back afterwards."""
+    triggers.drop(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _verify_fails():
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_audit", stdout=StringIO())
+    return str(failure.value)
+
+
+def test_sealing_gives_gap_free_seq_and_links_each_event_to_the_one_before():
+    record(5, seal=False)
+    assert AuditEvent.objects.filter(seq__isnull=True).count() == 5
+    assert trail_seal() == 5
+    events = list(AuditEvent.objects.order_by("seq"))
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+    assert events[0].prev_hash == "0" * 64
+    for before, after in zip(events, events[1:], strict=False):
+        assert after.prev_hash == before.hash
+    assert trail_seal() == 0
+
+
+def test_the_hash_is_the_public_recipe_over_the_exported_fields(people):
+    with transaction.atomic():
+        audit_record(actor=people["verifier"], action="case.opened", object_type="case", object_id=42,
+                     after={"title": "Shelling near Kupiansk", "n": 1.5, "ok": True}, reason="triage")
+    trail_seal()
+    out = StringIO()
+    call_command("export_audit", stdout=out)
+    line = json.loads(out.getvalue().splitlines()[0])
+    assert set(line) == {"seq", "at", "actor", "action", "object_type", "object_id", "before", "after", "reason",
+                         "prev_hash", "hash"}
+    assert line["actor"] == "verifier1" and line["object_id"] == "42" and line["before"] is None
+    assert line["at"].endswith("Z") and len(line["at"]) == len("2026-11-24T10:00:00.123456Z")
+    body = {k: v for k, v in line.items() if k != "hash"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    assert line["hash"] == hashlib.sha256(("0" * 64 + "\n").encode() + canonical).hexdigest()
+
+
+def test_verify_audit_passes_on_an_intact_trail():
+    record(3)
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    assert "trail intact: 3 events checked" in out.getvalue()
+    report = trail_verify()
+    assert report.ok and report.checked == 3 and report.head_seq == 3
+
+
+def test_an_event_altered_behind_the_triggers_back_is_caught_naming_its_seq():
+    record(5)
+    _tamper("UPDATE audit_auditevent SET after = %s WHERE seq = 3", ['{"i": 2, "note": "rewritten"}'])
+    message = _verify_fails()
+    assert "first bad seq 3" in message and "altered" in message
+
+
+def test_an_event_removed_from_the_middle_is_caught():
+    record(5)
+    _tamper("DELETE FROM audit_auditevent WHERE seq = 2")
+    assert "first bad seq 2" in _verify_fails()
+
+
+def test_a_rehashed_event_is_caught_by_the_next_link():
+    record(4)
+    # The forger recomputes seq 2's own hash, but cannot fix seq 3's prev_hash
+    # without rewriting every later event (and every saved checkpoint).
+    event = AuditEvent.objects.get(seq=2)
+    _tamper("UPDATE audit_auditevent SET reason = 'forged', hash = %s WHERE seq = 2", ["b" * 64])
+    assert event.hash != "b" * 64
+    assert "first bad seq 2" in _verify_fails()
+
+
+def test_a_removed_tail_is_caught_against_a_saved_checkpoint(settings, tmp_path):
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    record(6)
+    saved = tmp_path / "checkpoint.json"
+    out = StringIO()
+    call_command("export_audit", stdout=out)
+    saved.write_text(out.getvalue().splitlines()[-1])
+    call_command("verify_audit", "--checkpoint", str(saved), "--public-key", PUBLIC_KEY, stdout=StringIO())
+
+    _tamper("DELETE FROM audit_auditevent WHERE seq >= 5")
+    # What is left is a valid chain on its own ...
+    assert trail_verify().ok
+    # ... but the checkpoint the auditor kept says it used to be longer.
+    with pytest.raises(CommandError, match="tail was removed"):
+        call_command("verify_audit", "--checkpoint", str(saved), "--public-key", PUBLIC_KEY, stdout=StringIO())
+
+
+def test_a_rewritten_tail_is_caught_against_a_saved_checkpoint(settings, tmp_path):
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    record(3)
+    checkpoint = checkpoint_publish()
+    saved = tmp_path / "checkpoint.json"
+    saved.write_text(json.dumps({"seq": checkpoint.seq, "hash": checkpoint.hash, "at": "x", "signature": "y"}))
+    genuine = tmp_path / "genuine.json"
+    from audit.selectors import checkpoint_dict
+    genuine.write_text(json.dumps(checkpoint_dict(checkpoint)))
+    # Rewrite seq 3 with a consistent new hash: the chain alone cannot tell.
+    row = AuditEvent.objects.get(seq=3)
+    from audit.chain import event_hash
+    from audit.selectors import event_export_dict
+    obj = event_export_dict(row)
+    obj.pop("hash")
+    obj["reason"] = "rewritten"
+    _tamper("UPDATE audit_auditevent SET reason = 'rewritten', hash = %s WHERE seq = 3",
+            [event_hash(obj["prev_hash"], obj)])
+    assert trail_verify().ok
+    with pytest.raises(CommandError, match="rewritten"):
+        call_command("verify_audit", "--checkpoint", str(genuine), stdout=StringIO())
+
+
+def test_a_forged_checkpoint_signature_is_refused(settings, tmp_path):
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    record(2)
+    checkpoint = checkpoint_publish()
+    from audit.selectors import checkpoint_dict
+    data = checkpoint_dict(checkpoint)
+    forged = dict(data, signature=("00" if data["signature"][:2] != "00" else "11") + data["signature"][2:])
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(forged))
+    with pytest.raises(CommandError, match="signature is invalid"):
+        call_command("verify_audit", "--checkpoint", str(path), stdout=StringIO())
+    # A checkpoint signed by some other key is refused too, even if its own
+    # signature is fine: only the commission's key counts.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from audit.chain import checkpoint_message
+    other = Ed25519PrivateKey.generate()
+    impostor = dict(data, signature=other.sign(checkpoint_message(seq=data["seq"], hash=data["hash"],
+                                                                  at=data["at"])).hex(),
+                    public_key=other.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex())
+    path.write_text(json.dumps(impostor))
+    with pytest.raises(CommandError, match="another key"):
+        call_command("verify_audit", "--checkpoint", str(path), stdout=StringIO())
+
+
+def test_checkpoints_are_signed_once_per_head_and_refused_without_a_key(settings):
+    settings.AUDIT_SIGNING_KEY = None
+    record(1)
+    with pytest.raises(CheckpointsDisabled, match="AUDIT_SIGNING_KEY"):
+        checkpoint_publish()
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    first = checkpoint_publish()
+    assert checkpoint_publish().pk == first.pk
+    record(1, seal=False)
+    second = checkpoint_publish()  # seals what is pending before signing
+    assert (first.seq, second.seq) == (1, 2)
+    assert second.public_key == PUBLIC_KEY
+
+
+def test_the_beat_tasks_seal_and_publish(settings):
+    from audit.tasks import publish_checkpoint, seal_trail
+
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    record(3, seal=False)
+    assert seal_trail.apply().get() == 3
+    assert publish_checkpoint.apply().get() == 3
+    settings.AUDIT_SIGNING_KEY = None
+    assert publish_checkpoint.apply().get() is None
+
+
+def test_an_event_is_sealed_right_after_its_transaction_commits(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        audit_record(actor=None, action="a.one", object_type="t", object_id=1)
+        audit_record(actor=None, action="a.two", object_type="t", object_id=2)
+    assert len(callbacks) == 1  # one seal per transaction, however many events
+    assert list(AuditEvent.objects.order_by("seq").values_list("seq", "action")) == [(1, "a.one"), (2, "a.two")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_audit_record_refuses_to_run_outside_a_transaction():
+    with pytest.raises(RuntimeError):
+        audit_record(actor=None, action="x", object_type="t", object_id=1)
