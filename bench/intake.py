@@ -159,9 +159,20 @@ def flush_redis(redis_url: str) -> None:
 
 # --- the server -------------------------------------------------------------
 
+# A gunicorn config hook, used only by --no-seal-on-commit: after the app is
+# loaded in a worker, stop audit_record from sealing after each commit (the
+# beat task's job then), to see what on-commit sealing costs.
+NO_SEAL_HOOK = """
+def post_worker_init(worker):
+    import audit.services
+    audit.services.SEAL_ON_COMMIT = False
+"""
+
+
 class Gunicorn:
-    def __init__(self, env: dict, server: Server, port: int, token: str):
+    def __init__(self, env: dict, server: Server, port: int, token: str, seal_on_commit: bool = True):
         self.env, self.server, self.port, self.token = env, server, port, token
+        self.seal_on_commit = seal_on_commit
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "Gunicorn":
@@ -175,6 +186,11 @@ class Gunicorn:
             "--timeout", "60",
             "--log-level", "warning",
         ]
+        if not self.seal_on_commit:
+            hook = ROOT / "var" / "bench_no_seal_gunicorn.py"
+            hook.parent.mkdir(exist_ok=True)
+            hook.write_text(NO_SEAL_HOOK)
+            cmd += ["--config", str(hook)]
         self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, start_new_session=True)
         self._wait_ready()
         return self
@@ -405,6 +421,8 @@ def main() -> int:
     parser.add_argument("--ceiling-threads", type=int, default=16)
     parser.add_argument("--port", type=int, default=8911)
     parser.add_argument("--sweep", help="compare gunicorn set-ups at 16 clients, e.g. sync:3,sync:5,gthread:3x4")
+    parser.add_argument("--no-seal-on-commit", action="store_true",
+                        help="leave sealing to the periodic task (a comparison, not the shipped behaviour)")
     parser.add_argument("--profile", type=Path, help="py-spy collapsed stacks of the 16-client level to this file")
     args = parser.parse_args()
 
@@ -425,7 +443,7 @@ def main() -> int:
         results = []
         for text in args.sweep.split(","):
             server = Server.parse(text)
-            with Gunicorn(env, server, args.port, token):
+            with Gunicorn(env, server, args.port, token, seal_on_commit=not args.no_seal_on_commit):
                 print(f"  {server} at 16 clients ...", flush=True)
                 results.append(http_level(url=url, dsn=dsn, clients=16, seconds=args.duration,
                                           warmup=args.warmup, token=token, label=f"gunicorn {server}"))
@@ -433,7 +451,7 @@ def main() -> int:
         return 0
 
     results = []
-    with Gunicorn(env, args.server, args.port, token) as gunicorn:
+    with Gunicorn(env, args.server, args.port, token, seal_on_commit=not args.no_seal_on_commit) as gunicorn:
         for clients in levels:
             print(f"  POST {url} with {clients} clients ({args.server}) ...", flush=True)
             spy = None
@@ -448,7 +466,8 @@ def main() -> int:
     results.append(top)
 
     print(f"\nMachine: {os.cpu_count()} CPUs; PostgreSQL {server_version(dsn)}; "
-          f"gunicorn {args.server}; {args.duration:.0f} s per level after {args.warmup:.0f} s warm-up\n")
+          f"gunicorn {args.server}; {args.duration:.0f} s per level after {args.warmup:.0f} s warm-up; "
+          f"trail sealed {'by the periodic task only' if args.no_seal_on_commit else 'after each commit'}\n")
     print(table(results))
     at16 = next((r for r in results if r.clients == 16 and r is not top), None)
     if at16:
