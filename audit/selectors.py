@@ -84,18 +84,27 @@ def trail_head() -> tuple[int, str] | None:
 # --- Case filter (the commission app provides the refs) ----------------------
 
 
+def _case_by_reference(reference: str):
+    from commission.models import Case
+
+    return Case.objects.filter(reference=reference).first()
+
+
 def case_refs(case_reference: str) -> set[tuple[str, str]]:
     """(object_type, object_id) pairs belonging to a case: the case, its
     reports, rounds, ballots, measures, deadlines, evidence. The commission
     app knows which they are (commission.selectors.case_object_refs)."""
+    unavailable = ApplicationError(
+        "Filtering the trail by case is not available (commission.selectors.case_object_refs is missing).",
+        field="case", code="unavailable")
     try:
         from commission.selectors import case_object_refs
-
-        from commission.models import Case
     except ImportError:
-        raise ApplicationError("Filtering the trail by case is not available (commission.selectors.case_object_refs "
-                               "is missing).", field="case", code="unavailable")
-    case = Case.objects.filter(reference=case_reference).first()
+        raise unavailable
+    try:
+        case = _case_by_reference(case_reference)
+    except ImportError:
+        raise unavailable
     if case is None:
         raise ApplicationError(f"No case with reference {case_reference}.", field="case", code="not_found")
     return {(str(t), str(i)) for t, i in case_object_refs(case)}

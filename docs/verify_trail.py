@@ -5,7 +5,7 @@ Standard library only (plus `cryptography`, and only to check a checkpoint's
 Ed25519 signature). It does not import the commission's code: the recipe is
 public (docs/audit.md) and this is one implementation of it.
 
-    python verify_trail.py export.jsonl [--public-key HEX] [--checkpoint FILE] [--evidence FILE ...]
+    python verify_trail.py export.jsonl [--partial] [--public-key HEX] [--checkpoint FILE] [--evidence FILE ...]
 
 Exit status 0 when everything checks out, 1 otherwise (the first problem is
 named, with its seq).
@@ -91,7 +91,7 @@ def read_export(path):
     return events, checkpoint
 
 
-def check_chain(events):
+def check_chain(events, allow_partial):
     """Every event's own hash; links between consecutive seqs; a full
     export must also start at 1 with no gap."""
     partial = False
@@ -103,6 +103,8 @@ def check_chain(events):
         seq = event["seq"]
         if prev is None:
             if seq != 1:
+                if not allow_partial:
+                    raise Failure(f"seq 1 is missing (the export starts at seq {seq}); use --partial for a case export")
                 partial = True
             elif event["prev_hash"] != ZERO:
                 raise Failure("seq 1: prev_hash is not 64 zeros")
@@ -112,6 +114,8 @@ def check_chain(events):
             if event["prev_hash"] != prev["hash"]:
                 raise Failure(f"seq {seq}: prev_hash does not match the hash of seq {prev['seq']}")
         else:
+            if not allow_partial:
+                raise Failure(f"seq {prev['seq'] + 1} is missing (next is seq {seq}); use --partial for a case export")
             partial = True
         if event_hash(event) != event["hash"]:
             raise Failure(f"seq {seq}: hash does not match its content (altered)")
@@ -190,6 +194,8 @@ def check_checkpoint(cp, events, public_key, partial, label):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("export")
+    parser.add_argument("--partial", action="store_true",
+                        help="the export is filtered (export_audit --case): accept gaps between seqs")
     parser.add_argument("--public-key", help="the commission's Ed25519 public key (hex), obtained separately")
     parser.add_argument("--checkpoint", action="append", default=[], help="a checkpoint saved earlier (JSON)")
     parser.add_argument("--evidence", action="append", default=[], help="a downloaded evidence file to check")
@@ -197,7 +203,7 @@ def main(argv=None):
     public_key = args.public_key.strip().lower() if args.public_key else None
     try:
         events, checkpoint = read_export(args.export)
-        partial = check_chain(events)
+        partial = check_chain(events, args.partial)
         if partial:
             print(f"partial export: {len(events)} events, each hash and every consecutive link checked")
         else:

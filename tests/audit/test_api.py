@@ -1,0 +1,139 @@
+"""The auditors' API: who may read the trail, and what it answers."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from audit import triggers
+from tests.audit.helpers import PUBLIC_KEY, SIGNING_KEY, record, run_script
+
+pytestmark = pytest.mark.django_db
+
+URLS = ["/api/v1/audit/events/", "/api/v1/audit/verify/", "/api/v1/audit/export/", "/api/v1/audit/checkpoints/",
+        "/api/v1/audit/public-key/"]
+
+
+@pytest.fixture(autouse=True)
+def signing_key(settings):
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+
+
+@pytest.mark.parametrize("url", URLS)
+@pytest.mark.parametrize(("who", "status"), [
+    ("auditor", 200), ("chair", 200), ("monitor", 403), ("member1", 403), ("verifier", 403), ("outsider", 403),
+    (None, 401),
+])
+def test_only_auditors_and_the_chair_read_the_trail(api, people, url, who, status):
+    record(1)
+    response = api(people[who] if who else None).get(url)
+    assert response.status_code == status
+
+
+def test_the_event_list_is_in_chain_order_in_the_export_form(api, people):
+    record(3, actor=people["monitor"])
+    body = api(people["auditor"]).get("/api/v1/audit/events/").json()
+    assert body["count"] == 3
+    assert [e["seq"] for e in body["results"]] == [1, 2, 3]
+    assert body["results"][0]["actor"] == "monitor1" and len(body["results"][0]["hash"]) == 64
+
+
+def test_the_event_list_filters_by_actor_action_and_time(api, people):
+    record(2, actor=people["monitor"], action="report.submitted")
+    record(1, actor=people["verifier"], action="case.opened")
+    client = api(people["auditor"])
+    assert client.get("/api/v1/audit/events/?actor=verifier1").json()["count"] == 1
+    assert client.get("/api/v1/audit/events/?action=report.submitted").json()["count"] == 2
+    future = (timezone.now() + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    past = (timezone.now() - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    assert client.get("/api/v1/audit/events/", {"after": future}).json()["count"] == 0
+    assert client.get("/api/v1/audit/events/", {"after": past, "before": future}).json()["count"] == 3
+    bad = client.get("/api/v1/audit/events/?after=yesterday")
+    assert bad.status_code == 400 and "after" in bad.json()
+
+
+def test_the_case_filter_says_clearly_when_it_is_not_available(api, people, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "commission.selectors", None)
+    response = api(people["auditor"]).get("/api/v1/audit/events/?case=CASE-2026-000001")
+    assert response.status_code == 400 and "case" in response.json()
+
+
+@pytest.mark.parametrize("url", ["/api/v1/audit/events/", "/api/v1/audit/checkpoints/"])
+def test_lists_take_the_same_number_of_queries_for_1_and_50_items(api, people, url):
+    from audit.services import checkpoint_publish
+
+    client = api(people["auditor"])
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    record(1, actor=people["monitor"])
+    checkpoint_publish()
+    client.get(url)  # the user's roles are cached on it after the first request
+    one = count_queries()
+    for _ in range(49):
+        record(1, actor=people["monitor"])
+        checkpoint_publish()
+    assert client.get(url).json()["count"] == 50
+    assert count_queries() == one
+
+
+def test_verify_answers_ok_and_the_head(api, people):
+    record(2)
+    body = api(people["auditor"]).get("/api/v1/audit/verify/").json()
+    assert body["ok"] is True and body["checked"] == 2 and body["first_bad_seq"] is None
+    assert body["head"]["seq"] == 2 and len(body["head"]["hash"]) == 64
+
+
+def test_verify_names_the_first_bad_seq(api, people):
+    record(3)
+    triggers.drop(connection)  # rolled back with the test's transaction
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET action = 'forged' WHERE seq = 2")
+    body = api(people["chair"]).get("/api/v1/audit/verify/").json()
+    assert body["ok"] is False and body["first_bad_seq"] == 2 and body["checked"] == 1
+
+
+def test_the_export_streams_json_lines_that_the_script_verifies(api, people, tmp_path):
+    record(3, actor=people["monitor"])
+    response = api(people["auditor"]).get("/api/v1/audit/export/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/x-ndjson")
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert json.loads(text.splitlines()[-1])["checkpoint"]["public_key"] == PUBLIC_KEY
+    result = run_script(text, "--public-key", PUBLIC_KEY, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout
+
+
+def test_checkpoints_are_listed_with_their_public_key(api, people):
+    from audit.services import checkpoint_publish
+
+    record(1)
+    checkpoint_publish()
+    body = api(people["auditor"]).get("/api/v1/audit/checkpoints/").json()
+    assert body["results"][0]["seq"] == 1 and body["results"][0]["public_key"] == PUBLIC_KEY
+    assert api(people["auditor"]).get("/api/v1/audit/public-key/").json()["public_key"] == PUBLIC_KEY
+
+
+def test_without_a_signing_key_the_public_key_endpoint_says_so(api, people, settings):
+    settings.AUDIT_SIGNING_KEY = None
+    response = api(people["auditor"]).get("/api/v1/audit/public-key/")
+    assert response.status_code == 503 and "AUDIT_SIGNING_KEY" in response.json()["detail"]
+
+
+def test_the_schema_documents_the_audit_endpoints(api, people):
+    response = api(people["auditor"]).get("/api/schema/?format=json")
+    paths = response.json()["paths"] if response["Content-Type"].startswith("application/json") else None
+    if paths is None:
+        import yaml  # pragma: no cover
+
+        paths = yaml.safe_load(response.content)["paths"]
+    for url in URLS:
+        assert url in paths
