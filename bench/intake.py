@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -79,6 +80,7 @@ class Result:
     socket_errors: int
     p50_ms: float
     p99_ms: float
+    cpu: dict | None = None  # CPU ms per created report, by process kind
 
     @property
     def rows_per_s(self) -> float:
@@ -221,6 +223,59 @@ class Gunicorn:
                 self.proc.wait()
 
 
+# --- CPU accounting -------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu() -> dict[str, float]:
+    """CPU seconds so far of the live gunicorn and PostgreSQL processes, and
+    of the whole machine (busy time, all CPUs), from /proc."""
+    out = {"app": 0.0, "db": 0.0}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            cmdline = Path(entry.path, "cmdline").read_bytes()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1: stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        seconds = (int(fields[11]) + int(fields[12])) / _TICK
+        if comm == "postgres":
+            out["db"] += seconds
+        elif b"gunicorn" in cmdline and b"config.wsgi" in cmdline:
+            out["app"] += seconds
+    cpu_line = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    idle = int(cpu_line[3]) + int(cpu_line[4])
+    out["machine"] = (sum(int(x) for x in cpu_line[:8]) - idle) / _TICK
+    return out
+
+
+class CpuMeter:
+    """Where the CPU went during one level: app (gunicorn), db (PostgreSQL),
+    load (wrk: our waited-for children) and other (anything else on the box,
+    for example a test suite running beside the benchmark)."""
+
+    def __enter__(self) -> "CpuMeter":
+        self.start = _proc_cpu()
+        self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        end = _proc_cpu()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.used = {k: end[k] - self.start[k] for k in end}
+        self.used["load"] = (children.ru_utime + children.ru_stime) - (self.children.ru_utime + self.children.ru_stime)
+        self.used["other"] = max(0.0, self.used["machine"] - self.used["app"] - self.used["db"] - self.used["load"])
+
+    def per_row_ms(self, rows: int) -> dict:
+        if not rows:
+            return {}
+        return {k: 1000 * v / rows for k, v in self.used.items() if k != "machine"}
+
+
 # --- load -------------------------------------------------------------------
 
 def count_reports(dsn: str) -> int:
@@ -246,7 +301,8 @@ def http_level(*, url: str, dsn: str, clients: int, seconds: float, warmup: floa
     if warmup:
         wrk(url, clients, warmup, token, body)
     before = count_reports(dsn)
-    out = wrk(url, clients, seconds, token, body)
+    with CpuMeter() as meter:
+        out = wrk(url, clients, seconds, token, body)
     rows = count_reports(dsn) - before
     return Result(
         label=label,
@@ -258,6 +314,7 @@ def http_level(*, url: str, dsn: str, clients: int, seconds: float, warmup: floa
         socket_errors=out["connect_errors"] + out["read_errors"] + out["write_errors"] + out["timeouts"],
         p50_ms=out["p50_us"] / 1000,
         p99_ms=out["p99_us"] / 1000,
+        cpu=meter.per_row_ms(rows),
     )
 
 
@@ -395,13 +452,16 @@ def profile(master_pid: int, seconds: float, out: Path) -> subprocess.Popen:
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| run | clients | reports/s (rows) | requests/s | p50 ms | p99 ms | rows created | non-2xx | socket errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| run | clients | reports/s (rows) | requests/s | p50 ms | p99 ms | rows created | non-2xx | socket errors "
+        "| CPU ms/report app + db + wrk (+ other) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in results:
+        cpu = (f"{r.cpu['app']:.1f} + {r.cpu['db']:.1f} + {r.cpu['load']:.1f} (+ {r.cpu['other']:.1f})"
+               if r.cpu else "")
         lines.append(
             f"| {r.label} | {r.clients} | {r.rows_per_s:.0f} | {r.requests_per_s:.0f} | {r.p50_ms:.1f} | "
-            f"{r.p99_ms:.1f} | {r.rows} | {r.non_2xx} | {r.socket_errors} |"
+            f"{r.p99_ms:.1f} | {r.rows} | {r.non_2xx} | {r.socket_errors} | {cpu} |"
         )
     return "\n".join(lines)
 
