@@ -228,10 +228,10 @@ class Gunicorn:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _proc_cpu() -> dict[str, float]:
-    """CPU seconds so far of the live gunicorn and PostgreSQL processes, and
-    of the whole machine (busy time, all CPUs), from /proc."""
-    out = {"app": 0.0, "db": 0.0}
+def _proc_cpu() -> dict:
+    """CPU seconds so far, from /proc: per live gunicorn or PostgreSQL process
+    ((kind, pid) -> seconds), and of the whole machine (busy time, all CPUs)."""
+    out = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -244,9 +244,9 @@ def _proc_cpu() -> dict[str, float]:
         fields = stat[stat.rindex(")") + 2:].split()
         seconds = (int(fields[11]) + int(fields[12])) / _TICK
         if comm == "postgres":
-            out["db"] += seconds
+            out[("db", entry.name)] = seconds
         elif b"gunicorn" in cmdline and b"config.wsgi" in cmdline:
-            out["app"] += seconds
+            out[("app", entry.name)] = seconds
     cpu_line = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     idle = int(cpu_line[3]) + int(cpu_line[4])
     out["machine"] = (sum(int(x) for x in cpu_line[:8]) - idle) / _TICK
@@ -266,7 +266,12 @@ class CpuMeter:
     def __exit__(self, *exc) -> None:
         end = _proc_cpu()
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        self.used = {k: end[k] - self.start[k] for k in end}
+        # Per process, so that a process that ended during the level (an old
+        # backend) does not subtract its whole life from the total.
+        self.used = {"app": 0.0, "db": 0.0, "machine": end["machine"] - self.start["machine"]}
+        for key, seconds in end.items():
+            if key != "machine":
+                self.used[key[0]] += seconds - self.start.get(key, 0.0)
         self.used["load"] = (children.ru_utime + children.ru_stime) - (self.children.ru_utime + self.children.ru_stime)
         self.used["other"] = max(0.0, self.used["machine"] - self.used["app"] - self.used["db"] - self.used["load"])
 
