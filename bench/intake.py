@@ -478,8 +478,8 @@ def main() -> int:
     parser.add_argument("--db", default="bench_intake", help="benchmark database, dropped and recreated")
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
                         help="a Redis database for the bench alone: it is flushed (env BENCH_REDIS_URL)")
-    parser.add_argument("--server", type=Server.parse, default=Server("sync", 4),
-                        help="gunicorn workers: sync:N or gthread:NxT (default sync:4)")
+    parser.add_argument("--server", type=Server.parse, default=Server("sync", 3),
+                        help="gunicorn workers: sync:N or gthread:NxT (default sync:3: 2 CPUs x 2 - 1)")
     parser.add_argument("--clients", default="1,16,64", help="concurrent connections, comma-separated")
     parser.add_argument("--duration", type=float, default=12, help="seconds measured per level")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of unmeasured load before each level")
