@@ -197,14 +197,48 @@ class TrailReport:
         }
 
 
-def trail_verify(*, seal: bool = True) -> TrailReport:
+def _conninfo() -> str:
+    from psycopg.conninfo import make_conninfo
+
+    params = connection.get_connection_params()
+    keep = {"dbname", "user", "password", "host", "port", "sslmode", "sslrootcert", "sslcert", "sslkey",
+            "options", "application_name"}
+    return make_conninfo(**{k: v for k, v in params.items() if k in keep and v not in (None, "")})
+
+
+def trail_verify(*, seal: bool = True, workers: int | None = None) -> TrailReport:
     """Seal what is pending, then check the whole chain: seq gap-free from 1,
     each prev_hash equal to the previous hash, each hash recomputed."""
+    import os
+
+    from audit import fastverify
     from audit.selectors import chain_check, sealed_rows
 
     if seal:
         trail_seal(blocking=True)
-    return chain_check(sealed_rows())
+    if connection.vendor != "postgresql":
+        return chain_check(sealed_rows())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(seq), 0) FROM audit_auditevent")
+        head = cursor.fetchone()[0]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8)
+    if connection.in_atomic_block or workers <= 1 or head < fastverify.PARALLEL_MIN_EVENTS:
+        # Same connection (it may see rows its own transaction wrote), one pass.
+        with connection.chunked_cursor() as cursor:
+            result = fastverify.check_rows(fastverify._range_rows(cursor, 1, head), 1, chain.ZERO_HASH)
+        if result["bad"] is None and result["end"] != head:
+            result.update(bad=result["end"] + 1, problem=f"seq {result['end'] + 1} is missing")
+        outcome = {"ok": result["bad"] is None, "checked": result["checked"], "first_bad_seq": result["bad"],
+                   "problem": result["problem"], "head_hash": result["last_hash"]}
+    else:
+        # Rows 1..head are sealed and immutable: separate snapshots agree.
+        outcome = fastverify.verify_chain(_conninfo(), head, workers=workers)
+    if outcome["ok"]:
+        return TrailReport(ok=True, checked=outcome["checked"], first_bad_seq=None, problem="",
+                           head_seq=head or None, head_hash=outcome["head_hash"] if head else None)
+    return TrailReport(ok=False, checked=outcome["checked"], first_bad_seq=outcome["first_bad_seq"],
+                       problem=outcome["problem"], head_seq=None, head_hash=None)
 
 
 # --- Checkpoints ------------------------------------------------------------

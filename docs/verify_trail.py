@@ -14,12 +14,16 @@ named, with its seq).
 import argparse
 import hashlib
 import json
+import os
 import sys
 from collections import Counter
 from fractions import Fraction
 
 ZERO = "0" * 64
 FIELDS = {"seq", "at", "actor", "action", "object_type", "object_id", "before", "after", "reason", "prev_hash"}
+
+
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def canonical(obj):
@@ -75,69 +79,163 @@ def verify_signature(cp, public_key_hex):
         raise Failure(f"checkpoint seq {cp['seq']}: signature is invalid (forged or altered)")
 
 
-def read_export(path):
-    events, checkpoint = [], None
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
+class Trail:
+    """What the checks after the chain need, kept small enough for millions
+    of events: the hashes at the seqs that checkpoints name, ballot and tally
+    events, evidence hashes."""
+
+    def __init__(self):
+        self.count = 0
+        self.last = None
+        self.partial = False
+        self.hashes = {}
+        self.ballot_events = []
+        self.tallies = []
+        self.evidence = {}
+
+    def hash_at(self, seq):
+        return self.hashes.get(seq)
+
+
+def _chunk(path, start, end, wanted):
+    """Check the lines that begin in [start, end) of the file on their own:
+    each event's hash, and the links between consecutive seqs inside it."""
+    out = {"count": 0, "first": None, "last": None, "gaps": [], "failure": None, "checkpoint": None,
+           "after_checkpoint": None, "hashes": {}, "ballots": [], "tallies": [], "evidence": []}
+    loads, encode, sha256 = json.loads, _ENCODE, hashlib.sha256
+    prev_seq = prev_hash = None
+    with open(path, "rb") as handle:
+        if start:
+            # Lines belong to the chunk they begin in: skip to the first line
+            # that begins at or after `start`.
+            handle.seek(start - 1)
+            handle.readline()
+        while handle.tell() < end or (start == end == 0):
+            raw = handle.readline()
+            if not raw:
+                break
+            if not raw.strip():
                 continue
-            obj = json.loads(line)
-            if "checkpoint" in obj:
-                checkpoint = obj["checkpoint"]
-            elif checkpoint is not None:
-                raise Failure(f"line {number}: an event after the checkpoint line")
+            event = loads(raw)
+            if "checkpoint" in event:
+                out["checkpoint"] = event["checkpoint"]
+                continue
+            if out["checkpoint"] is not None:
+                out["after_checkpoint"] = event.get("seq")
+                break
+            digest = event.pop("hash", None)
+            if event.keys() != FIELDS:
+                out["failure"] = (event.get("seq"), f"fields {sorted(set(event) ^ FIELDS)} differ from the recipe")
+                break
+            seq = event["seq"]
+            if prev_seq is None:
+                out["first"] = (seq, event["prev_hash"])
+            elif seq <= prev_seq:
+                out["failure"] = (seq, f"out of order or duplicated after seq {prev_seq}")
+                break
+            elif seq == prev_seq + 1:
+                if event["prev_hash"] != prev_hash:
+                    out["failure"] = (seq, f"prev_hash does not match the hash of seq {prev_seq}")
+                    break
             else:
-                events.append(obj)
-    return events, checkpoint
+                out["gaps"].append((prev_seq, seq))
+            body = encode(event).encode("utf-8")
+            if sha256(event["prev_hash"].encode("ascii") + b"\n" + body).hexdigest() != digest:
+                out["failure"] = (seq, "hash does not match its content (altered)")
+                break
+            if seq in wanted:
+                out["hashes"][seq] = digest
+            action = event["action"]
+            if action in ("ballot.cast", "ballot.changed"):
+                out["ballots"].append(event)
+            elif action == "round.tallied":
+                out["tallies"].append(event)
+            elif action == "evidence.uploaded":
+                out["evidence"].append(event)
+            out["count"] += 1
+            prev_seq, prev_hash = seq, digest
+            out["last"] = (seq, digest)
+    return out
 
 
-def check_chain(events, allow_partial):
-    """Every event's own hash; links between consecutive seqs; a full
-    export must also start at 1 with no gap."""
-    partial = False
-    prev = None
-    for event in events:
-        keys = set(event) - {"hash"}
-        if keys != FIELDS:
-            raise Failure(f"seq {event.get('seq')}: fields {sorted(keys ^ FIELDS)} differ from the recipe")
-        seq = event["seq"]
-        if prev is None:
-            if seq != 1:
-                if not allow_partial:
-                    raise Failure(f"seq 1 is missing (the export starts at seq {seq}); use --partial for a case export")
-                partial = True
-            elif event["prev_hash"] != ZERO:
-                raise Failure("seq 1: prev_hash is not 64 zeros")
-        elif seq <= prev["seq"]:
-            raise Failure(f"seq {seq}: out of order or duplicated after seq {prev['seq']}")
-        elif seq == prev["seq"] + 1:
-            if event["prev_hash"] != prev["hash"]:
-                raise Failure(f"seq {seq}: prev_hash does not match the hash of seq {prev['seq']}")
-        else:
+def _last_line(path):
+    with open(path, "rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        handle.seek(max(0, size - 4096))
+        lines = [line for line in handle.read().splitlines() if line.strip()]
+    return json.loads(lines[-1]) if lines else None
+
+
+def read_and_check_chain(path, allow_partial, wanted, jobs, chunk_bytes=8 << 20):
+    """The whole export: every event's own hash, the links between
+    consecutive seqs; a full export must also start at 1 with no gap. Large
+    files are split between `jobs` processes at line boundaries."""
+    size = os.path.getsize(path)
+    jobs = max(1, min(jobs, size // chunk_bytes + 1))  # small files: one process is faster
+    bounds = [(size * k // jobs, size * (k + 1) // jobs) for k in range(jobs)]
+    if jobs == 1:
+        parts = [_chunk(path, 0, size, wanted)]
+    else:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+            parts = pool.starmap(_chunk, [(path, a, b, wanted) for a, b in bounds])
+    trail = Trail()
+    checkpoint = None
+    for part in parts:
+        if checkpoint is not None and part["first"] is not None:
+            raise Failure(f"seq {part['first'][0]}: an event after the checkpoint line")
+        if part["first"] is not None:
+            seq, prev_hash = part["first"]
+            if trail.last is None:
+                if seq != 1:
+                    if not allow_partial:
+                        raise Failure(f"seq 1 is missing (the export starts at seq {seq}); "
+                                      "use --partial for a case export")
+                    trail.partial = True
+                elif prev_hash != ZERO:
+                    raise Failure("seq 1: prev_hash is not 64 zeros")
+            elif seq <= trail.last[0]:
+                raise Failure(f"seq {seq}: out of order or duplicated after seq {trail.last[0]}")
+            elif seq == trail.last[0] + 1:
+                if prev_hash != trail.last[1]:
+                    raise Failure(f"seq {seq}: prev_hash does not match the hash of seq {trail.last[0]}")
+            else:
+                part["gaps"].insert(0, (trail.last[0], seq))
+        if part["gaps"]:
             if not allow_partial:
-                raise Failure(f"seq {prev['seq'] + 1} is missing (next is seq {seq}); use --partial for a case export")
-            partial = True
-        if event_hash(event) != event["hash"]:
-            raise Failure(f"seq {seq}: hash does not match its content (altered)")
-        prev = event
-    return partial
+                before, after = part["gaps"][0]
+                raise Failure(f"seq {before + 1} is missing (next is seq {after}); use --partial for a case export")
+            trail.partial = True
+        if part["failure"] is not None:
+            raise Failure(f"seq {part['failure'][0]}: {part['failure'][1]}")
+        if part["after_checkpoint"] is not None:
+            raise Failure(f"seq {part['after_checkpoint']}: an event after the checkpoint line")
+        trail.count += part["count"]
+        trail.last = part["last"] or trail.last
+        trail.hashes.update(part["hashes"])
+        trail.ballot_events += part["ballots"]
+        trail.tallies += part["tallies"]
+        for event in part["evidence"]:
+            trail.evidence.setdefault((event["after"] or {}).get("sha256"), []).append(event)
+        checkpoint = part["checkpoint"] or checkpoint
+    return trail, checkpoint
 
 
-def check_ballots(events, partial):
+def check_ballots(trail):
     """Each ballot event's commitment against the tally's revealed ballots,
     then a recount of the tally from the final ones."""
+    partial = trail.partial
     ballots_by_round = {}
-    for event in events:
-        if event["action"] in ("ballot.cast", "ballot.changed"):
-            after = event["after"] or {}
-            leaked = {"choice", "rationale", "salt"} & set(after)
-            if leaked:
-                raise Failure(f"seq {event['seq']}: ballot event reveals {sorted(leaked)} before the tally")
-            ballots_by_round.setdefault(str(after.get("round")), []).append(event)
+    for event in trail.ballot_events:
+        after = event["after"] or {}
+        leaked = {"choice", "rationale", "salt"} & set(after)
+        if leaked:
+            raise Failure(f"seq {event['seq']}: ballot event reveals {sorted(leaked)} before the tally")
+        ballots_by_round.setdefault(str(after.get("round")), []).append(event)
     rounds = 0
-    for event in events:
-        if event["action"] != "round.tallied":
-            continue
+    for event in trail.tallies:
         rounds += 1
         seq, after, round_id = event["seq"], event["after"], str(event["object_id"])
         revealed = after["ballots"]
@@ -173,21 +271,21 @@ def check_ballots(events, partial):
     return rounds
 
 
-def check_checkpoint(cp, events, public_key, partial, label):
+def check_checkpoint(cp, trail, public_key, label):
     trusted = public_key or cp.get("public_key")
     if not trusted:
         raise Failure(f"{label}: no public key to check it with")
     if public_key and cp.get("public_key") and cp["public_key"] != public_key:
         raise Failure(f"{label}: signed by another key than the one given")
     verify_signature(cp, trusted)
-    by_seq = {e["seq"]: e for e in events}
-    if cp["seq"] in by_seq:
-        if by_seq[cp["seq"]]["hash"] != cp["hash"]:
+    known = trail.hash_at(cp["seq"])
+    if known is not None:
+        if known != cp["hash"]:
             raise Failure(f"{label}: seq {cp['seq']} has another hash in this export (rewritten)")
         return f"{label} seq {cp['seq']} matches the export"
-    if not partial and (not events or cp["seq"] > events[-1]["seq"]):
-        raise Failure(f"{label}: seq {cp['seq']} is beyond the export's last seq "
-                      f"{events[-1]['seq'] if events else 0} (the tail was removed)")
+    last_seq = trail.last[0] if trail.last else 0
+    if not trail.partial and cp["seq"] > last_seq:
+        raise Failure(f"{label}: seq {cp['seq']} is beyond the export's last seq {last_seq} (the tail was removed)")
     return f"{label} seq {cp['seq']} is not in this partial export (signature only)"
 
 
@@ -198,36 +296,44 @@ def main(argv=None):
                         help="the export is filtered (export_audit --case): accept gaps between seqs")
     parser.add_argument("--public-key", help="the commission's Ed25519 public key (hex), obtained separately")
     parser.add_argument("--checkpoint", action="append", default=[], help="a checkpoint saved earlier (JSON)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="processes to share a large export between (default: one per CPU)")
+    parser.add_argument("--chunk-bytes", type=int, default=8 << 20, help=argparse.SUPPRESS)
     parser.add_argument("--evidence", action="append", default=[], help="a downloaded evidence file to check")
     args = parser.parse_args(argv)
     public_key = args.public_key.strip().lower() if args.public_key else None
     try:
-        events, checkpoint = read_export(args.export)
-        partial = check_chain(events, args.partial)
-        if partial:
-            print(f"partial export: {len(events)} events, each hash and every consecutive link checked")
+        saved = []
+        for path in args.checkpoint:
+            with open(path, encoding="utf-8") as handle:
+                data = json.loads(handle.read().strip().splitlines()[-1])
+            saved.append((path, data.get("checkpoint", data)))
+        final = _last_line(args.export)
+        wanted = {cp["seq"] for _path, cp in saved}
+        if final and "checkpoint" in final:
+            wanted.add(final["checkpoint"]["seq"])
+        trail, checkpoint = read_and_check_chain(args.export, args.partial, wanted, args.jobs, args.chunk_bytes)
+        if trail.partial:
+            print(f"partial export: {trail.count} events, each hash and every consecutive link checked")
         else:
-            head = f"head seq {events[-1]['seq']} {events[-1]['hash']}" if events else "empty"
-            print(f"chain intact: {len(events)} events, {head}")
-        rounds = check_ballots(events, partial)
+            head = f"head seq {trail.last[0]} {trail.last[1]}" if trail.last else "empty"
+            print(f"chain intact: {trail.count} events, {head}")
+        rounds = check_ballots(trail)
         if rounds:
             print(f"ballots: {rounds} tallies recounted, every commitment checked")
         if checkpoint is not None:
-            print(check_checkpoint(checkpoint, events, public_key, partial, "final checkpoint"))
+            print(check_checkpoint(checkpoint, trail, public_key, "final checkpoint"))
             if not public_key:
                 print(f"note: checked against the key in the export ({checkpoint.get('public_key')}); "
                       "compare it with the commission's published key, or pass --public-key")
-        for path in args.checkpoint:
-            with open(path, encoding="utf-8") as handle:
-                saved = json.loads(handle.read().strip().splitlines()[-1])
-            print(check_checkpoint(saved.get("checkpoint", saved), events, public_key, partial, f"checkpoint {path}"))
+        for path, cp in saved:
+            print(check_checkpoint(cp, trail, public_key, f"checkpoint {path}"))
         for path in args.evidence:
             digest = hashlib.sha256()
             with open(path, "rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(block)
-            matches = [e for e in events if e["action"] == "evidence.uploaded"
-                       and (e["after"] or {}).get("sha256") == digest.hexdigest()]
+            matches = trail.evidence.get(digest.hexdigest())
             if not matches:
                 raise Failure(f"evidence {path}: sha256 {digest.hexdigest()} matches no evidence.uploaded event")
             print(f"evidence {path}: matches " + ", ".join(

@@ -128,3 +128,27 @@ def test_a_case_export_is_a_partial_export_that_still_verifies(monkeypatch, tmp_
     result = run_script(text, "--partial", tmp_path=tmp_path)  # ... but every event and link in it holds
     assert result.returncode == 0, result.stdout
     assert "partial export: 3 events" in result.stdout
+
+
+@pytest.mark.parametrize("jobs", ["1", "3"])
+def test_the_script_checks_a_large_export_split_between_processes(settings, tmp_path, jobs):
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    record(40)
+    text = _export()
+    ok = run_script(text, "--jobs", jobs, "--chunk-bytes", "500", "--public-key", PUBLIC_KEY, tmp_path=tmp_path)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "chain intact: 40 events" in ok.stdout
+    for victim in (1, 13, 27, 38):  # wherever the chunks' joints fall, a removal is caught
+        events = lines(text)
+        del events[victim]
+        broken = "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in events)
+        result = run_script(broken, "--jobs", jobs, "--chunk-bytes", "500", tmp_path=tmp_path)
+        assert result.returncode == 1 and f"seq {victim + 1} is missing" in result.stdout, result.stdout
+    without_tail = "".join(line + "\n" for i, line in enumerate(text.splitlines()) if i != 39)
+    result = run_script(without_tail, "--jobs", jobs, "--chunk-bytes", "500", tmp_path=tmp_path)
+    assert result.returncode == 1 and "the tail was removed" in result.stdout
+    events = lines(text)
+    events[20]["reason"] = "altered"
+    altered = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+    result = run_script(altered, "--jobs", jobs, "--chunk-bytes", "500", tmp_path=tmp_path)
+    assert result.returncode == 1 and "seq 21: hash does not match" in result.stdout
