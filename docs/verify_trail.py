@@ -146,12 +146,16 @@ def _chunk(path, start, end, wanted):
             if seq in wanted:
                 out["hashes"][seq] = digest
             action = event["action"]
+            # Only what later checks need goes back to the parent (small tuples).
             if action in ("ballot.cast", "ballot.changed"):
-                out["ballots"].append(event)
+                after = event["after"] or {}
+                out["ballots"].append((seq, str(after.get("round")), after.get("voter"), after.get("commitment"),
+                                       tuple(sorted({"choice", "rationale", "salt"} & set(after)))))
             elif action == "round.tallied":
                 out["tallies"].append(event)
             elif action == "evidence.uploaded":
-                out["evidence"].append(event)
+                out["evidence"].append(((event["after"] or {}).get("sha256"), seq, event["object_type"],
+                                        event["object_id"]))
             out["count"] += 1
             prev_seq, prev_hash = seq, digest
             out["last"] = (seq, digest)
@@ -217,8 +221,8 @@ def read_and_check_chain(path, allow_partial, wanted, jobs, chunk_bytes=8 << 20)
         trail.hashes.update(part["hashes"])
         trail.ballot_events += part["ballots"]
         trail.tallies += part["tallies"]
-        for event in part["evidence"]:
-            trail.evidence.setdefault((event["after"] or {}).get("sha256"), []).append(event)
+        for sha, seq, object_type, object_id in part["evidence"]:
+            trail.evidence.setdefault(sha, []).append((seq, object_type, object_id))
         checkpoint = part["checkpoint"] or checkpoint
     return trail, checkpoint
 
@@ -228,12 +232,10 @@ def check_ballots(trail):
     then a recount of the tally from the final ones."""
     partial = trail.partial
     ballots_by_round = {}
-    for event in trail.ballot_events:
-        after = event["after"] or {}
-        leaked = {"choice", "rationale", "salt"} & set(after)
+    for seq, round_id, voter, sealed, leaked in trail.ballot_events:
         if leaked:
-            raise Failure(f"seq {event['seq']}: ballot event reveals {sorted(leaked)} before the tally")
-        ballots_by_round.setdefault(str(after.get("round")), []).append(event)
+            raise Failure(f"seq {seq}: ballot event reveals {list(leaked)} before the tally")
+        ballots_by_round.setdefault(round_id, []).append((seq, voter, sealed))
     rounds = 0
     for event in trail.tallies:
         rounds += 1
@@ -245,13 +247,12 @@ def check_ballots(trail):
                 raise Failure(f"seq {seq}: revealed ballot of {ballot['voter']} does not match its commitment")
             by_commitment[ballot["commitment"]] = ballot
         last_by_voter = {}
-        cast_events = [e for e in ballots_by_round.get(round_id, []) if e["seq"] < seq]
-        for ballot_event in cast_events:
-            sealed = ballot_event["after"]
-            match = by_commitment.get(sealed["commitment"])
-            if match is None or match["voter"] != sealed["voter"]:
-                raise Failure(f"seq {ballot_event['seq']}: ballot commitment is not among the tally's revealed ballots")
-            last_by_voter[sealed["voter"]] = sealed["commitment"]
+        cast_events = [b for b in ballots_by_round.get(round_id, []) if b[0] < seq]
+        for ballot_seq, voter, sealed in cast_events:
+            match = by_commitment.get(sealed)
+            if match is None or match["voter"] != voter:
+                raise Failure(f"seq {ballot_seq}: ballot commitment is not among the tally's revealed ballots")
+            last_by_voter[voter] = sealed
         finals = [b for b in revealed if b["final"]]
         voters = [b["voter"] for b in finals]
         if len(voters) != len(set(voters)):
@@ -337,7 +338,7 @@ def main(argv=None):
             if not matches:
                 raise Failure(f"evidence {path}: sha256 {digest.hexdigest()} matches no evidence.uploaded event")
             print(f"evidence {path}: matches " + ", ".join(
-                f"seq {e['seq']} ({e['object_type']} {e['object_id']})" for e in matches))
+                f"seq {seq} ({object_type} {object_id})" for seq, object_type, object_id in matches))
     except Failure as failure:
         print(f"FAILED: {failure}")
         return 1

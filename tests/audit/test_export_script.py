@@ -152,3 +152,26 @@ def test_the_script_checks_a_large_export_split_between_processes(settings, tmp_
     altered = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
     result = run_script(altered, "--jobs", jobs, "--chunk-bytes", "500", tmp_path=tmp_path)
     assert result.returncode == 1 and "seq 21: hash does not match" in result.stdout
+
+
+def test_the_short_script_printed_in_docs_audit_md_verifies_an_export(settings, tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    from tests.audit.helpers import ROOT
+
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    record(5)
+    source = re.search(r"```python\n(# verify_chain\.py.*?)```", (ROOT / "docs" / "audit.md").read_text(), re.S)
+    script = tmp_path / "verify_chain.py"
+    script.write_text(source.group(1))
+    export = tmp_path / "export.jsonl"
+    export.write_text(_export(), encoding="utf-8")
+    ok = subprocess.run([sys.executable, "-I", str(script), str(export)], capture_output=True, text=True)
+    assert ok.returncode == 0 and "OK: 5 events" in ok.stdout, ok.stdout + ok.stderr
+    events = lines(export.read_text())
+    events[1]["reason"] = "altered"
+    export.write_text("".join(json.dumps(e) + "\n" for e in events))
+    bad = subprocess.run([sys.executable, "-I", str(script), str(export)], capture_output=True, text=True)
+    assert bad.returncode == 1 and "seq 2: altered" in bad.stderr
