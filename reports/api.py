@@ -1,0 +1,419 @@
+"""The reports API: thin views that validate input, call one service or
+selector, and serialize the result. Scoping lives in reports.selectors."""
+
+import math
+
+from django.conf import settings
+from django.core.validators import URLValidator
+from django.http import FileResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Party
+from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, HasRole
+from config.errors import TooLarge
+from reports import selectors, services
+from reports.filters import ReportFilter
+from reports.models import Category, Evidence, Report, ReportStatus, SourceType
+
+READ_ROLES = (VERIFIER, CHAIR, MEMBER, AUDITOR)
+# Monitors file and edit; the others read (scoping decides what).
+REPORT_ACCESS = [IsAuthenticated, HasRole(MONITOR, safe_roles=READ_ROLES)]
+# The author, verifiers and the chair attach evidence; members and auditors read it.
+EVIDENCE_ACCESS = [IsAuthenticated, HasRole(MONITOR, VERIFIER, CHAIR, safe_roles=(MEMBER, AUDITOR))]
+# Multipart boundaries and part headers around the file: a request may exceed
+# the file limit by this much before its Content-Length alone condemns it.
+MULTIPART_OVERHEAD = 16 * 1024
+IDEMPOTENCY_KEY_MAX = 200
+GEOJSON_MAX_FEATURES = 10_000
+
+
+def _errors(*codes: int) -> dict:
+    text = {
+        400: "Invalid input: a message per field, in DRF's usual shape.",
+        401: "Not signed in.",
+        403: "Your role does not allow this.",
+        404: "No such report (or not one you may see).",
+        409: "The report is not in a state that allows this (a submitted report cannot be edited).",
+        413: "The file is larger than EVIDENCE_MAX_BYTES.",
+        422: "This Idempotency-Key was already used for a different body.",
+    }
+    return {code: OpenApiResponse(description=text[code]) for code in codes}
+
+
+# --- Serializers -------------------------------------------------------------
+
+
+class FiniteFloatField(serializers.FloatField):
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+class HttpUrlField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 2000)
+        super().__init__(**kwargs)
+        self.validators.append(URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL."))
+
+
+class LocationSerializer(serializers.Serializer):
+    lat = FiniteFloatField(min_value=-90, max_value=90)
+    lon = FiniteFloatField(min_value=-180, max_value=180)
+    precision_m = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, allow_null=True,
+                                           help_text="radius of uncertainty, metres")
+    place_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    admin1 = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                   help_text="first-level administrative area (oblast)")
+
+
+class CasualtiesSerializer(serializers.Serializer):
+    civilian_killed = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+    civilian_injured = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+    military_killed = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+    military_injured = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+
+
+def _not_in_future(value):
+    if value is not None and value > timezone.now() + services.CLOCK_SKEW:
+        raise serializers.ValidationError("Cannot be in the future.")
+    return value
+
+
+class ReportInputSerializer(serializers.Serializer):
+    """A report as a monitor files it. validated_data comes out flat (lat,
+    lon, ..., civilian_killed, ...; alleged_party a Party), the shape
+    reports.services.report_create takes."""
+
+    occurred_at = serializers.DateTimeField(help_text="ISO 8601; not in the future (5 minutes of clock skew allowed)")
+    occurred_until = serializers.DateTimeField(required=False, allow_null=True,
+                                               help_text="end of a lasting incident; not before occurred_at")
+    location = LocationSerializer()
+    category = serializers.ChoiceField(choices=Category.choices)
+    description = serializers.CharField(help_text="required; at most REPORT_DESCRIPTION_MAX characters")
+    alleged_party = serializers.SlugRelatedField(slug_field="code", queryset=Party.objects.all(), required=False,
+                                                 allow_null=True, help_text="a party code (RU, UA) or null")
+    source_type = serializers.ChoiceField(choices=SourceType.choices)
+    casualties = CasualtiesSerializer(required=False)
+    weapons = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    severity = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    links = serializers.ListField(child=HttpUrlField(), max_length=services.MAX_LINKS, required=False)
+    status = serializers.ChoiceField(choices=ReportStatus.choices, required=False,
+                                     help_text='"draft" keeps a draft; default "submitted"')
+
+    def validate_occurred_at(self, value):
+        return _not_in_future(value)
+
+    def validate_occurred_until(self, value):
+        return _not_in_future(value)
+
+    def validate_description(self, value):
+        # Read at call time (not as max_length at import) so the setting can change.
+        limit = settings.REPORT_DESCRIPTION_MAX
+        if len(value) > limit:
+            raise serializers.ValidationError(f"Ensure this field has no more than {limit} characters.")
+        return value
+
+    def validate(self, attrs):
+        start, end = attrs.get("occurred_at"), attrs.get("occurred_until")
+        if start and end and end < start:
+            raise serializers.ValidationError({"occurred_until": ["Cannot be before occurred_at."]})
+        flat = dict(attrs)
+        flat.update(flat.pop("location", None) or {})
+        flat.update(flat.pop("casualties", None) or {})
+        return flat
+
+
+_dt = serializers.DateTimeField()
+
+
+def _when(value):
+    return _dt.to_representation(value) if value is not None else None
+
+
+class ReportSerializer(serializers.Serializer):
+    """A report as the API shows it."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField(help_text="e.g. RPT-2026-000123")
+    status = serializers.ChoiceField(choices=ReportStatus.choices)
+    author = serializers.CharField(help_text="username")
+    occurred_at = serializers.DateTimeField()
+    occurred_until = serializers.DateTimeField(allow_null=True)
+    location = LocationSerializer()
+    category = serializers.ChoiceField(choices=Category.choices)
+    description = serializers.CharField()
+    alleged_party = serializers.CharField(allow_null=True)
+    source_type = serializers.ChoiceField(choices=SourceType.choices)
+    casualties = CasualtiesSerializer()
+    weapons = serializers.CharField()
+    severity = serializers.IntegerField(allow_null=True)
+    links = serializers.ListField(child=serializers.CharField())
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, r: Report) -> dict:
+        # Written out by hand: intake speed matters, and the declared fields
+        # above are only the OpenAPI description of this dict.
+        return {
+            "id": r.pk,
+            "reference": r.reference,
+            "status": r.status,
+            "author": r.author.username,
+            "occurred_at": _when(r.occurred_at),
+            "occurred_until": _when(r.occurred_until),
+            "location": {"lat": r.lat, "lon": r.lon, "precision_m": r.precision_m, "place_name": r.place_name,
+                         "admin1": r.admin1},
+            "category": r.category,
+            "description": r.description,
+            "alleged_party": r.alleged_party.code if r.alleged_party_id else None,
+            "source_type": r.source_type,
+            "casualties": {"civilian_killed": r.civilian_killed, "civilian_injured": r.civilian_injured,
+                           "military_killed": r.military_killed, "military_injured": r.military_injured},
+            "weapons": r.weapons,
+            "severity": r.severity,
+            "links": r.links,
+            "created_at": _when(r.created_at),
+            "updated_at": _when(r.updated_at),
+            "submitted_at": _when(r.submitted_at),
+        }
+
+
+class SimilarReportSerializer(ReportSerializer):
+    distance_m = serializers.FloatField(help_text="great-circle distance from the report, metres")
+
+    def to_representation(self, r: Report) -> dict:
+        return {**super().to_representation(r), "distance_m": round(r.distance_m, 1)}
+
+
+class EvidenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    report = serializers.IntegerField(source="report_id")
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField(help_text="bytes")
+    content_type = serializers.CharField(help_text="detected from the file's bytes")
+    original_name = serializers.CharField(help_text="as uploaded; informative only, never used on disk")
+    uploaded_by = serializers.CharField(source="uploaded_by.username")
+    uploaded_at = serializers.DateTimeField()
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, evidence: Evidence) -> str:
+        return f"/api/v1/evidence/{evidence.pk}/download/"
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="JPEG, PNG, WebP, PDF or MP4, recognised by content; at most EVIDENCE_MAX_BYTES")
+
+
+# --- Views -------------------------------------------------------------------
+
+
+def _report_or_404(user, pk) -> Report:
+    report = selectors.report_get_for(user, pk)
+    if report is None:
+        raise NotFound("No such report.")
+    return report
+
+
+def _idempotency_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
+        raise ValidationError({"idempotency_key": [f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters."]})
+    return key
+
+
+class ReportListCreateApi(GenericAPIView):
+    permission_classes = REPORT_ACCESS
+    filterset_class = ReportFilter
+    serializer_class = ReportSerializer
+
+    def get_queryset(self):
+        return selectors.report_list_for(self.request.user)
+
+    @extend_schema(
+        operation_id="reports_list",
+        summary="Reports you may see",
+        description="A monitor sees their own reports (drafts included); verifiers, the chair, members and "
+                    "auditors see every submitted report.",
+        responses={200: ReportSerializer(many=True), **_errors(400, 401, 403)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(ReportSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="reports_create",
+        summary="File a report (monitors)",
+        request=ReportInputSerializer,
+        parameters=[OpenApiParameter(
+            "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+            description="Repeat a request safely: the same key (per user) with the same body returns the first "
+                        "report (201, header Idempotent-Replayed: true) and creates nothing.")],
+        responses={201: ReportSerializer, **_errors(400, 401, 403, 422)},
+        examples=[OpenApiExample("A shelling report", request_only=True, value={
+            "occurred_at": "2026-11-24T06:40:00Z",
+            "location": {"lat": 47.5689, "lon": 35.8612, "precision_m": 500, "place_name": "Orikhiv",
+                         "admin1": "Zaporizhzhia Oblast"},
+            "category": "shelling", "description": "About twelve impacts on the northern outskirts.",
+            "alleged_party": "RU", "source_type": "direct_observation",
+            "casualties": {"civilian_killed": 0, "civilian_injured": 2, "military_killed": 0, "military_injured": 0},
+            "weapons": "152 mm artillery", "severity": 3, "links": ["https://example.org/post/1"]})],
+    )
+    def post(self, request):
+        key = _idempotency_key(request)
+        serializer = ReportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        report, created = services.report_create(
+            actor=request.user, data=data, idempotency_key=key,
+            request_fingerprint=services.report_fingerprint(data) if key else None)
+        response = Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class ReportDetailApi(APIView):
+    permission_classes = REPORT_ACCESS
+
+    @extend_schema(operation_id="reports_retrieve", responses={200: ReportSerializer, **_errors(401, 403, 404)})
+    def get(self, request, pk: int):
+        return Response(ReportSerializer(_report_or_404(request.user, pk)).data)
+
+    @extend_schema(
+        operation_id="reports_partial_update",
+        summary="Edit a draft, or submit it with status=submitted (its author only)",
+        request=ReportInputSerializer(partial=True),
+        responses={200: ReportSerializer, **_errors(400, 401, 403, 404, 409)},
+    )
+    def patch(self, request, pk: int):
+        report = _report_or_404(request.user, pk)
+        serializer = ReportInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        report = services.report_update(actor=request.user, report=report, data=serializer.validated_data)
+        return Response(ReportSerializer(report).data)
+
+
+class ReportSimilarApi(APIView):
+    permission_classes = REPORT_ACCESS
+
+    @extend_schema(
+        operation_id="reports_similar",
+        summary="Duplicate candidates: same category, within SIMILAR_DISTANCE_M and SIMILAR_WINDOW, nearest first",
+        responses={200: SimilarReportSerializer(many=True), **_errors(401, 403, 404)},
+    )
+    def get(self, request, pk: int):
+        report = _report_or_404(request.user, pk)
+        similar = selectors.report_similar(report, among=selectors.report_list_for(request.user))
+        return Response(SimilarReportSerializer(similar, many=True).data)
+
+
+class ReportGeoJsonApi(GenericAPIView):
+    permission_classes = REPORT_ACCESS
+    filterset_class = ReportFilter
+    pagination_class = None
+    serializer_class = ReportSerializer
+
+    def get_queryset(self):
+        return selectors.report_list_for(self.request.user)
+
+    @extend_schema(
+        operation_id="reports_geojson",
+        summary="The reports you may see as a GeoJSON FeatureCollection (same filters as the list)",
+        description=f"Newest first, at most {GEOJSON_MAX_FEATURES} features; narrow with the filters (bbox, time).",
+        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="a GeoJSON FeatureCollection"),
+                   **_errors(400, 401, 403)},
+    )
+    def get(self, request):
+        reports = self.filter_queryset(self.get_queryset())[:GEOJSON_MAX_FEATURES]
+        features = [
+            {
+                "type": "Feature",
+                "id": r.pk,
+                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                "properties": {
+                    "reference": r.reference,
+                    "status": r.status,
+                    "category": r.category,
+                    "occurred_at": _when(r.occurred_at),
+                    "occurred_until": _when(r.occurred_until),
+                    "alleged_party": r.alleged_party.code if r.alleged_party_id else None,
+                    "severity": r.severity,
+                    "precision_m": r.precision_m,
+                    "place_name": r.place_name,
+                    "author": r.author.username,
+                },
+            }
+            for r in reports
+        ]
+        return Response({"type": "FeatureCollection", "features": features}, content_type="application/geo+json")
+
+
+class ReportEvidenceApi(APIView):
+    permission_classes = EVIDENCE_ACCESS
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(operation_id="reports_evidence_list",
+                   responses={200: EvidenceSerializer(many=True), **_errors(401, 403, 404)})
+    def get(self, request, pk: int):
+        report = _report_or_404(request.user, pk)
+        return Response(EvidenceSerializer(selectors.evidence_list_for(request.user, report), many=True).data)
+
+    @extend_schema(
+        operation_id="reports_evidence_create",
+        summary="Attach a file (the report's author, verifiers, the chair)",
+        description="The type is recognised by the file's bytes (JPEG, PNG, WebP, PDF, MP4); the declared "
+                    "content type and file name are ignored. Anything else: 400 on the `file` field.",
+        request={"multipart/form-data": EvidenceUploadSerializer},
+        responses={201: EvidenceSerializer, **_errors(400, 401, 403, 404, 413)},
+    )
+    def post(self, request, pk: int):
+        # Refuse an oversized upload from its Content-Length, before Django
+        # reads and spools the body; the service checks the real size too.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD:
+            raise TooLarge(f"Evidence files are limited to {settings.EVIDENCE_MAX_BYTES} bytes.", field="file")
+        report = _report_or_404(request.user, pk)
+        serializer = EvidenceUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        evidence = services.evidence_add(actor=request.user, report=report, upload=serializer.validated_data["file"])
+        return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+
+class EvidenceDownloadApi(APIView):
+    permission_classes = [IsAuthenticated, HasRole(safe_roles=(MONITOR, *READ_ROLES))]
+
+    @extend_schema(
+        operation_id="evidence_download",
+        summary="Download evidence as an attachment (recorded in the trail)",
+        responses={(200, "application/octet-stream"): OpenApiResponse(response=OpenApiTypes.BINARY),
+                   **_errors(401, 403, 404)},
+    )
+    def get(self, request, pk: int):
+        evidence = selectors.evidence_get_for(request.user, pk)
+        if evidence is None:
+            raise NotFound("No such evidence.")
+        handle = services.evidence_open_for_download(actor=request.user, evidence=evidence)
+        response = FileResponse(handle, as_attachment=True, filename=services.evidence_download_name(evidence),
+                                content_type=evidence.content_type)
+        # Never let a browser reinterpret an upload (a "PDF" as HTML, say).
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response

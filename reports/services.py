@@ -1,0 +1,366 @@
+"""Writes of reports and evidence. Every change writes its audit event in the
+same transaction (audit_record), so a report never exists without its trail."""
+
+import hashlib
+import json
+import logging
+from datetime import UTC, timedelta
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Party
+from accounts.roles import CHAIR, MONITOR, VERIFIER, has_role
+from audit.services import audit_record
+from config.errors import ApplicationError, Conflict, Forbidden, TooLarge
+from reports.models import Evidence, Report, ReportStatus, evidence_path
+from reports.selectors import report_visible_to
+
+logger = logging.getLogger(__name__)
+
+# Clocks of field devices drift; a report "in the future" by less than this
+# is someone's phone running fast, not an error worth refusing.
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_LINKS = 20
+
+# Fields a report's author sets (flat form: the API's nested location and
+# casualties are flattened by its serializer, or by _normalize below).
+EDITABLE_FIELDS = (
+    "occurred_at", "occurred_until", "lat", "lon", "precision_m", "place_name", "admin1", "category",
+    "description", "alleged_party", "source_type", "civilian_killed", "civilian_injured", "military_killed",
+    "military_injured", "weapons", "severity", "links",
+)
+LOCATION_FIELDS = ("lat", "lon", "precision_m", "place_name", "admin1")
+CASUALTY_FIELDS = ("civilian_killed", "civilian_injured", "military_killed", "military_injured")
+
+# Types accepted as evidence, recognised by their first bytes (filetype),
+# never by the uploader's file name or declared Content-Type.
+EVIDENCE_TYPES = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "application/pdf": "pdf",
+    "video/mp4": "mp4",
+}
+HASH_CHUNK = 64 * 1024
+
+
+class IdempotencyKeyReused(ApplicationError):
+    """The Idempotency-Key was already used by this user for a different body."""
+
+    status_code = 422
+    default_code = "idempotency_key_reused"
+
+
+# --- Reports ---------------------------------------------------------------
+
+
+def _plain(data: dict) -> dict:
+    """JSON-safe copy (datetimes as ISO strings), as the trail will store it."""
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def _normalize(data: dict) -> dict:
+    """Accept the flat shape (the API serializer's output) and, for callers
+    such as seed_demo, the API's nested shape with a party code."""
+    data = dict(data)
+    location = data.pop("location", None)
+    if isinstance(location, dict):
+        for key in LOCATION_FIELDS:
+            if key in location:
+                data[key] = location[key]
+    casualties = data.pop("casualties", None)
+    if isinstance(casualties, dict):
+        for key in CASUALTY_FIELDS:
+            if key in casualties:
+                data[key] = casualties[key]
+    party = data.get("alleged_party")
+    if isinstance(party, str):
+        found = Party.objects.filter(code=party).first()
+        if found is None:
+            raise ValidationError({"alleged_party": [f"Unknown party {party!r}."]})
+        data["alleged_party"] = found
+    for key in ("place_name", "admin1", "weapons"):
+        if key in data and data[key] is None:
+            data[key] = ""
+    for key in CASUALTY_FIELDS:
+        if key in data and data[key] is None:
+            data[key] = 0
+    if "links" in data and data["links"] is None:
+        data["links"] = []
+    unknown = set(data) - set(EDITABLE_FIELDS) - {"status"}
+    if unknown:
+        raise ValidationError({key: ["Unknown field."] for key in sorted(unknown)})
+    return data
+
+
+def report_fingerprint(data: dict) -> str:
+    """SHA-256 of a report body in canonical form: two requests carry "the same
+    body" when their validated data are equal, whatever their JSON spelling."""
+    data = _normalize(data)
+    # Omitted fields count as their defaults: {"civilian_killed": 0} and no
+    # casualties at all file the same report.
+    full = {field: Report._meta.get_field(field).get_default() for field in EDITABLE_FIELDS}
+    full["status"] = ReportStatus.SUBMITTED
+    full.update(data)
+    canonical = {}
+    for key, value in full.items():
+        if isinstance(value, Party):
+            value = value.code
+        elif hasattr(value, "astimezone"):
+            value = value.astimezone(UTC).isoformat()
+        canonical[key] = value
+    text = json.dumps(_plain(canonical), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check(report: Report) -> None:
+    """The rules every report obeys, whoever files it (API, web form, seed).
+    The API's serializer checks the same first, with nested field names."""
+    errors: dict[str, list[str]] = {}
+    try:
+        # Uniqueness and the check constraints are the database's job (and the
+        # idempotency constraint is the point of the savepoint in report_create):
+        # skipping them here saves queries on every intake.
+        report.full_clean(exclude=["author", "alleged_party"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    now = timezone.now()
+    if report.occurred_at and report.occurred_at > now + CLOCK_SKEW:
+        errors.setdefault("occurred_at", []).append("The incident cannot be in the future.")
+    if report.occurred_until and report.occurred_at and report.occurred_until < report.occurred_at:
+        errors.setdefault("occurred_until", []).append("occurred_until cannot be before occurred_at.")
+    if report.occurred_until and report.occurred_until > now + CLOCK_SKEW:
+        errors.setdefault("occurred_until", []).append("The incident cannot end in the future.")
+    if report.description and len(report.description) > settings.REPORT_DESCRIPTION_MAX:
+        errors.setdefault("description", []).append(
+            f"At most {settings.REPORT_DESCRIPTION_MAX} characters.")
+    if not isinstance(report.links, list) or len(report.links) > MAX_LINKS:
+        errors.setdefault("links", []).append(f"A list of at most {MAX_LINKS} URLs.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _value(report: Report, field: str):
+    if field == "alleged_party":
+        return report.alleged_party.code if report.alleged_party_id else None
+    return getattr(report, field)
+
+
+def _snapshot(report: Report, fields=None) -> dict:
+    fields = fields or ("status", *EDITABLE_FIELDS)
+    return _plain({field: _value(report, field) for field in fields})
+
+
+def _created_event(report: Report) -> None:
+    action = "report.submitted" if report.status == ReportStatus.SUBMITTED else "report.drafted"
+    after = {"reference": report.reference, "author": report.author.get_username(), **_snapshot(report)}
+    audit_record(actor=report.author, action=action, object_type="report", object_id=report.pk, after=after)
+
+
+def report_create(
+    *, actor, data: dict, idempotency_key: str | None = None, request_fingerprint: str | None = None
+) -> tuple[Report, bool]:
+    """File a report (status "submitted" unless data says "draft").
+
+    Returns (report, created). With an idempotency_key already used by this
+    actor, returns the first report and creates nothing (created=False). When
+    `request_fingerprint` is given (the API passes report_fingerprint of the
+    body) and differs from the first request's, raises IdempotencyKeyReused:
+    one key, one body. Internal callers such as seed_demo, whose data holds
+    times relative to "now", pass none and get "create once" semantics.
+    """
+    if not has_role(actor, MONITOR):
+        raise Forbidden("Only monitors file reports.")
+    data = _normalize(data)
+    status = data.pop("status", None) or ReportStatus.SUBMITTED
+    if status not in ReportStatus.values:
+        raise ValidationError({"status": [f"Must be one of {', '.join(ReportStatus.values)}."]})
+
+    if idempotency_key:
+        existing = Report.objects.filter(author=actor, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _replayed(existing, request_fingerprint), False
+
+    report = Report(author=actor, status=status, idempotency_key=idempotency_key or None,
+                    request_fingerprint=request_fingerprint or "", **data)
+    if status == ReportStatus.SUBMITTED:
+        report.submitted_at = timezone.now()
+    _check(report)
+    try:
+        # A savepoint: when a concurrent request with the same key wins the
+        # race, our INSERT waits for its commit and then violates the unique
+        # constraint; only the savepoint is rolled back, and the caller's
+        # transaction (if any) stays usable to read the winner's row.
+        with transaction.atomic():
+            report.save(force_insert=True)
+            _created_event(report)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        existing = Report.objects.filter(author=actor, idempotency_key=idempotency_key).first()
+        if existing is None:  # some other constraint failed
+            raise
+        return _replayed(existing, request_fingerprint), False
+    return report, True
+
+
+def _replayed(report: Report, request_fingerprint: str | None) -> Report:
+    if request_fingerprint and report.request_fingerprint and report.request_fingerprint != request_fingerprint:
+        raise IdempotencyKeyReused(
+            f"This Idempotency-Key was already used for a different report ({report.reference}); "
+            "use a new key for a new report.",
+            field="idempotency_key",
+        )
+    return report
+
+
+def report_update(*, actor, report: Report, data: dict) -> Report:
+    """Edit a draft (author only), and submit it with data status="submitted".
+
+    Writes report.updated with before/after of the fields that changed, and
+    report.submitted when the draft is submitted. A submitted report is
+    final for its monitor: 409.
+    """
+    data = _normalize(data)
+    new_status = data.pop("status", None)
+    with transaction.atomic():
+        # Lock: a double-clicked "submit" or two tabs editing the same draft
+        # serialize here, and the second sees the first's result.
+        report = Report.objects.select_for_update(of=("self",)).select_related("author", "alleged_party").get(pk=report.pk)
+        if report.author_id != actor.pk or not has_role(actor, MONITOR):
+            raise Forbidden("Only the report's author may edit it.")
+        if report.status != ReportStatus.DRAFT:
+            raise Conflict(
+                f"{report.reference} is already submitted; a submitted report cannot be edited. "
+                "Add evidence or ask a verifier to correct the record.",
+            )
+        if new_status not in (None, ReportStatus.DRAFT, ReportStatus.SUBMITTED):
+            raise ValidationError({"status": [f"Must be one of {', '.join(ReportStatus.values)}."]})
+
+        changed = [f for f in EDITABLE_FIELDS if f in data and _differs(report, f, data[f])]
+        before = _snapshot(report, changed) if changed else None
+        for field in changed:
+            setattr(report, field, data[field])
+        submitting = new_status == ReportStatus.SUBMITTED
+        if submitting:
+            report.status = ReportStatus.SUBMITTED
+            report.submitted_at = timezone.now()
+        if not changed and not submitting:
+            return report
+        _check(report)
+        report.save()
+        if changed:
+            audit_record(actor=actor, action="report.updated", object_type="report", object_id=report.pk,
+                         before=before, after=_snapshot(report, changed))
+        if submitting:
+            audit_record(actor=actor, action="report.submitted", object_type="report", object_id=report.pk,
+                         before={"status": ReportStatus.DRAFT},
+                         after={"reference": report.reference, "author": report.author.get_username(),
+                                **_snapshot(report)})
+    return report
+
+
+def _differs(report: Report, field: str, value) -> bool:
+    if field == "alleged_party":
+        return report.alleged_party_id != (value.pk if value is not None else None)
+    return getattr(report, field) != value
+
+
+# --- Evidence --------------------------------------------------------------
+
+
+def evidence_may_upload(actor, report: Report) -> bool:
+    """The author while they may see the report, or a verifier/chair on a
+    submitted report (attaching what triage found). Auditors never write."""
+    if not report_visible_to(actor, report):
+        return False
+    if report.author_id == actor.pk and has_role(actor, MONITOR):
+        return True
+    return has_role(actor, VERIFIER, CHAIR) and report.status == ReportStatus.SUBMITTED
+
+
+def _inspect(upload) -> tuple[str, int, str]:
+    """(sha256, size, mime) of an upload, read in chunks (never whole in
+    memory), stopping as soon as it is known to be too large."""
+    limit = settings.EVIDENCE_MAX_BYTES
+    declared = getattr(upload, "size", None)
+    if declared is not None and declared > limit:
+        raise TooLarge(f"Evidence files are limited to {limit} bytes.", field="file")
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    upload.seek(0)
+    for chunk in upload.chunks(HASH_CHUNK):
+        if len(head) < 262:
+            head += chunk[: 262 - len(head)]
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"Evidence files are limited to {limit} bytes.", field="file")
+        digest.update(chunk)
+    if size == 0:
+        raise ValidationError({"file": ["The file is empty."]})
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in EVIDENCE_TYPES:
+        raise ValidationError({"file": [
+            "Unsupported file type (by content, whatever its name says): accepted are JPEG, PNG, WebP, PDF and MP4."
+        ]})
+    return digest.hexdigest(), size, kind.mime
+
+
+def evidence_add(*, actor, report: Report, upload) -> Evidence:
+    """Attach a file to a report. The type is what the bytes are (JPEG, PNG,
+    WebP, PDF, MP4), never the declared name or content type; the file is
+    stored under its SHA-256, so the uploader's file name never reaches the disk."""
+    if not evidence_may_upload(actor, report):
+        raise Forbidden("You may not add evidence to this report.")
+    sha256, size, mime = _inspect(upload)
+    evidence = Evidence(report=report, uploaded_by=actor, content_type=mime, size=size, sha256=sha256,
+                        original_name=(getattr(upload, "name", "") or "")[:255])
+    name = evidence_path(evidence, "")
+    stored_now = False
+    # Content-addressed: the same bytes are stored once, however many times attached.
+    if not default_storage.exists(name):
+        upload.seek(0)
+        name = default_storage.save(name, upload)
+        stored_now = True
+    evidence.file.name = name
+    try:
+        with transaction.atomic():
+            evidence.save(force_insert=True)
+            audit_record(actor=actor, action="evidence.uploaded", object_type="evidence", object_id=evidence.pk,
+                         after={"report": report.pk, "report_reference": report.reference, "sha256": sha256,
+                                "size": size, "content_type": mime})
+    except Exception:
+        # Nothing half-stored: a file that no row points to goes away again.
+        if stored_now and not Evidence.objects.filter(file=name).exists():
+            default_storage.delete(name)
+        raise
+    return evidence
+
+
+def evidence_open_for_download(*, actor, evidence: Evidence):
+    """Open the stored file for `actor` and record the read in the trail
+    (reading confidential evidence is part of the decision trail)."""
+    if not report_visible_to(actor, evidence.report):
+        raise Forbidden("You may not read this evidence.")
+    handle = evidence.file.storage.open(evidence.file.name, "rb")
+    try:
+        with transaction.atomic():
+            audit_record(actor=actor, action="evidence.downloaded", object_type="evidence", object_id=evidence.pk,
+                         after={"report": evidence.report_id, "sha256": evidence.sha256})
+    except Exception:
+        handle.close()
+        raise
+    return handle
+
+
+def evidence_download_name(evidence: Evidence) -> str:
+    """A safe attachment name: the reference, the hash and the type's extension."""
+    ext = EVIDENCE_TYPES.get(evidence.content_type, "bin")
+    return f"{evidence.report.reference}-{evidence.sha256[:12]}.{ext}"

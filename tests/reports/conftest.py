@@ -1,0 +1,86 @@
+"""Helpers for the reports tests: a valid body, reports filed through the
+service, small real files of each kind, and a throwaway MEDIA_ROOT."""
+
+import struct
+import zlib
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from reports.services import report_create
+
+ORIKHIV = (47.5689, 35.8612)
+KHARKIV = (49.9935, 36.2304)
+# Metres per degree of latitude (mean Earth radius): to place reports at a distance.
+M_PER_DEG_LAT = 111_195.0
+
+
+def iso(dt) -> str:
+    return dt.isoformat().replace("+00:00", "Z")
+
+
+def body(**overrides) -> dict:
+    """A valid POST /api/v1/reports/ body (the DESIGN.md shape)."""
+    data = {
+        "occurred_at": iso(timezone.now() - timedelta(hours=2)),
+        "location": {"lat": ORIKHIV[0], "lon": ORIKHIV[1], "precision_m": 500, "place_name": "Orikhiv",
+                     "admin1": "Zaporizhzhia Oblast"},
+        "category": "shelling",
+        "description": "About twelve impacts on the northern outskirts over 20 minutes.",
+        "alleged_party": "RU",
+        "source_type": "direct_observation",
+        "casualties": {"civilian_killed": 0, "civilian_injured": 2, "military_killed": 0, "military_injured": 0},
+        "weapons": "152 mm artillery",
+        "severity": 3,
+        "links": ["https://example.org/post/1"],
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def file_report(parties):
+    """file_report(author, **flat_fields) -> Report, through the service."""
+
+    def make(author, **fields):
+        data = {
+            "occurred_at": timezone.now() - timedelta(hours=2),
+            "lat": ORIKHIV[0], "lon": ORIKHIV[1],
+            "category": "shelling",
+            "description": "Impacts observed.",
+            "source_type": "direct_observation",
+            "alleged_party": parties["RU"],
+        }
+        data.update(fields)
+        report, created = report_create(actor=author, data=data)
+        assert created
+        return report
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # The personas' passwords are never checked here; hashing them properly
+    # would be most of this suite's run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def png_bytes(width: int = 1, height: int = 1) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + b"\x00\x00\x00" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
