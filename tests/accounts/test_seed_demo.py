@@ -134,3 +134,15 @@ def test_it_prints_the_demo_credentials():
     assert DEFAULT_PASSWORD in out
     for username in [*EXPECTED_USERS, "admin"]:
         assert f"  {username} " in out
+
+
+@pytest.mark.django_db
+def test_it_files_the_sample_reports_once_with_their_audit_events():
+    pytest.importorskip("reports.services", reason="the reports service is not there yet")
+    seed()
+    reports = Report.objects.count()
+    assert reports >= 3
+    assert set(Report.objects.values_list("author__username", flat=True)) <= {"monitor1", "monitor2"}
+    assert AuditEvent.objects.filter(object_type="report").count() >= reports
+    seed()
+    assert Report.objects.count() == reports
