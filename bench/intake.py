@@ -540,6 +540,14 @@ def main() -> int:
         met = at16.rows_per_s >= 400 and at16.p99_ms < 150 and at16.non_2xx == 0
         print(f"\napp / ceiling at 16 clients: {at16.rows_per_s:.0f} / {top.rows_per_s:.0f} = {ratio:.2f}")
         print(f"target (>= 400 reports/s, p99 < 150 ms, no errors at 16 clients): {'met' if met else 'MISSED'}")
+        if at16.cpu:
+            # What the machine could do if nothing else ran on it: the level is
+            # CPU-bound when app + db + wrk fill every CPU.
+            own = at16.cpu["app"] + at16.cpu["db"] + at16.cpu["load"]
+            print(f"CPU per report at 16 clients: {own:.1f} ms (app {at16.cpu['app']:.1f}, PostgreSQL "
+                  f"{at16.cpu['db']:.1f}, wrk {at16.cpu['load']:.1f}); other processes took "
+                  f"{at16.cpu['other']:.1f} ms per report. CPU-bound capacity of this machine alone: "
+                  f"{os.cpu_count() * 1000 / own:.0f} reports/s")
     if args.profile:
         print(f"profile: {args.profile}")
     return 0
