@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "audit",
     "reports",
     "commission",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -99,7 +100,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
@@ -146,6 +149,9 @@ DEADLINE_REMINDER_BEFORE = env_duration("DEADLINE_REMINDER_BEFORE", "24h")
 EVIDENCE_MAX_BYTES = env_size("EVIDENCE_MAX_BYTES", "25MB")
 SIMILAR_DISTANCE_M = env_float("SIMILAR_DISTANCE_M", 5000.0, minimum=0)
 SIMILAR_WINDOW = env_duration("SIMILAR_WINDOW", "6h")
+# Tile server of the overview map, e.g. https://tiles.example.org/{z}/{x}/{y}.png;
+# empty: the points are drawn on a plain background (closed networks).
+MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 REPORT_DESCRIPTION_MAX = env_int("REPORT_DESCRIPTION_MAX", 10000, minimum=1)
 
 # Ed25519 private key of the commission (32 bytes, hex) that signs trail

@@ -1,0 +1,62 @@
+from django import template
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+
+from accounts.roles import has_role as _has_role
+
+register = template.Library()
+
+
+@register.filter
+def has_role(user, roles: str) -> bool:
+    """{% if user|has_role:"verifier,chair" %}"""
+    return _has_role(user, *[r.strip() for r in roles.split(",") if r.strip()])
+
+
+@register.simple_tag(takes_context=True)
+def nav_current(context, url_name: str) -> str:
+    request = context.get("request")
+    if request is not None and request.path == reverse(url_name):
+        return mark_safe(' aria-current="page"')  # noqa: S308 (a constant)
+    return ""
+
+
+@register.filter
+def get_item(mapping, key):
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def label(code) -> str:
+    from web.labels import label as _label
+
+    return _label(code)
+
+
+@register.filter
+def badge(code) -> str:
+    """<span class="badge ...">label</span> for a status code."""
+    from django.utils.html import format_html
+
+    from web.labels import BADGE
+    from web.labels import label as _label
+
+    return format_html('<span class="badge {}">{}</span>', BADGE.get(str(code), ""), _label(code))
+
+
+@register.simple_tag
+def field_widget(field):
+    """The field's widget, pointing at its help text and its errors
+    (aria-describedby), so a screen reader reads the message with the field."""
+    ids = []
+    if field.errors:
+        ids.append(f"{field.auto_id}_errors")
+    if field.help_text:
+        ids.append(f"{field.auto_id}_helptext")
+    attrs = {"aria-describedby": " ".join(ids)} if ids else {}
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return field.as_widget(attrs=attrs)

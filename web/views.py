@@ -1,0 +1,192 @@
+"""The pages. Each view checks the role (web.access), reads through the
+selectors and writes through ONE service, exactly as the API does; the
+only thing written here is how a page looks and where it goes next."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, has_role, roles_of
+from config.errors import ApplicationError, Forbidden
+from reports import selectors as report_selectors
+from reports import services as report_services
+from reports.models import ReportStatus
+from web.access import role_required
+from web.forms import EvidenceForm, ReportForm, add_service_error, new_idempotency_key
+
+ANY_READER = (MONITOR, VERIFIER, CHAIR, MEMBER, AUDITOR)
+PAGE_SIZE = 50
+
+
+# --- Signing in and the home page ------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "web:login"
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("web:login")
+    user = request.user
+    ctx = {"roles": sorted(roles_of(user))}
+    if has_role(user, MONITOR):
+        mine = report_selectors.report_list_for(user).filter(author=user)
+        ctx["drafts"] = list(mine.filter(status=ReportStatus.DRAFT)[:20])
+        ctx["recent_reports"] = list(mine.filter(status=ReportStatus.SUBMITTED)[:5])
+    ctx.update(_home_commission(user))
+    return render(request, "web/home.html", ctx)
+
+
+def _home_commission(user) -> dict:
+    """What the commission's workflow asks of this person (filled in by the
+    commission pages' helpers once those services exist)."""
+    from web import commission_pages
+
+    return commission_pages.home_context(user)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", {"exception": exception}, status=403)
+
+
+# --- Monitor: reports --------------------------------------------------------
+
+
+@role_required(MONITOR)
+def report_list(request):
+    reports = (report_selectors.report_list_for(request.user).filter(author=request.user)
+               .annotate(evidence_count=Count("evidence")).order_by("-id"))
+    status = request.GET.get("status")
+    if status in ReportStatus.values:
+        reports = reports.filter(status=status)
+    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "web/report_list.html", {"page": page, "status": status})
+
+
+@role_required(MONITOR)
+@require_http_methods(["GET", "POST"])
+def report_new(request):
+    if request.method == "POST":
+        form = ReportForm(request.POST)
+        if form.is_valid():
+            data = form.validated()
+            if data is not None:
+                data = dict(data)
+                data["status"] = ReportStatus.DRAFT if request.POST.get("action") == "draft" else ReportStatus.SUBMITTED
+                key = form.cleaned_data.get("idempotency_key") or None
+                try:
+                    report, created = report_services.report_create(
+                        actor=request.user, data=data, idempotency_key=key)
+                except (ValidationError, ApplicationError) as exc:
+                    if isinstance(exc, Forbidden):
+                        raise
+                    add_service_error(form, exc)
+                else:
+                    if not created:
+                        messages.info(request, _("This form was already sent: %(ref)s was filed once, here it is.")
+                                      % {"ref": report.reference})
+                    elif report.status == ReportStatus.DRAFT:
+                        messages.success(request, _("Draft %(ref)s saved.") % {"ref": report.reference})
+                    else:
+                        messages.success(request, _("Report %(ref)s submitted.") % {"ref": report.reference})
+                    return redirect("web:report_detail", pk=report.pk)
+    else:
+        form = ReportForm(initial={"idempotency_key": new_idempotency_key()})
+    return render(request, "web/report_form.html", {"form": form, "report": None})
+
+
+@role_required(MONITOR)
+@require_http_methods(["GET", "POST"])
+def report_edit(request, pk: int):
+    report = report_selectors.report_get_for(request.user, pk)
+    if report is None or report.author_id != request.user.pk:
+        raise Http404
+    if report.status != ReportStatus.DRAFT:
+        messages.info(request, _("%(ref)s is submitted and can no longer be edited.") % {"ref": report.reference})
+        return redirect("web:report_detail", pk=report.pk)
+    if request.method == "POST":
+        form = ReportForm(request.POST)
+        if form.is_valid():
+            data = form.validated()
+            if data is not None:
+                data = dict(data)
+                submitting = request.POST.get("action") != "draft"
+                data["status"] = ReportStatus.SUBMITTED if submitting else ReportStatus.DRAFT
+                # Fields cleared in the form must be cleared in the draft too.
+                for key in ("occurred_until", "precision_m", "severity", "alleged_party"):
+                    data.setdefault(key, None)
+                for key in ("place_name", "admin1", "weapons"):
+                    data.setdefault(key, "")
+                data.setdefault("links", [])
+                try:
+                    report = report_services.report_update(actor=request.user, report=report, data=data)
+                except (ValidationError, ApplicationError) as exc:
+                    if isinstance(exc, Forbidden):
+                        raise
+                    add_service_error(form, exc)
+                else:
+                    if submitting:
+                        messages.success(request, _("Report %(ref)s submitted.") % {"ref": report.reference})
+                    else:
+                        messages.success(request, _("Draft %(ref)s saved.") % {"ref": report.reference})
+                    return redirect("web:report_detail", pk=report.pk)
+    else:
+        form = ReportForm(initial=ReportForm.initial_from_report(report))
+    return render(request, "web/report_form.html", {"form": form, "report": report})
+
+
+@role_required(*ANY_READER)
+def report_detail(request, pk: int):
+    report = report_selectors.report_get_for(request.user, pk)
+    if report is None:
+        raise Http404
+    return _render_report(request, report, EvidenceForm())
+
+
+def _render_report(request, report, evidence_form, status=200):
+    from web import commission_pages
+
+    ctx = {
+        "report": report,
+        "evidence": list(report_selectors.evidence_list_for(request.user, report)),
+        "evidence_form": evidence_form,
+        "may_upload": report_services.evidence_may_upload(request.user, report),
+        "may_edit": report.status == ReportStatus.DRAFT and report.author_id == request.user.pk,
+        "case": commission_pages.case_of_report(request.user, report),
+    }
+    return render(request, "web/report_detail.html", ctx, status=status)
+
+
+@role_required(MONITOR, VERIFIER, CHAIR)
+@require_POST
+def evidence_add(request, pk: int):
+    report = report_selectors.report_get_for(request.user, pk)
+    if report is None:
+        raise Http404
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.validated()
+        if data is not None:
+            try:
+                report_services.evidence_add(actor=request.user, report=report, upload=data["file"])
+            except (ValidationError, ApplicationError) as exc:
+                if isinstance(exc, Forbidden):
+                    raise
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("Evidence attached to %(ref)s.") % {"ref": report.reference})
+                return redirect(reverse("web:report_detail", kwargs={"pk": report.pk}) + "#evidence")
+    return _render_report(request, report, form, status=400)
