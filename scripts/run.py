@@ -31,8 +31,9 @@ def main() -> int:
     subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=ROOT, check=True)
     subprocess.run([*manage, "seed_demo"], env=env, cwd=ROOT, check=True)
     print(
-        f"\n  API docs (sign in with a demo login above): http://127.0.0.1:{port}/api/docs/"
-        f"\n  Django admin (user admin):                  http://127.0.0.1:{port}/admin/"
+        f"\n  Open http://127.0.0.1:{port}/ and sign in with a demo login above."
+        f"\n  API docs:                 http://127.0.0.1:{port}/api/docs/"
+        f"\n  Django admin (user admin): http://127.0.0.1:{port}/admin/"
         "\n  Ctrl-C stops everything.\n",
         flush=True,
     )
