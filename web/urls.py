@@ -1,7 +1,7 @@
 from django.urls import path
 
+from web import audit_pages, overview, views
 from web import commission_pages as cp
-from web import views
 
 app_name = "web"
 
@@ -19,6 +19,10 @@ urlpatterns = [
     path("inbox/", cp.inbox, name="inbox"),
     path("cases/", cp.case_list, name="case_list"),
     path("board/", cp.board, name="board"),
-    path("trail/", cp.audit, name="audit"),
-    path("overview/", cp.overview, name="overview"),
+    # Auditor
+    path("trail/", audit_pages.trail, name="audit"),
+    path("trail/export.jsonl", audit_pages.trail_export, name="trail_export"),
+    path("trail/reports.csv", audit_pages.reports_csv, name="reports_csv"),
+    # Overview
+    path("overview/", overview.overview, name="overview"),
 ]

@@ -1,0 +1,112 @@
+"""The auditor's pages: integrity of the trail, its events as a timeline,
+and the exports (JSON Lines through audit.services.trail_export, CSV of the
+reports through reports.selectors.report_list_for)."""
+
+import csv
+
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.roles import AUDITOR, CHAIR
+from audit import selectors as audit_selectors
+from audit import services as audit_services
+from config.errors import ApplicationError
+from reports import selectors as report_selectors
+from web.access import role_required
+
+EVENTS_PER_PAGE = 50
+
+
+def integrity_context() -> dict:
+    """The chain check and the latest signed checkpoint, for display."""
+    report = audit_services.trail_verify()
+    checkpoint = audit_selectors.checkpoint_latest()
+    return {
+        "verify": report,
+        "checkpoint": checkpoint,
+        "checkpoint_on_chain": bool(
+            checkpoint and report.ok and report.head_seq is not None and checkpoint.seq <= report.head_seq),
+    }
+
+
+@role_required(AUDITOR, CHAIR)
+def trail(request):
+    """The whole trail, newest first, filtered like the API's event list."""
+    actor = request.GET.get("actor") or None
+    action = request.GET.get("action") or None
+    case = (request.GET.get("case") or "").strip() or None
+    error = None
+    refs = None
+    if case:
+        try:
+            refs = audit_selectors.case_refs(case)
+        except ApplicationError as exc:
+            error = exc.message
+            refs = set()
+    events = audit_selectors.event_list(refs=refs, actor=actor, action=action).order_by("-seq", "-id")
+    page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    ctx = {"page": page, "events": page.object_list, "actor": actor or "", "action": action or "",
+           "case": case or "", "filter_error": error, **integrity_context()}
+    return render(request, "web/trail.html", ctx)
+
+
+def event_rows(events) -> list[dict]:
+    return [audit_selectors.event_export_dict(e) for e in events]
+
+
+@role_required(AUDITOR, CHAIR)
+def trail_export(request):
+    """JSON Lines of the trail (or one case's: ?case=REF), ending with the
+    latest signed checkpoint: the audit service's export, as a download."""
+    case = (request.GET.get("case") or "").strip() or None
+    try:
+        lines = audit_services.trail_export(case_reference=case, actor=request.user)
+    except ApplicationError as exc:
+        return render(request, "web/message.html", {"title": _("Export"), "text": exc.message}, status=400)
+    response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
+    name = f"trail-{case}" if case else "trail"
+    response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.now():%Y%m%dT%H%M%SZ}.jsonl"'
+    return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _cell(value):
+    # A cell that starts like a formula is text, not a formula, in a spreadsheet.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+CSV_COLUMNS = ["reference", "status", "occurred_at", "occurred_until", "lat", "lon", "precision_m", "place_name",
+               "admin1", "category", "alleged_party", "source_type", "civilian_killed", "civilian_injured",
+               "military_killed", "military_injured", "weapons", "severity", "description", "author",
+               "submitted_at"]
+
+
+@role_required(AUDITOR, CHAIR)
+def reports_csv(request):
+    """Every report the person may see (report_list_for), one row each."""
+    reports = report_selectors.report_list_for(request.user).order_by("id")
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(CSV_COLUMNS)
+        for r in reports.iterator(chunk_size=2000):
+            yield writer.writerow([_cell(v) for v in (
+                r.reference, r.status, r.occurred_at.isoformat(),
+                r.occurred_until.isoformat() if r.occurred_until else "", r.lat, r.lon, r.precision_m,
+                r.place_name, r.admin1, r.category, r.alleged_party.code if r.alleged_party_id else "",
+                r.source_type, r.civilian_killed, r.civilian_injured, r.military_killed, r.military_injured,
+                r.weapons, r.severity, r.description, r.author.username,
+                r.submitted_at.isoformat() if r.submitted_at else "")])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="reports-{timezone.now():%Y%m%dT%H%M%SZ}.csv"'
+    return response
