@@ -82,3 +82,29 @@ def test_a_monitor_files_a_report_with_evidence(people, session, media):
     s.shoot("my-reports")
     s.go("/my/reports/new/")
     s.shoot("report-form")
+
+
+def test_the_overview_and_the_trail_in_a_browser(people, session, browser, live_server):  # noqa: F811
+    from tests.web.test_auditor_pages import file_report
+
+    file_report(people["monitor"])
+    file_report(people["monitor"], category="drone_strike", lat=48.0, lon=37.8, occurred_at="2026-02-03T10:00:00Z")
+    file_report(people["monitor"], alleged_party="UA", lat=47.1, lon=35.2, occurred_at="2026-02-13T10:00:00Z")
+
+    anonymous = Session(browser, live_server.url)
+    anonymous.go("/signin/")
+    anonymous.shoot("signin")
+    anonymous.close()
+
+    s = session("member1")
+    page = s.go("/overview/")
+    # Without MAP_TILE_URL the points still show, on a plain background.
+    page.wait_for_selector("#map[data-points='3']")
+    assert page.locator(".leaflet-interactive").count() == 3
+    assert page.locator(".chart svg").count() == 2
+    s.shoot("overview")
+
+    a = session("auditor1")
+    page = a.go("/trail/")
+    assert "Verified" in page.get_by_test_id("integrity").inner_text()
+    a.shoot("trail")

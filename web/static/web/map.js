@@ -7,7 +7,7 @@
   var map = L.map(el, { scrollWheelZoom: false }).setView([48.5, 35.0], 6);
   var tiles = el.getAttribute("data-tiles");
   if (tiles) { L.tileLayer(tiles, { maxZoom: 18 }).addTo(map); }
-  fetch(el.getAttribute("data-geojson"), { credentials: "same-origin", headers: { "Accept": "application/geo+json" } })
+  fetch(el.getAttribute("data-geojson"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
     .then(function (r) { return r.json(); })
     .then(function (data) {
       var layer = L.geoJSON(data, {
