@@ -1,40 +1,392 @@
-"""Pages of the commission's workflow (verifier, member, chair, auditor,
-overview). They sit on commission.services/selectors and audit.services."""
+"""Pages of the commission's workflow: the verifier's inbox, cases, the
+member's ballot, the chair's board. Reads go through commission.selectors,
+every change through ONE commission service (the API's), called with the
+signed-in person as actor; the service decides what is allowed and its
+refusal is shown on the form. web/workflow.py is the only place that knows
+the commission app's names."""
 
-from django.shortcuts import render
+import statistics
 
-from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Party
+from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, has_role
+from config.errors import ApplicationError, Forbidden
+from reports import selectors as report_selectors
+from web import forms as f
+from web import workflow
 from web.access import role_required
+from web.labels import label
 
 COMMISSION_READERS = (VERIFIER, CHAIR, MEMBER, AUDITOR)
 
 
+# --- Helpers used by other pages ----------------------------------------------
+
+
 def home_context(user) -> dict:
-    return {}
+    if not workflow.available():
+        return {}
+    ctx = {}
+    if has_role(user, VERIFIER, CHAIR):
+        ctx["inbox_count"] = workflow.inbox_reports(user).count()
+    if has_role(user, MEMBER):
+        ctx["awaiting_ballot"] = workflow.rounds_awaiting_ballot(user)
+    if has_role(user, VERIFIER, CHAIR, MEMBER):
+        deadlines = workflow.deadlines_for(user)
+        ctx["missed_deadlines"] = [d for d in deadlines if d.status == "missed"][:10]
+        ctx["coming_deadlines"] = [d for d in deadlines if d.status in ("pending", "extended")][:10]
+    ctx["notifications"] = workflow.notifications_for(user)[:10]
+    return ctx
 
 
 def case_of_report(user, report):
-    return None
+    if not workflow.available() or not has_role(user, *COMMISSION_READERS):
+        return None
+    case = workflow.case_of_report(report)
+    if case is None:
+        return None
+    return {"reference": case.reference, "stage": case.stage, "url": reverse("web:case_detail", args=[case.pk])}
 
 
-def _pending(request, title):
+def decision_times() -> list[dict]:
+    if not workflow.available():
+        return []
+    rows = []
+    for stage, durations in workflow.stage_durations().items():
+        if not durations:
+            continue
+        rows.append({"stage": label(stage), "count": len(durations),
+                     "median": _human(statistics.median(durations)), "longest": _human(max(durations))})
+    return rows
+
+
+def _human(seconds: float) -> str:
+    if seconds < 3600:
+        return _("%(n)d min") % {"n": round(seconds / 60)}
+    if seconds < 72 * 3600:
+        return _("%(n).1f h") % {"n": seconds / 3600}
+    return _("%(n).1f days") % {"n": seconds / 86400}
+
+
+def _service(form, call, *args, **kwargs):
+    """Run one service; its refusal goes onto the form. Returns (ok, result)."""
+    try:
+        return True, call(*args, **kwargs)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message)
+    except (ValidationError, ApplicationError) as exc:
+        f.add_service_error(form, exc)
+        return False, None
+
+
+def _need_workflow():
+    if not workflow.available():
+        raise Http404("The commission's workflow is not installed.")
+
+
+def _unavailable(request, title):
     return render(request, "web/pending.html", {"title": title})
 
 
+# --- Verifier: inbox and opening cases -----------------------------------------
+
+
 @role_required(VERIFIER, CHAIR)
-def inbox(request):
-    return _pending(request, "Inbox")
+def inbox(request, open_form=None, status=200):
+    if not workflow.available():
+        return _unavailable(request, _("Inbox"))
+    reports = list(workflow.inbox_reports(request.user)[:100])
+    visible = report_selectors.report_list_for(request.user)
+    items = [{"report": r, "similar": workflow.similar_with_case(r, visible)} for r in reports]
+    form = open_form or f.CaseOpenForm()
+    selected = request.POST.getlist("reports") if request.method == "POST" else request.GET.getlist("report")
+    return render(request, "web/inbox.html", {"items": items, "open_form": form, "selected": selected},
+                  status=status)
+
+
+@role_required(VERIFIER, CHAIR)
+@require_POST
+def case_open(request):
+    _need_workflow()
+    form = f.CaseOpenForm(request.POST)
+    form.fields["reports"].choices = [(v, v) for v in request.POST.getlist("reports")]
+    if form.is_valid():
+        ids = [int(v) for v in form.cleaned_data["reports"] if v.isdigit()]
+        reports = list(report_selectors.report_list_for(request.user).filter(pk__in=ids))
+        if not reports:
+            form.add_error("reports", _("Select at least one report."))
+        else:
+            ok, case = _service(form, workflow.case_open, actor=request.user, title=form.cleaned_data["title"],
+                                reports=reports)
+            if ok:
+                messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
+                return redirect("web:case_detail", pk=case.pk)
+    return inbox(request, open_form=form, status=400)
+
+
+# --- Cases -----------------------------------------------------------------------
 
 
 @role_required(*COMMISSION_READERS)
 def case_list(request):
-    return _pending(request, "Cases")
+    if not workflow.available():
+        return _unavailable(request, _("Cases"))
+    cases = list(workflow.case_list_for(request.user))
+    awaiting = []
+    if has_role(request.user, MEMBER):
+        awaiting = [r.case for r in workflow.rounds_awaiting_ballot(request.user)]
+        for r, c in zip(workflow.rounds_awaiting_ballot(request.user), awaiting, strict=True):
+            c.open_round = r
+    return render(request, "web/case_list.html", {"cases": cases, "awaiting": awaiting})
+
+
+def _case_or_404(user, pk):
+    case = workflow.case_get_for(user, pk)
+    if case is None:
+        raise Http404
+    return case
+
+
+@role_required(*COMMISSION_READERS)
+def case_detail(request, pk: int, forms: dict | None = None, status=200):
+    _need_workflow()
+    case = _case_or_404(request.user, pk)
+    return render(request, "web/case_detail.html", _case_context(request, case, forms or {}), status=status)
+
+
+def _case_context(request, case, bound: dict) -> dict:
+    user = request.user
+    parties = list(Party.objects.order_by("code"))
+    now = timezone.now()
+    stage = case.stage
+    is_chair = has_role(user, CHAIR)
+    is_verifier = has_role(user, VERIFIER) or is_chair
+    is_member = has_role(user, MEMBER)
+
+    deadlines = []
+    for d in workflow.case_deadlines(case):
+        open_ = d.status in ("pending", "extended")
+        deadlines.append({
+            "pk": d.pk, "label": label(workflow.deadline_kind(d)), "due_at": d.due_at, "status": d.status,
+            "overdue": open_ and d.due_at < now, "extendable": open_ or d.status == "missed",
+            "form": bound.get(("extend", d.pk)) or f.DeadlineExtendForm(initial={"due_at": d.due_at}),
+        })
+
+    reports = list(workflow.case_reports(case, user))
+    for r in reports:
+        r.evidence_items = list(report_selectors.evidence_list_for(user, r))
+        r.detach_form = bound.get(("detach", r.pk)) or f.DetachReportForm(initial={"report": r.pk})
+
+    rounds = workflow.case_rounds(case, user)
+    open_round = next((rd for rd in rounds if rd["status"] == "open"), None)
+    recusal = workflow.recusal_reason(case, user, open_round) if (open_round and is_member) else None
+    my_ballot = workflow.my_ballot(open_round, user) if (open_round and is_member and not recusal) else None
+    ballot_initial = {"choice": my_ballot["choice"], "rationale": my_ballot["rationale"]} if my_ballot else None
+
+    measures = workflow.case_measures(case)
+    for m in measures:
+        m["decide_form"] = bound.get(("decide", m["pk"])) or f.MeasureDecisionForm()
+        m["compliance_form"] = bound.get(("comply", m["pk"])) or f.ComplianceForm()
+
+    can = {
+        "audit": has_role(user, AUDITOR, CHAIR),
+        "extend": is_chair and stage != "closed",
+        "link": is_verifier and stage == "verification",
+        "verify": is_verifier and stage == "verification",
+        "open_round": is_chair and stage == "attribution" and open_round is None,
+        "declare": is_member and stage in ("verification", "attribution") and not workflow.has_declared_conflict(case, user),
+        "propose": is_member and stage == "measures",
+        "decide": is_chair and stage == "measures",
+        "comply": is_chair,
+        "close": is_chair and stage != "closed",
+    }
+    return {
+        "case": case, "deadlines": deadlines, "missed": any(d["status"] == "missed" for d in deadlines),
+        "reports": reports, "verification": workflow.case_verification(case),
+        "rounds": rounds, "open_round": open_round, "recusal": recusal, "my_ballot": my_ballot,
+        "is_member": is_member, "measures": measures, "can": can,
+        "link_form": bound.get("link") or f.LinkReportForm(),
+        "verification_form": bound.get("verify") or f.VerificationForm(),
+        "round_form": bound.get("round") or f.RoundOpenForm(initial={"quorum": 0.5, "threshold": "simple"}),
+        "ballot_form": bound.get("ballot") or f.BallotForm(initial=ballot_initial, parties=parties),
+        "conflict_form": bound.get("conflict") or f.ConflictForm(),
+        "measure_form": bound.get("measure") or f.MeasureForm(parties=parties),
+        "close_form": bound.get("close") or f.CaseCloseForm(),
+    }
+
+
+def _case_action(request, pk, key, form, call, success, anchor=""):
+    """POST handler shape shared by the case page's forms: validate the
+    form's shape, run one service, redirect (PRG) or re-render with errors."""
+    _need_workflow()
+    case = _case_or_404(request.user, pk)
+    if form.is_valid():
+        ok, _result = _service(form, call, case, form.cleaned_data)
+        if ok:
+            messages.success(request, success)
+            return redirect(reverse("web:case_detail", args=[case.pk]) + anchor)
+    return case_detail(request, pk, forms={key: form}, status=400)
+
+
+@role_required(VERIFIER, CHAIR)
+@require_POST
+def case_link(request, pk: int):
+    def call(case, data):
+        report = workflow.report_by_reference(request.user, data["report"])
+        if report is None:
+            raise ValidationError({"report": [_("No submitted report with this reference.")]})
+        return workflow.case_link(actor=request.user, case=case, report=report)
+
+    return _case_action(request, pk, "link", f.LinkReportForm(request.POST), call, _("Report linked."), "#h-reports")
+
+
+@role_required(VERIFIER, CHAIR)
+@require_POST
+def case_detach(request, pk: int):
+    form = f.DetachReportForm(request.POST)
+
+    def call(case, data):
+        report = report_selectors.report_get_for(request.user, data["report"])
+        if report is None:
+            raise ValidationError({"report": [_("No such report.")]})
+        return workflow.case_detach(actor=request.user, case=case, report=report, reason=data["reason"])
+
+    key = ("detach", int(request.POST.get("report") or 0))
+    return _case_action(request, pk, key, form, call, _("Report detached."), "#h-reports")
+
+
+@role_required(VERIFIER, CHAIR)
+@require_POST
+def case_verify(request, pk: int):
+    def call(case, data):
+        return workflow.verification_record(actor=request.user, case=case, outcome=data["outcome"],
+                                            findings=data["findings"])
+
+    return _case_action(request, pk, "verify", f.VerificationForm(request.POST), call, _("Findings recorded."),
+                        "#h-verification")
+
+
+@role_required(CHAIR)
+@require_POST
+def round_open(request, pk: int):
+    def call(case, data):
+        return workflow.round_open(actor=request.user, case=case, closes_at=data.get("closes_at"),
+                                   quorum=data["quorum"], threshold=data["threshold"])
+
+    return _case_action(request, pk, "round", f.RoundOpenForm(request.POST), call, _("Voting round opened."),
+                        "#h-attribution")
+
+
+@role_required(MEMBER)
+@require_POST
+def ballot_cast(request, pk: int):
+    parties = list(Party.objects.order_by("code"))
+
+    def call(case, data):
+        return workflow.ballot_cast(actor=request.user, case=case, choice=data["choice"],
+                                    rationale=data["rationale"])
+
+    return _case_action(request, pk, "ballot", f.BallotForm(request.POST, parties=parties), call,
+                        _("Your sealed ballot is recorded."), "#h-attribution")
+
+
+@role_required(MEMBER)
+@require_POST
+def conflict_declare(request, pk: int):
+    def call(case, data):
+        return workflow.conflict_declare(actor=request.user, case=case, reason=data["reason"])
+
+    return _case_action(request, pk, "conflict", f.ConflictForm(request.POST), call,
+                        _("Your conflict of interest is recorded."), "#h-attribution")
+
+
+@role_required(MEMBER)
+@require_POST
+def measure_propose(request, pk: int):
+    parties = list(Party.objects.order_by("code"))
+
+    def call(case, data):
+        return workflow.measure_propose(actor=request.user, case=case, kind=data["kind"],
+                                        addressee=data["addressee"], description=data["description"],
+                                        compliance_due_at=data.get("compliance_due_at"))
+
+    return _case_action(request, pk, "measure", f.MeasureForm(request.POST, parties=parties), call,
+                        _("Measure proposed."), "#h-measures")
+
+
+@role_required(CHAIR)
+@require_POST
+def measure_decide(request, pk: int, measure_pk: int):
+    def call(case, data):
+        measure = workflow.measure_get(case, measure_pk)
+        return workflow.measure_decide(actor=request.user, measure=measure, adopt=data["decision"] == "adopt",
+                                       reason=data["reason"])
+
+    return _case_action(request, pk, ("decide", measure_pk), f.MeasureDecisionForm(request.POST), call,
+                        _("Decision recorded."), "#h-measures")
+
+
+@role_required(CHAIR)
+@require_POST
+def measure_compliance(request, pk: int, measure_pk: int):
+    def call(case, data):
+        measure = workflow.measure_get(case, measure_pk)
+        return workflow.measure_compliance(actor=request.user, measure=measure, compliance=data["compliance"],
+                                           note=data["note"])
+
+    return _case_action(request, pk, ("comply", measure_pk), f.ComplianceForm(request.POST), call,
+                        _("Compliance recorded."), "#h-measures")
+
+
+@role_required(CHAIR)
+@require_POST
+def deadline_extend(request, pk: int, deadline_pk: int):
+    def call(case, data):
+        deadline = workflow.deadline_get(case, deadline_pk)
+        return workflow.deadline_extend(actor=request.user, deadline=deadline, due_at=data["due_at"],
+                                        reason=data["reason"])
+
+    return _case_action(request, pk, ("extend", deadline_pk), f.DeadlineExtendForm(request.POST), call,
+                        _("Deadline extended."), "#h-deadlines")
+
+
+@role_required(CHAIR)
+@require_POST
+def case_close(request, pk: int):
+    def call(case, data):
+        return workflow.case_close(actor=request.user, case=case, summary=data["summary"])
+
+    return _case_action(request, pk, "close", f.CaseCloseForm(request.POST), call, _("Case closed."))
+
+
+# --- Chair: the board --------------------------------------------------------------
 
 
 @role_required(CHAIR)
 def board(request):
-    return _pending(request, "Board")
+    if not workflow.available():
+        return _unavailable(request, _("Board"))
+    columns = workflow.board(request.user)
+    return render(request, "web/board.html", {"columns": columns})
 
 
-def decision_times() -> list[dict]:
-    return []
+# --- Auditor: a case's trail -----------------------------------------------------------
+
+
+@role_required(AUDITOR, CHAIR)
+def case_trail(request, pk: int):
+    from audit import selectors as audit_selectors
+    from web.audit_pages import integrity_context
+
+    _need_workflow()
+    case = _case_or_404(request.user, pk)
+    events = list(audit_selectors.event_list(refs=audit_selectors.case_refs(case.reference)))
+    return render(request, "web/case_trail.html", {"case": case, "events": events, **integrity_context()})

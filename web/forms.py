@@ -185,3 +185,97 @@ class EvidenceForm(forms.Form):
             return serializer.validated_data
         add_api_errors(self, serializer.errors)
         return None
+
+
+# --- The commission's forms --------------------------------------------------
+# Django checks only the shape here (present, a number, a date); every rule
+# of the workflow is the service's, whose refusal lands on the field it names.
+
+
+class CaseOpenForm(forms.Form):
+    title = forms.CharField(label=_("Case title"), max_length=200)
+    reports = forms.MultipleChoiceField(label=_("Reports"), required=False, widget=forms.CheckboxSelectMultiple)
+
+
+class LinkReportForm(forms.Form):
+    report = forms.CharField(label=_("Report reference or number"), help_text=_("e.g. RPT-2026-000123"))
+
+
+class DetachReportForm(forms.Form):
+    report = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Why detach it?"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class VerificationForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), widget=forms.RadioSelect)
+    findings = forms.CharField(label=_("Findings"), widget=forms.Textarea(attrs={"rows": 5}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = choices(["confirmed", "not_confirmed", "unfounded"])
+
+
+class RoundOpenForm(forms.Form):
+    closes_at = forms.DateTimeField(label=_("Closes at (UTC)"), required=False, widget=DateTimeLocal,
+                                    help_text=_("Leave empty for the default voting period."))
+    quorum = forms.FloatField(label=_("Quorum"), min_value=0, max_value=1, initial=0.5,
+                              help_text=_("Share of eligible members who must vote, 0 to 1."))
+    threshold = forms.ChoiceField(label=_("Threshold"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["threshold"].choices = choices(["simple", "two_thirds"])
+
+
+class BallotForm(forms.Form):
+    choice = forms.ChoiceField(label=_("Your choice"), widget=forms.RadioSelect)
+    rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, parties=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["choice"].choices = [(p.code, f"{p.code} · {p.name}") for p in parties] + choices(
+            ["undetermined", "abstain"])
+
+
+class ConflictForm(forms.Form):
+    reason = forms.CharField(label=_("Your conflict of interest"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MeasureForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of measure"))
+    addressee = forms.ChoiceField(label=_("Addressed to"))
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}))
+    compliance_due_at = forms.DateTimeField(label=_("Compliance due (UTC)"), required=False, widget=DateTimeLocal)
+
+    def __init__(self, *args, parties=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = choices(
+            ["diplomatic_action", "sanctions", "intelligence", "military_reassurance", "remedial_demand"])
+        self.fields["addressee"].choices = [(p.code, f"{p.code} · {p.name}") for p in parties]
+
+
+class MeasureDecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].choices = [("adopt", _("Adopt")), ("reject", _("Reject"))]
+
+
+class ComplianceForm(forms.Form):
+    compliance = forms.ChoiceField(label=_("Compliance"), widget=forms.RadioSelect)
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["compliance"].choices = choices(["complied", "not_complied"])
+
+
+class DeadlineExtendForm(forms.Form):
+    due_at = forms.DateTimeField(label=_("New due time (UTC)"), widget=DateTimeLocal)
+    reason = forms.CharField(label=_("Reason for the extension"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CaseCloseForm(forms.Form):
+    summary = forms.CharField(label=_("Public summary"), widget=forms.Textarea(attrs={"rows": 4}))
