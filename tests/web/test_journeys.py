@@ -108,3 +108,91 @@ def test_the_overview_and_the_trail_in_a_browser(people, session, browser, live_
     page = a.go("/trail/")
     assert "Verified" in page.get_by_test_id("integrity").inner_text()
     a.shoot("trail")
+
+
+@pytest.mark.skipif("not __import__('web.workflow', fromlist=['x']).available()",
+                    reason="commission.services/selectors have not landed yet")
+def test_the_commission_journey_from_report_to_adopted_measure(people, session, media):
+    # A monitor files a report with evidence.
+    monitor = session("monitor1")
+    report = file_report_in_browser(monitor, media, description="Twelve impacts near the school, 06:40.")
+
+    # A verifier opens a case from it in the inbox, and confirms it.
+    verifier = session("verifier1")
+    page = verifier.go("/inbox/")
+    assert page.get_by_text(report.reference).first.is_visible()
+    verifier.shoot("inbox")
+    page.locator(f"input[name=reports][value='{report.pk}']").check()
+    page.get_by_label("Case title").fill("Shelling of Orikhiv, 1 January")
+    page.get_by_role("button", name="Open a case from the selected reports").click()
+    page.wait_for_url("**/cases/*/")
+    case_url = page.url
+    assert "Verification" in page.locator("h1").inner_text()
+    page.get_by_label("Confirmed").check()
+    page.get_by_label("Findings").fill("Craters and fragments consistent with 152 mm artillery fired from the east.")
+    page.get_by_role("button", name="Record the findings").click()
+    page.wait_for_url("**/cases/*/#h-verification")
+    assert "Attribution" in page.locator("h1").inner_text()
+    verifier.shoot("case-verified")
+
+    # The chair opens a round.
+    chair = session("chair")
+    page = chair.go(case_url.replace(chair.base_url, ""))
+    page.get_by_role("button", name="Open the round").click()
+    page.wait_for_url("**/cases/*/#h-attribution")
+    assert page.get_by_text("0 of 4 eligible members have voted.").is_visible()
+
+    # The recused member (UA delegation) sees why they cannot vote.
+    member5 = session("member5")
+    page = member5.go(case_url.replace(member5.base_url, ""))
+    recusal = page.get_by_test_id("recusal")
+    assert "cannot vote" in recusal.inner_text()
+    assert "UA" in recusal.inner_text()
+    assert page.get_by_role("button", name="Cast the sealed ballot").count() == 0
+    member5.shoot("case-recused")
+
+    # Members vote; member1 changes their ballot; the round closes early once all eligible voted.
+    for i, username in enumerate(["member1", "member2", "member3", "member4"]):
+        m = session(username)
+        page = m.go(case_url.replace(m.base_url, ""))
+        page.get_by_label("RU · Russian Federation").check() if i != 0 else page.get_by_label("Undetermined").check()
+        page.get_by_label("Rationale").fill("Trajectory analysis and the verifier's findings.")
+        page.get_by_role("button", name="Cast the sealed ballot").click()
+        page.wait_for_url("**/cases/*/#h-attribution")
+        if username == "member1":
+            assert "Undetermined" in page.get_by_test_id("my-ballot").inner_text()
+            m.shoot("case-ballot")
+            page.get_by_label("RU · Russian Federation").check()
+            page.get_by_label("Rationale").fill("On reflection, the trajectory points east.")
+            page.get_by_role("button", name="Cast the sealed ballot").click()
+            page.wait_for_url("**/cases/*/#h-attribution")
+            assert "RU" in page.get_by_test_id("my-ballot").inner_text()
+
+    page = chair.go(case_url.replace(chair.base_url, ""))
+    assert "Result: RU" in page.locator("#h-attribution ~ article, section[aria-labelledby=h-attribution]").first.inner_text()
+    assert "Measures" in page.locator("h1").inner_text()
+
+    # A member proposes a measure; the chair adopts it.
+    m = session("member2")
+    page = m.go(case_url.replace(m.base_url, ""))
+    page.get_by_label("Kind of measure").select_option("sanctions")
+    page.get_by_label("Addressed to").select_option("RU")
+    page.get_by_label("Description", exact=True).fill("Targeted sanctions on the units identified.")
+    page.get_by_role("button", name="Propose the measure").click()
+    page.wait_for_url("**/cases/*/#h-measures")
+    page = chair.go(case_url.replace(chair.base_url, ""))
+    page.get_by_label("Adopt").check()
+    page.locator("form[action*='/decision/'] textarea[name=reason]").fill("Proportionate and agreed by the members.")
+    page.get_by_role("button", name="Record the decision").click()
+    page.wait_for_url("**/cases/*/#h-measures")
+    assert page.locator("#h-measures ~ article .badge", has_text="Adopted").count() == 1
+    chair.shoot("case-measures")
+    chair.go("/board/")
+    chair.shoot("board")
+
+    # An auditor opens the case's trail and sees it verified.
+    auditor = session("auditor1")
+    page = auditor.go(case_url.replace(auditor.base_url, "") + "trail/")
+    assert "Verified" in page.get_by_test_id("integrity").inner_text()
+    assert page.get_by_text("ballot", exact=False).count() > 0
+    auditor.shoot("case-trail")
