@@ -1,0 +1,313 @@
+"""The commission's workflow: cases, verification, sealed attribution rounds,
+corrective measures, deadlines and notifications.
+
+Rules live in commission/services.py; this module only says what is stored
+and which invariants the database itself enforces (a report in at most one
+case, one current ballot per voter, one notification per recipient and key).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Stage(models.TextChoices):
+    VERIFICATION = "verification"
+    ATTRIBUTION = "attribution"
+    MEASURES = "measures"
+    CLOSED = "closed"
+
+
+class VerificationOutcome(models.TextChoices):
+    CONFIRMED = "confirmed"
+    NOT_CONFIRMED = "not_confirmed"
+    UNFOUNDED = "unfounded"
+
+
+class Case(models.Model):
+    REFERENCE_PREFIX = "CASE"
+
+    # Set in the same transaction as the insert, from the id (see case_open).
+    reference = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    title = models.CharField(max_length=200)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.VERIFICATION)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Who has to record the findings (reminders go to them): the opener when a verifier.
+    verifier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    stage_changed_at = models.DateTimeField(auto_now_add=True)
+
+    verification_outcome = models.CharField(max_length=16, choices=VerificationOutcome.choices, blank=True,
+                                            default="")
+    findings = models.TextField(blank=True, default="")
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    attributed_party = models.ForeignKey("accounts.Party", on_delete=models.PROTECT, null=True, blank=True,
+                                         related_name="+")
+    # Why the case closed: a verification outcome, "undetermined", or "decided" (by the chair after measures).
+    outcome = models.CharField(max_length=16, blank=True, default="")
+    summary = models.TextField(blank=True, default="")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    # A deadline of the case was missed, or a round ended without a decision.
+    flagged = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["stage", "flagged"], name="case_stage_flag_idx")]
+
+    def __str__(self) -> str:
+        return self.reference or f"case {self.pk}"
+
+
+class CaseReport(models.Model):
+    """A report's link to a case. Detaching keeps the row (who, when, why);
+    only the live link counts for "a report belongs to at most one case"."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="links")
+    report = models.ForeignKey("reports.Report", on_delete=models.PROTECT, related_name="case_links")
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField(auto_now_add=True)
+    detached_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    detached_at = models.DateTimeField(null=True, blank=True)
+    detach_reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # Two verifiers racing to put one report in two cases: the second insert fails here.
+            models.UniqueConstraint(fields=["report"], condition=Q(detached_at__isnull=True),
+                                    name="report_in_one_live_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} in {self.case_id}"
+
+
+class ConflictDeclaration(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="conflicts")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["case", "member"], name="one_conflict_per_member_case")]
+
+    def __str__(self) -> str:
+        return f"conflict of {self.member_id} on {self.case_id}"
+
+
+class Threshold(models.TextChoices):
+    SIMPLE = "simple"
+    TWO_THIRDS = "two_thirds"
+
+
+class RoundStatus(models.TextChoices):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Round(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="rounds")
+    number = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=8, choices=RoundStatus.choices, default=RoundStatus.OPEN)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closes_at = models.DateTimeField()
+    quorum = models.DecimalField(max_digits=4, decimal_places=3)
+    threshold = models.CharField(max_length=16, choices=Threshold.choices)
+    # Fixed at opening; lowered only when an eligible member recuses before voting.
+    eligible_count = models.PositiveIntegerField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # "deadline" or "all_voted"
+    closed_because = models.CharField(max_length=16, blank=True, default="")
+    # Empty until the close: a party code, undetermined, tie or no_quorum.
+    outcome = models.CharField(max_length=16, blank=True, default="")
+    counts = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="round_number_per_case"),
+            # At most one open round per case, even if two chairs click at once.
+            models.UniqueConstraint(fields=["case"], condition=Q(status="open"), name="one_open_round_per_case"),
+            models.CheckConstraint(condition=Q(quorum__gt=0, quorum__lte=1), name="round_quorum_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"round {self.number} of case {self.case_id}"
+
+
+class RoundVoter(models.Model):
+    """The eligible voters, fixed when the round opens."""
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="voters")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Set when the member declared a conflict while the round was open (before voting).
+    recused_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["round", "member"], name="one_voter_row_per_round")]
+
+    def __str__(self) -> str:
+        return f"voter {self.member_id} in round {self.round_id}"
+
+
+class Ballot(models.Model):
+    """One row per ballot cast; a change supersedes the voter's current row
+    with a new one (new salt, new commitment), so the tally can reveal every
+    commitment the trail holds. Sealed: nothing outside commission.services'
+    tally reads `choice` while the round is open."""
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="ballots")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    choice = models.CharField(max_length=16)
+    rationale = models.TextField()
+    salt = models.CharField(max_length=64)
+    commitment = models.CharField(max_length=64)
+    cast_at = models.DateTimeField(auto_now_add=True)
+    superseded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # One current ballot per voter and round: a change can never count twice.
+            models.UniqueConstraint(fields=["round", "voter"], condition=Q(superseded=False),
+                                    name="one_current_ballot_per_voter"),
+        ]
+
+    def __str__(self) -> str:
+        return f"ballot {self.pk} in round {self.round_id}"
+
+
+class MeasureKind(models.TextChoices):
+    DIPLOMATIC_ACTION = "diplomatic_action"
+    SANCTIONS = "sanctions"
+    INTELLIGENCE = "intelligence"
+    MILITARY_REASSURANCE = "military_reassurance"
+    REMEDIAL_DEMAND = "remedial_demand"
+
+
+class MeasureStatus(models.TextChoices):
+    PROPOSED = "proposed"
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+
+
+class Compliance(models.TextChoices):
+    PENDING = "pending"
+    COMPLIED = "complied"
+    NOT_COMPLIED = "not_complied"
+    OVERDUE = "overdue"
+
+
+class Measure(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="measures")
+    kind = models.CharField(max_length=32, choices=MeasureKind.choices)
+    addressee = models.ForeignKey("accounts.Party", on_delete=models.PROTECT, related_name="+")
+    description = models.TextField()
+    compliance_due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=MeasureStatus.choices, default=MeasureStatus.PROPOSED)
+    # Followed only once adopted; empty before.
+    compliance = models.CharField(max_length=16, choices=Compliance.choices, blank=True, default="")
+    compliance_note = models.TextField(blank=True, default="")
+    compliance_recorded_at = models.DateTimeField(null=True, blank=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.addressee_id}"
+
+
+class DeadlineKind(models.TextChoices):
+    VERIFICATION = "verification"
+    VOTE = "vote"
+    MEASURES = "measures"
+    COMPLIANCE = "compliance"
+
+
+class DeadlineStatus(models.TextChoices):
+    PENDING = "pending"
+    MET = "met"
+    MISSED = "missed"
+    EXTENDED = "extended"
+
+
+OPEN_DEADLINE = (DeadlineStatus.PENDING, DeadlineStatus.EXTENDED)
+
+
+class Deadline(models.Model):
+    """A stage's due time. The sweep (commission.services.deadlines_sweep)
+    finds open ones that are due through the partial index below, so its cost
+    follows the number due, not the number pending."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="deadlines")
+    kind = models.CharField(max_length=16, choices=DeadlineKind.choices)
+    round = models.OneToOneField(Round, on_delete=models.PROTECT, null=True, blank=True, related_name="deadline")
+    measure = models.OneToOneField(Measure, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="deadline")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=DeadlineStatus.choices, default=DeadlineStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When it was met or missed (the sweep's claim on a due deadline).
+    settled_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(status__in=OPEN_DEADLINE), name="deadline_open_due_idx"),
+            models.Index(fields=["due_at"], condition=Q(status__in=OPEN_DEADLINE, reminded_at__isnull=True),
+                         name="deadline_unreminded_due_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "kind"], condition=Q(kind__in=["verification", "measures"]),
+                                    name="one_stage_deadline_per_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} deadline of case {self.case_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_DEADLINE
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=32)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True, default="")
+    # What this notification is about, so that one event notifies a person once
+    # however many times a task runs (reminder:<deadline>:<due_at>, missed:<deadline>:<due_at>, ...).
+    key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Claimed by the mailer with a conditional update; NULL means "to send".
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="one_notification_per_key")]
+        indexes = [
+            models.Index(fields=["recipient", "-id"], name="notification_recipient_idx"),
+            models.Index(fields=["id"], condition=Q(emailed_at__isnull=True), name="notification_unsent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -14,6 +14,13 @@ from accounts.models import Delegation, Party, User
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # `people` creates eleven users; with the production hasher that costs
+    # seconds per test, and no test here is about password hashing strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def delegations(db):
     codes = {"FR": "France", "UK": "United Kingdom", "US": "United States", "UA": "Ukraine",
