@@ -158,6 +158,10 @@ REPORT_DESCRIPTION_MAX = env_int("REPORT_DESCRIPTION_MAX", 10000, minimum=1)
 # checkpoints. `make run` generates a development key into var/.
 AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", None)
 AUDIT_CHECKPOINT_INTERVAL = env_duration("AUDIT_CHECKPOINT_INTERVAL", "1h")
+# After a commit, a process seals the trail at most once per this many
+# milliseconds (a seal takes every process's pending events); 0 seals after
+# every commit. docs/audit.md ("The window") says what it costs in delay.
+AUDIT_SEAL_COALESCE_MS = env_int("AUDIT_SEAL_COALESCE_MS", 100, minimum=0)
 
 # Uploads larger than this are refused by Django before they reach a view;
 # the evidence view answers 413 for anything above EVIDENCE_MAX_BYTES.

@@ -182,7 +182,23 @@ def test_the_beat_tasks_seal_and_publish(settings):
     assert publish_checkpoint.apply().get() is None
 
 
-def test_an_event_is_sealed_right_after_its_transaction_commits(django_capture_on_commit_callbacks):
+@pytest.fixture
+def fresh_sealer():
+    """This process has not sealed lately (another test may just have)."""
+    from audit.services import _coalescer
+
+    _coalescer.reset()
+    yield _coalescer
+    _coalescer.reset()
+
+
+def _commit_one(action):
+    # A real commit (the tests below are transactional): its on-commit seal runs.
+    with transaction.atomic():
+        audit_record(actor=None, action=action, object_type="t", object_id=1)
+
+
+def test_an_event_is_sealed_right_after_its_transaction_commits(django_capture_on_commit_callbacks, fresh_sealer):
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         audit_record(actor=None, action="a.one", object_type="t", object_id=1)
         audit_record(actor=None, action="a.two", object_type="t", object_id=2)
@@ -194,3 +210,42 @@ def test_an_event_is_sealed_right_after_its_transaction_commits(django_capture_o
 def test_audit_record_refuses_to_run_outside_a_transaction():
     with pytest.raises(RuntimeError):
         audit_record(actor=None, action="x", object_type="t", object_id=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_commits_within_the_coalescing_gap_leave_their_events_to_the_next_seal(fresh_sealer, settings):
+    settings.AUDIT_SEAL_COALESCE_MS = 60_000
+    _commit_one("a.first")
+    _commit_one("a.second")
+    _commit_one("a.third")
+    # The first commit sealed; the next two waited, and this process owes a seal.
+    assert list(AuditEvent.objects.order_by("id").values_list("action", "seq")) == [
+        ("a.first", 1), ("a.second", None), ("a.third", None)]
+    assert fresh_sealer.owed
+    # Once the gap has passed, the next commit's seal takes everything pending, in order.
+    settings.AUDIT_SEAL_COALESCE_MS = 0
+    _commit_one("a.fourth")
+    assert list(AuditEvent.objects.order_by("seq").values_list("action", "seq")) == [
+        ("a.first", 1), ("a.second", 2), ("a.third", 3), ("a.fourth", 4)]
+    assert not fresh_sealer.owed
+    assert trail_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_seals_what_a_coalesced_commit_left(fresh_sealer, settings):
+    from audit.tasks import seal_trail
+
+    settings.AUDIT_SEAL_COALESCE_MS = 60_000
+    _commit_one("a.first")
+    _commit_one("a.second")
+    assert AuditEvent.objects.filter(seq__isnull=True).count() == 1
+    assert seal_trail.apply().get() == 1
+    assert AuditEvent.objects.filter(seq__isnull=True).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_no_coalescing_gap_every_commit_seals(fresh_sealer, settings):
+    settings.AUDIT_SEAL_COALESCE_MS = 0
+    for i in range(3):
+        _commit_one(f"a.{i}")
+        assert AuditEvent.objects.filter(seq__isnull=True).count() == 0

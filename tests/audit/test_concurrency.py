@@ -60,3 +60,20 @@ def test_concurrent_appends_from_several_processes_leave_a_chain_that_verifies()
         ids = list(AuditEvent.objects.filter(object_id__startswith=f"w{n}-").order_by("seq")
                    .values_list("object_id", flat=True))
         assert ids == [f"w{n}-{i}" for i in range(EACH)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_process_that_coalesced_its_seals_seals_the_rest_when_it_exits():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    # A gap far longer than the run: only the first commit seals on the way,
+    # the other nine are owed, and the exit hook pays them.
+    env = dict(os.environ, DATABASE_URL=_database_url(), DJANGO_SETTINGS_MODULE="config.settings",
+               AUDIT_SEAL_COALESCE_MS="600000")
+    writer = subprocess.run([sys.executable, "-c", WRITER, "solo", "10"], cwd=ROOT, env=env, timeout=120)
+    assert writer.returncode == 0
+    assert AuditEvent.objects.filter(seq__isnull=True).count() == 0
+    assert list(AuditEvent.objects.order_by("seq").values_list("object_id", flat=True)) == [
+        f"solo-{i}" for i in range(10)]
+    assert trail_verify().ok
