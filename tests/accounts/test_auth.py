@@ -1,3 +1,5 @@
+from django.contrib.auth.models import Group
+
 from tests.conftest import PASSWORD
 
 
@@ -22,3 +24,58 @@ def test_anonymous_requests_are_refused_with_401(db, api):
     client = api()
     assert client.get("/api/v1/me/").status_code == 401
     assert client.get("/api/v1/parties/").status_code == 401
+
+
+def _token_client(api, user):
+    from rest_framework.authtoken.models import Token
+
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def test_a_token_brings_its_user_and_the_users_roles_in_one_query_on_postgresql(people, django_assert_num_queries):
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIRequestFactory
+
+    from accounts.authentication import TokenAuthentication
+    from accounts.roles import roles_of
+
+    token = Token.objects.create(user=people["chair"])
+    people["chair"].groups.add(Group.objects.get_or_create(name="auditor")[0])
+    request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    queries = 1 if connection.vendor == "postgresql" else 2  # SQLite: DRF's query, then the roles'
+    with django_assert_num_queries(queries):
+        user, _ = TokenAuthentication().authenticate(request)
+        assert roles_of(user) == {"chair", "auditor"}
+    assert user == people["chair"]
+
+
+def test_a_user_without_a_role_authenticates_with_no_roles(people, api):
+    response = _token_client(api, people["outsider"]).get("/api/v1/me/")
+    assert response.status_code == 200
+    assert response.json()["roles"] == []
+
+
+def test_a_role_taken_away_counts_from_the_very_next_request(people, api):
+    from reports.models import Report
+    from tests.reports.conftest import body
+
+    client = _token_client(api, people["monitor"])
+    assert client.post("/api/v1/reports/", body(), format="json").status_code == 201
+    people["monitor"].groups.clear()
+    assert client.post("/api/v1/reports/", body(), format="json").status_code == 403
+    assert Report.objects.count() == 1
+
+
+def test_an_unknown_token_or_an_inactive_users_token_is_refused_with_401(people, api):
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
+    assert client.get("/api/v1/me/").status_code == 401
+    client = _token_client(api, people["monitor"])
+    people["monitor"].is_active = False
+    people["monitor"].save()
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert "inactive" in response.json()["detail"].lower()
