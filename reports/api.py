@@ -8,7 +8,7 @@ from django.core.validators import URLValidator
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -17,7 +17,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, HasRole
 from config.errors import TooLarge
 from reports import selectors, services
@@ -84,6 +83,28 @@ class CasualtiesSerializer(serializers.Serializer):
     military_injured = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class PartyCodeField(serializers.Field):
+    """A party by its code, from the per-process copy of the parties
+    (reports.selectors.party_by_code): no query per report."""
+
+    default_error_messages = {
+        "invalid": "Invalid value.",
+        "does_not_exist": "Object with code={value} does not exist.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        party = selectors.party_by_code(data)
+        if party is None:
+            self.fail("does_not_exist", value=data)
+        return party
+
+    def to_representation(self, value):
+        return value.code
+
+
 def _not_in_future(value):
     if value is not None and value > timezone.now() + services.CLOCK_SKEW:
         raise serializers.ValidationError("Cannot be in the future.")
@@ -101,8 +122,7 @@ class ReportInputSerializer(serializers.Serializer):
     location = LocationSerializer()
     category = serializers.ChoiceField(choices=Category.choices)
     description = serializers.CharField(help_text="required; at most REPORT_DESCRIPTION_MAX characters")
-    alleged_party = serializers.SlugRelatedField(slug_field="code", queryset=Party.objects.all(), required=False,
-                                                 allow_null=True, help_text="a party code (RU, UA) or null")
+    alleged_party = PartyCodeField(required=False, allow_null=True, help_text="a party code (RU, UA) or null")
     source_type = serializers.ChoiceField(choices=SourceType.choices)
     casualties = CasualtiesSerializer(required=False)
     weapons = serializers.CharField(max_length=500, required=False, allow_blank=True)

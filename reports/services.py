@@ -19,7 +19,7 @@ from accounts.roles import CHAIR, MONITOR, VERIFIER, has_role
 from audit.services import audit_record
 from config.errors import ApplicationError, Conflict, Forbidden, TooLarge
 from reports.models import Evidence, Report, ReportStatus, evidence_path
-from reports.selectors import report_visible_to
+from reports.selectors import party_by_code, report_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _normalize(data: dict) -> dict:
                 data[key] = casualties[key]
     party = data.get("alleged_party")
     if isinstance(party, str):
-        found = Party.objects.filter(code=party).first()
+        found = party_by_code(party)
         if found is None:
             raise ValidationError({"alleged_party": [f"Unknown party {party!r}."]})
         data["alleged_party"] = found

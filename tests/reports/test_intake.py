@@ -177,3 +177,49 @@ def test_the_service_refuses_a_different_body_under_a_used_key(people):
     with pytest.raises(IdempotencyKeyReused):
         report_create(actor=people["monitor"], data=other, idempotency_key="svc",
                       request_fingerprint=report_fingerprint(other))
+
+
+def _token_client(api, user):
+    from rest_framework.authtoken.models import Token
+
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def test_filing_a_report_costs_the_token_the_two_rows_and_nothing_else(api, people, django_assert_num_queries):
+    from django.db import connection
+
+    client = _token_client(api, people["monitor"])
+    assert client.post(URL, body(), format="json").status_code == 201  # reads the parties once
+    # Token with user and roles (SQLite: roles apart), the savepoint of the
+    # report and its event (the test's transaction is outermost), INSERT
+    # report, INSERT event, release. Sealing runs after a real commit only.
+    expected = 5 if connection.vendor == "postgresql" else 6
+    with django_assert_num_queries(expected):
+        assert client.post(URL, body(alleged_party="UA"), format="json").status_code == 201
+    assert list(Report.objects.order_by("pk").values_list("alleged_party__code", flat=True)) == ["RU", "UA"]
+
+
+def test_a_party_added_while_the_service_runs_is_accepted_at_once(api, people):
+    from accounts.models import Party
+
+    client = api(people["monitor"])
+    assert client.post(URL, body(), format="json").status_code == 201
+    Party.objects.create(code="XA", name="A third party")
+    response = client.post(URL, body(alleged_party="XA"), format="json")
+    assert response.status_code == 201, response.json()
+    assert Report.objects.get(pk=response.json()["id"]).alleged_party.code == "XA"
+
+
+def test_a_party_deleted_in_this_process_is_refused_from_then_on(api, people):
+    from accounts.models import Party
+
+    Party.objects.create(code="XB", name="Short-lived")
+    client = api(people["monitor"])
+    assert client.post(URL, body(alleged_party="XB", status="draft"), format="json").status_code == 201
+    Report.objects.filter(alleged_party__code="XB").update(alleged_party=None)
+    Party.objects.filter(code="XB").delete()
+    response = client.post(URL, body(alleged_party="XB"), format="json")
+    assert response.status_code == 400
+    assert response.json()["alleged_party"] == ["Object with code=XB does not exist."]
