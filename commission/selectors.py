@@ -233,3 +233,27 @@ def board(user) -> list[dict]:
         items.sort(key=lambda c: (not c.flagged, c.open_deadlines[0].due_at if c.open_deadlines else far))
         columns.append({"stage": stage, "cases": items})
     return columns
+
+
+# --- Reads for the API (commission.api) --------------------------------------------------------
+
+
+def case_list_with_deadlines_for(user, *, stage: str | None = None, flagged: bool | None = None) -> QuerySet[Case]:
+    """case_list_for with each case's deadlines prefetched: one query for a
+    whole page, however many cases it holds."""
+    return case_list_for(user, stage=stage, flagged=flagged).prefetch_related(
+        Prefetch("deadlines", queryset=Deadline.objects.order_by("due_at", "id")))
+
+
+def measure_get_for(user, pk) -> Measure | None:
+    if not can_read_cases(user):
+        return None
+    return Measure.objects.select_related("case", "addressee", "proposed_by", "decided_by").filter(pk=pk).first()
+
+
+def conflict_of(case: Case, member) -> ConflictDeclaration | None:
+    return ConflictDeclaration.objects.filter(case=case, member=member).first()
+
+
+def notification_get_for(user, pk) -> Notification | None:
+    return notification_list_for(user).filter(pk=pk).first()

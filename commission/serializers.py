@@ -1,0 +1,386 @@
+"""What the commission API takes and shows.
+
+Input serializers check the shape of a request (types, choices, required
+fields); the rules (who, which stage, which report) stay in
+commission.services. Output serializers declare the fields for the OpenAPI
+schema and turn model rows (or the dicts of commission.selectors) into JSON.
+A ballot's choice leaves through exactly one field: `my_ballot`, built from
+selectors.ballot_own for the requesting voter.
+"""
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from rest_framework import serializers
+
+from commission import services
+from commission.models import (
+    Compliance,
+    DeadlineKind,
+    DeadlineStatus,
+    MeasureKind,
+    MeasureStatus,
+    RoundStatus,
+    Stage,
+    Threshold,
+    VerificationOutcome,
+)
+
+_dt = serializers.DateTimeField()
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A choice field whose choice set is its own named schema component
+    (RoundStatus, DeadlineKind, ...). drf-spectacular names enums after the
+    field, and "status"/"kind" mean different sets on different objects."""
+
+    def __init__(self, *, enum_name: str, **kwargs):
+        self.enum_name = enum_name
+        super().__init__(**kwargs)
+
+
+class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+
+    def get_name(self):
+        return self.target.enum_name
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "enum": list(self.target.choices)}
+
+
+def _when(value):
+    return _dt.to_representation(value) if value is not None else None
+
+
+def _username(user):
+    return user.username if user is not None else None
+
+
+# --- Input ------------------------------------------------------------------------
+
+
+def _text(**kwargs):
+    return serializers.CharField(max_length=services.TEXT_MAX, **kwargs)
+
+
+class CaseFilterSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    flagged = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                       help_text="true: only cases with a missed deadline or an undecided round")
+
+
+class CaseOpenSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=services.TITLE_MAX)
+    reports = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False,
+                                    max_length=services.MAX_REPORTS_PER_REQUEST,
+                                    help_text="ids of submitted reports not in another case")
+
+
+class ReportLinkSerializer(serializers.Serializer):
+    reports = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False,
+                                    max_length=services.MAX_REPORTS_PER_REQUEST)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = _text()
+
+
+class VerificationInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=VerificationOutcome.choices,
+                                      help_text="confirmed moves the case to attribution; the others close it")
+    findings = _text()
+
+
+class RoundOpenSerializer(serializers.Serializer):
+    closes_at = serializers.DateTimeField(required=False, allow_null=True,
+                                          help_text="in the future; default now + DEADLINE_VOTE")
+    quorum = serializers.DecimalField(max_digits=4, decimal_places=3, required=False, default="0.5",
+                                      help_text="share of eligible voters who must vote, in (0, 1]; default 0.5")
+    threshold = serializers.ChoiceField(choices=Threshold.choices, required=False, default=Threshold.SIMPLE)
+
+
+class BallotInputSerializer(serializers.Serializer):
+    choice = serializers.CharField(max_length=16, help_text="a party code (RU, UA), undetermined or abstain")
+    rationale = _text()
+
+
+class MeasureProposeSerializer(serializers.Serializer):
+    kind = NamedChoiceField(choices=MeasureKind.choices, enum_name="MeasureKind")
+    addressee = serializers.CharField(max_length=16, help_text="a party code")
+    description = _text()
+    compliance_due_at = serializers.DateTimeField(required=False, allow_null=True,
+                                                  help_text="in the future; followed once the measure is adopted")
+
+
+class ComplianceInputSerializer(serializers.Serializer):
+    compliance = serializers.ChoiceField(choices=[Compliance.COMPLIED, Compliance.NOT_COMPLIED])
+    note = _text()
+
+
+class CaseCloseSerializer(serializers.Serializer):
+    summary = _text(help_text="public summary of the case")
+
+
+class DeadlineFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=DeadlineStatus.choices, required=False)
+    case = serializers.IntegerField(required=False, min_value=1, help_text="case id")
+    kind = serializers.ChoiceField(choices=DeadlineKind.choices, required=False)
+    due_before = serializers.DateTimeField(required=False)
+
+
+class DeadlineExtendSerializer(serializers.Serializer):
+    due_at = serializers.DateTimeField(help_text="later than the current due time, in the future")
+    reason = _text()
+
+
+class NotificationFilterSerializer(serializers.Serializer):
+    unread = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+# --- Output -----------------------------------------------------------------------
+
+
+class ReportRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+
+
+class LinkSerializer(serializers.Serializer):
+    report = ReportRefSerializer()
+    linked_by = serializers.CharField()
+    linked_at = serializers.DateTimeField()
+    detached = serializers.BooleanField()
+    detached_by = serializers.CharField(allow_null=True)
+    detached_at = serializers.DateTimeField(allow_null=True)
+    detach_reason = serializers.CharField(help_text="why the report was detached; empty for a live link")
+
+    def to_representation(self, link):
+        return {
+            "report": {"id": link.report_id, "reference": link.report.reference},
+            "linked_by": link.linked_by.username,
+            "linked_at": _when(link.linked_at),
+            "detached": link.detached_at is not None,
+            "detached_by": _username(link.detached_by),
+            "detached_at": _when(link.detached_at),
+            "detach_reason": link.detach_reason,
+        }
+
+
+class VerificationSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=VerificationOutcome.choices)
+    findings = serializers.CharField()
+    by = serializers.CharField(allow_null=True)
+    at = serializers.DateTimeField(allow_null=True)
+
+
+class ResultSerializer(serializers.Serializer):
+    outcome = serializers.CharField(help_text="a party code, undetermined, tie or no_quorum")
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="ballots per choice")
+
+
+class RoundPublicSerializer(serializers.Serializer):
+    """A round as everyone who reads the case sees it: turnout while open,
+    the result only once closed (commission.selectors.round_public)."""
+
+    id = serializers.IntegerField()
+    case = serializers.IntegerField()
+    number = serializers.IntegerField()
+    status = NamedChoiceField(choices=RoundStatus.choices, enum_name="RoundStatus")
+    opened_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    quorum = serializers.DecimalField(max_digits=4, decimal_places=3, coerce_to_string=False)
+    threshold = serializers.ChoiceField(choices=Threshold.choices)
+    eligible_count = serializers.IntegerField()
+    ballots_cast = serializers.IntegerField(help_text="turnout only; never the choices while open")
+    closed_at = serializers.DateTimeField(allow_null=True)
+    closed_because = serializers.CharField(allow_null=True, help_text="deadline or all_voted")
+    result = ResultSerializer(allow_null=True, help_text="null until the round is closed")
+
+    def to_representation(self, public: dict):
+        return {**public, "opened_at": _when(public["opened_at"]), "closes_at": _when(public["closes_at"]),
+                "closed_at": _when(public["closed_at"]), "quorum": float(public["quorum"])}
+
+
+class OwnBallotSerializer(serializers.Serializer):
+    choice = serializers.CharField()
+    rationale = serializers.CharField()
+    cast_at = serializers.DateTimeField()
+    commitment = serializers.CharField(help_text="sha256 of salt, choice and rationale: what the trail holds")
+
+
+class RoundSerializer(RoundPublicSerializer):
+    """The public round, plus what concerns the requester alone."""
+
+    my_ballot = OwnBallotSerializer(allow_null=True, help_text="your own current ballot; null if none")
+    eligible = serializers.BooleanField(help_text="whether you may vote in this round")
+    recused_reason = serializers.CharField(allow_null=True, help_text="why you may not vote, for a member")
+
+    def to_representation(self, data: dict):
+        ballot = data["my_ballot"]
+        return {
+            **super().to_representation(data["public"]),
+            "my_ballot": None if ballot is None else {
+                "choice": ballot.choice, "rationale": ballot.rationale, "cast_at": _when(ballot.cast_at),
+                "commitment": ballot.commitment},
+            "eligible": data["eligible"],
+            "recused_reason": data["recused_reason"],
+        }
+
+
+class MeasureSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.IntegerField()
+    kind = NamedChoiceField(choices=MeasureKind.choices, enum_name="MeasureKind")
+    addressee = serializers.CharField(help_text="party code")
+    description = serializers.CharField()
+    compliance_due_at = serializers.DateTimeField(allow_null=True)
+    status = NamedChoiceField(choices=MeasureStatus.choices, enum_name="MeasureStatus")
+    compliance = serializers.CharField(help_text="empty until adopted; then pending, complied, not_complied or overdue")
+    compliance_note = serializers.CharField()
+    compliance_recorded_at = serializers.DateTimeField(allow_null=True)
+    proposed_by = serializers.CharField()
+    proposed_at = serializers.DateTimeField()
+    decided_by = serializers.CharField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_reason = serializers.CharField()
+
+    def to_representation(self, m):
+        return {
+            "id": m.pk, "case": m.case_id, "kind": m.kind, "addressee": m.addressee.code,
+            "description": m.description, "compliance_due_at": _when(m.compliance_due_at), "status": m.status,
+            "compliance": m.compliance, "compliance_note": m.compliance_note,
+            "compliance_recorded_at": _when(m.compliance_recorded_at), "proposed_by": m.proposed_by.username,
+            "proposed_at": _when(m.proposed_at), "decided_by": _username(m.decided_by),
+            "decided_at": _when(m.decided_at), "decision_reason": m.decision_reason,
+        }
+
+
+class DeadlineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.IntegerField()
+    case_reference = serializers.CharField()
+    kind = NamedChoiceField(choices=DeadlineKind.choices, enum_name="DeadlineKind")
+    round = serializers.IntegerField(allow_null=True)
+    measure = serializers.IntegerField(allow_null=True)
+    due_at = serializers.DateTimeField()
+    status = NamedChoiceField(choices=DeadlineStatus.choices, enum_name="DeadlineStatus")
+    settled_at = serializers.DateTimeField(allow_null=True, help_text="when it was met or missed")
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, d):
+        return {
+            "id": d.pk, "case": d.case_id, "case_reference": d.case.reference, "kind": d.kind,
+            "round": d.round_id, "measure": d.measure_id, "due_at": _when(d.due_at), "status": d.status,
+            "settled_at": _when(d.settled_at), "created_at": _when(d.created_at),
+        }
+
+
+class CaseDeadlineSerializer(DeadlineSerializer):
+    """A deadline inside its case (the case is known: no extra lookup)."""
+
+    def to_representation(self, d):
+        case = self.context.get("case")
+        if case is not None:
+            d.case = case
+        return super().to_representation(d)
+
+
+class ConflictSerializer(serializers.Serializer):
+    case = serializers.IntegerField()
+    member = serializers.CharField()
+    reason = serializers.CharField()
+    declared_at = serializers.DateTimeField()
+
+    def to_representation(self, c):
+        return {"case": c.case_id, "member": c.member.username, "reason": c.reason,
+                "declared_at": _when(c.declared_at)}
+
+
+class CaseSummarySerializer(serializers.Serializer):
+    """A case in a list."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField(help_text="e.g. CASE-2026-000001")
+    title = serializers.CharField()
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    flagged = serializers.BooleanField(help_text="a deadline was missed, or a round ended without a decision")
+    report_count = serializers.IntegerField(help_text="reports linked now")
+    attributed_party = serializers.CharField(allow_null=True)
+    outcome = serializers.CharField()
+    opened_by = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    deadlines = DeadlineSerializer(many=True)
+
+    def to_representation(self, c):
+        deadlines = CaseDeadlineSerializer(c.deadlines.all(), many=True, context={"case": c}).data
+        return {
+            "id": c.pk, "reference": c.reference, "title": c.title, "stage": c.stage, "flagged": c.flagged,
+            "report_count": c.report_count,
+            "attributed_party": c.attributed_party.code if c.attributed_party_id else None,
+            "outcome": c.outcome, "opened_by": c.opened_by.username, "created_at": _when(c.created_at),
+            "closed_at": _when(c.closed_at), "deadlines": deadlines,
+        }
+
+
+class CaseDetailSerializer(serializers.Serializer):
+    """A case with everything about it; built from the dict of
+    commission.api.case_detail (the case and its related lists)."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    flagged = serializers.BooleanField()
+    opened_by = serializers.CharField()
+    verifier = serializers.CharField(allow_null=True, help_text="who has to record the findings")
+    reports = ReportRefSerializer(many=True, help_text="reports linked now")
+    links = LinkSerializer(many=True, help_text="every link, detached ones included (who, when, why)")
+    verification = VerificationSerializer(allow_null=True, help_text="null until recorded")
+    rounds = RoundPublicSerializer(many=True)
+    measures = MeasureSerializer(many=True)
+    deadlines = DeadlineSerializer(many=True)
+    conflicts = ConflictSerializer(many=True, help_text="members' declared conflicts of interest")
+    attributed_party = serializers.CharField(allow_null=True)
+    outcome = serializers.CharField(help_text="why it closed: a verification outcome, undetermined, or decided")
+    summary = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, data: dict):
+        c = data["case"]
+        links = data["links"]
+        return {
+            "id": c.pk, "reference": c.reference, "title": c.title, "stage": c.stage, "flagged": c.flagged,
+            "opened_by": c.opened_by.username, "verifier": _username(c.verifier),
+            "reports": [{"id": link.report_id, "reference": link.report.reference}
+                        for link in links if link.detached_at is None],
+            "links": LinkSerializer(links, many=True).data,
+            "verification": None if not c.verification_outcome else {
+                "outcome": c.verification_outcome, "findings": c.findings, "by": _username(c.verified_by),
+                "at": _when(c.verified_at)},
+            "rounds": RoundPublicSerializer(data["rounds"], many=True).data,
+            "measures": MeasureSerializer(data["measures"], many=True).data,
+            "deadlines": CaseDeadlineSerializer(data["deadlines"], many=True, context={"case": c}).data,
+            "conflicts": ConflictSerializer(data["conflicts"], many=True).data,
+            "attributed_party": c.attributed_party.code if c.attributed_party_id else None,
+            "outcome": c.outcome, "summary": c.summary, "created_at": _when(c.created_at),
+            "closed_at": _when(c.closed_at),
+        }
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.IntegerField(allow_null=True)
+    case_reference = serializers.CharField(allow_null=True)
+    kind = serializers.CharField(help_text="deadline_reminder, deadline_missed, round_escalated, ...")
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, n):
+        return {
+            "id": n.pk, "case": n.case_id, "case_reference": n.case.reference if n.case_id else None,
+            "kind": n.kind, "subject": n.subject, "body": n.body, "created_at": _when(n.created_at),
+            "read_at": _when(n.read_at),
+        }
