@@ -56,7 +56,9 @@ LABELS = {
     "complied": _("Complied"),
     "not_complied": _("Not complied"),
     "overdue": _("Overdue"),
-    # deadlines
+    # deadlines (their kinds, then their states)
+    "vote": _("Vote"),
+    "compliance": _("Compliance"),
     "met": _("Met"),
     "missed": _("Missed"),
     "extended": _("Extended"),

@@ -1,8 +1,22 @@
 """The one place where the pages meet the commission app: its selectors for
 reads, its services for writes (the same the API calls). Pages never touch
-the commission's models or rules directly."""
+the commission's models or rules directly: every write below is one call of
+a commission service, with the signed-in person as actor, so the page and an
+API client are allowed, refused and audited by the same code.
+
+What is added here is shape only: dicts in the names the templates use,
+and a few reads the pages need that the selectors do not give in one query.
+"""
 
 import importlib
+import re
+from decimal import Decimal
+
+from django.db.models import Count
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from config.errors import Conflict
 
 
 def _mod(name):
@@ -14,3 +28,277 @@ def _mod(name):
 
 def available() -> bool:
     return _mod("services") is not None and _mod("selectors") is not None
+
+
+def _services():
+    return importlib.import_module("commission.services")
+
+
+def _selectors():
+    return importlib.import_module("commission.selectors")
+
+
+# --- Home, inbox, overview -------------------------------------------------------------
+
+
+def inbox_reports(user):
+    """Submitted reports in no case yet. Oldest first: the report that has
+    waited longest is the one to triage next (the page says so)."""
+    return _selectors().inbox_reports(user).order_by("submitted_at", "id")
+
+
+def rounds_awaiting_ballot(user) -> list:
+    # A list: the cases page walks it twice.
+    return list(_selectors().rounds_awaiting_ballot(user))
+
+
+def deadlines_for(user) -> list:
+    return _selectors().deadlines_for_home(user)
+
+
+def notifications_for(user):
+    return _selectors().notification_list_for(user)
+
+
+def case_of_report(report):
+    return _selectors().case_of_report(report)
+
+
+def similar_with_case(report, visible) -> list:
+    """Duplicate candidates of `report` among what the reader may see, each
+    with `case_reference`: the case it is already in, or None."""
+    from reports import selectors as report_selectors
+
+    similar = report_selectors.report_similar(report, among=visible)
+    refs = _selectors().live_case_references(r.pk for r in similar) if similar else {}
+    for other in similar:
+        other.case_reference = refs.get(other.pk)
+    return similar
+
+
+def stage_durations() -> dict[str, list[float]]:
+    """Seconds each case took to get through a stage, for the stages it got
+    through: verification (opened -> findings), attribution (findings -> the
+    round that decided: a party or undetermined) and measures (attribution
+    -> closed). Two queries, whatever the number of cases."""
+    from commission.models import Case, Round, RoundStatus
+    from commission.tally import NO_QUORUM, TIE
+
+    cases = list(Case.objects.filter(verified_at__isnull=False).order_by()
+                 .values_list("pk", "created_at", "verified_at", "closed_at", "attributed_party_id"))
+    decided = {}
+    for case_id, closed_at in (Round.objects.filter(status=RoundStatus.CLOSED).exclude(outcome__in=[TIE, NO_QUORUM])
+                               .order_by("closed_at").values_list("case_id", "closed_at")):
+        decided.setdefault(case_id, closed_at)  # the first decisive round (there is only one)
+    out: dict[str, list[float]] = {"verification": [], "attribution": [], "measures": []}
+    for pk, created_at, verified_at, closed_at, party in cases:
+        out["verification"].append((verified_at - created_at).total_seconds())
+        if pk in decided:
+            out["attribution"].append((decided[pk] - verified_at).total_seconds())
+            if party is not None and closed_at is not None:
+                out["measures"].append((closed_at - decided[pk]).total_seconds())
+    return out
+
+
+# --- Cases ---------------------------------------------------------------------------------
+
+
+def case_open(*, actor, title, reports):
+    return _services().case_open(actor=actor, title=title, reports=reports)
+
+
+def case_list_for(user):
+    return _selectors().case_list_for(user)
+
+
+def case_get_for(user, pk):
+    return _selectors().case_get_for(user, pk)
+
+
+def case_deadlines(case):
+    return _selectors().case_deadlines(case)
+
+
+def deadline_kind(deadline) -> str:
+    return deadline.kind
+
+
+def case_reports(case, user):
+    # Every commission reader may read every submitted report, and only
+    # submitted reports are ever linked: the case's scope is the reader's.
+    return _selectors().case_reports(case)
+
+
+def case_verification(case) -> dict | None:
+    if not case.verification_outcome:
+        return None
+    by = case.verified_by
+    return {"outcome": case.verification_outcome, "findings": case.findings,
+            "by": by.get_full_name() or by.username if by else "—", "at": case.verified_at}
+
+
+def report_by_reference(user, text: str):
+    """A submitted report the user may see, by its reference (RPT-2026-000123,
+    any case) or its number. The reference is derived from the id and the
+    year of filing, so both must match."""
+    from reports import selectors as report_selectors
+    from reports.models import ReportStatus
+
+    text = (text or "").strip()
+    match = re.fullmatch(r"(?:([A-Za-z]+)-(\d{4})-)?0*(\d{1,12})", text)
+    if not match:
+        return None
+    report = (report_selectors.report_list_for(user).filter(pk=int(match.group(3)), status=ReportStatus.SUBMITTED)
+              .first())
+    if report is not None and match.group(1) and report.reference.upper() != text.upper():
+        return None
+    return report
+
+
+def case_link(*, actor, case, report):
+    return _services().case_link_reports(actor=actor, case=case, reports=[report])
+
+
+def case_detach(*, actor, case, report, reason):
+    return _services().case_detach_report(actor=actor, case=case, report=report, reason=reason)
+
+
+def verification_record(*, actor, case, outcome, findings):
+    return _services().verification_record(actor=actor, case=case, outcome=outcome, findings=findings)
+
+
+def has_declared_conflict(case, user) -> bool:
+    return _selectors().case_conflicts(case).filter(member=user).exists()
+
+
+def conflict_declare(*, actor, case, reason):
+    return _services().conflict_declare(actor=actor, case=case, reason=reason)
+
+
+# --- Rounds and ballots ---------------------------------------------------------------------
+
+
+def _percent(share) -> str:
+    return f"{(Decimal(share) * 100).normalize():f}"
+
+
+def case_rounds(case, user) -> list[dict]:
+    """Every round as the public sees it (turnout while open, the result once
+    closed: commission.selectors.round_public), plus the quorum in percent."""
+    sel = _selectors()
+    rounds = []
+    for rnd in sel.case_rounds(case):
+        public = sel.round_public(rnd)
+        public["quorum_percent"] = _percent(public["quorum"])
+        rounds.append(public)
+    return rounds
+
+
+def recusal_reason(case, user, open_round) -> str | None:
+    """Why `user` cannot vote in the open round, or None if they can. The
+    reasons are the service's; a member who joined after the round opened
+    is not among its voters either."""
+    if _selectors().is_eligible(open_round["id"], user):
+        return None
+    return (_services().recusal_reason(case=case, member=user)
+            or _("You were not a member when this round opened."))
+
+
+def my_ballot(open_round, user) -> dict | None:
+    ballot = _selectors().ballot_own(open_round["id"], user)
+    if ballot is None:
+        return None
+    return {"choice": ballot.choice, "rationale": ballot.rationale, "cast_at": ballot.cast_at}
+
+
+def round_open(*, actor, case, closes_at=None, quorum=None, threshold="simple"):
+    kwargs = {"actor": actor, "case": case, "closes_at": closes_at, "threshold": threshold}
+    if quorum is not None:
+        kwargs["quorum"] = quorum
+    return _services().round_open(**kwargs)
+
+
+def ballot_cast(*, actor, case, choice, rationale):
+    """The page posts to the case; the ballot goes to its open round."""
+    rnd = _selectors().round_open_for_case(case)
+    if rnd is None:
+        raise Conflict(_("No voting round is open on this case."), code="round_closed")
+    return _services().ballot_cast(actor=actor, round=rnd, choice=choice, rationale=rationale)
+
+
+# --- Measures --------------------------------------------------------------------------------
+
+
+def case_measures(case) -> list[dict]:
+    out = []
+    for m in _selectors().case_measures(case):
+        out.append({
+            "pk": m.pk, "kind": m.kind, "addressee": m.addressee.code, "description": m.description,
+            "status": m.status, "compliance": m.compliance, "compliance_due_at": m.compliance_due_at,
+            "compliance_note": m.compliance_note, "decision_reason": m.decision_reason,
+            "proposed_by": m.proposed_by.username, "decided_by": m.decided_by.username if m.decided_by else None,
+            # Compliance can still be recorded (the service's own condition).
+            "compliance_open": m.compliance in ("pending", "overdue"),
+        })
+    return out
+
+
+def measure_propose(*, actor, case, kind, addressee, description, compliance_due_at=None):
+    return _services().measure_propose(actor=actor, case=case, kind=kind, addressee=addressee,
+                                       description=description, compliance_due_at=compliance_due_at)
+
+
+def measure_get(case, pk):
+    measure = _selectors().case_measures(case).filter(pk=pk).first()
+    if measure is None:
+        raise Http404
+    return measure
+
+
+def measure_decide(*, actor, measure, adopt, reason):
+    return _services().measure_decide(actor=actor, measure=measure, adopt=adopt, reason=reason)
+
+
+def measure_compliance(*, actor, measure, compliance, note):
+    return _services().measure_compliance_record(actor=actor, measure=measure, compliance=compliance, note=note)
+
+
+# --- Deadlines and closure ------------------------------------------------------------------
+
+
+def deadline_get(case, pk):
+    deadline = _selectors().case_deadlines(case).filter(pk=pk).first()
+    if deadline is None:
+        raise Http404
+    return deadline
+
+
+def deadline_extend(*, actor, deadline, due_at, reason):
+    return _services().deadline_extend(actor=actor, deadline=deadline, due_at=due_at, reason=reason)
+
+
+def case_close(*, actor, case, summary):
+    return _services().case_close(actor=actor, case=case, summary=summary)
+
+
+# --- The chair's board ------------------------------------------------------------------------
+
+
+def board(user) -> list[dict]:
+    """The selector's columns, each case with `missed` (its latest missed
+    deadline while the case is flagged), `next_deadline` and `open_round`
+    (turnout only). Five queries whatever the number of cases."""
+    from commission.models import Ballot
+
+    columns = _selectors().board(user)
+    open_rounds = [c.open_rounds[0] for col in columns for c in col["cases"] if c.open_rounds]
+    # Turnout of every open round at once (never the choices: the round is open).
+    cast = dict(Ballot.objects.filter(round__in=open_rounds, superseded=False).order_by()
+                .values("round_id").annotate(n=Count("id")).values_list("round_id", "n")) if open_rounds else {}
+    for col in columns:
+        for c in col["cases"]:
+            c.missed = c.missed_deadlines[0] if (c.flagged and c.missed_deadlines) else None
+            c.next_deadline = c.open_deadlines[0] if c.open_deadlines else None
+            rnd = c.open_rounds[0] if c.open_rounds else None
+            c.open_round = {"ballots_cast": cast.get(rnd.pk, 0), "eligible_count": rnd.eligible_count} if rnd else None
+    return columns

@@ -110,8 +110,6 @@ def test_the_overview_and_the_trail_in_a_browser(people, session, browser, live_
     a.shoot("trail")
 
 
-@pytest.mark.skipif("not __import__('web.workflow', fromlist=['x']).available()",
-                    reason="commission.services/selectors have not landed yet")
 def test_the_commission_journey_from_report_to_adopted_measure(people, session, media):
     # A monitor files a report with evidence.
     monitor = session("monitor1")
@@ -128,7 +126,7 @@ def test_the_commission_journey_from_report_to_adopted_measure(people, session, 
     page.wait_for_url("**/cases/*/")
     case_url = page.url
     assert "Verification" in page.locator("h1").inner_text()
-    page.get_by_label("Confirmed").check()
+    page.get_by_label("Confirmed", exact=True).check()
     page.get_by_label("Findings").fill("Craters and fragments consistent with 152 mm artillery fired from the east.")
     page.get_by_role("button", name="Record the findings").click()
     page.wait_for_url("**/cases/*/#h-verification")
@@ -177,7 +175,7 @@ def test_the_commission_journey_from_report_to_adopted_measure(people, session, 
     page = m.go(case_url.replace(m.base_url, ""))
     page.get_by_label("Kind of measure").select_option("sanctions")
     page.get_by_label("Addressed to").select_option("RU")
-    page.get_by_label("Description", exact=True).fill("Targeted sanctions on the units identified.")
+    page.get_by_label("Description").fill("Targeted sanctions on the units identified.")
     page.get_by_role("button", name="Propose the measure").click()
     page.wait_for_url("**/cases/*/#h-measures")
     page = chair.go(case_url.replace(chair.base_url, ""))
