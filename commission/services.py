@@ -308,7 +308,9 @@ def conflict_declare(*, actor, case: Case, reason: str) -> ConflictDeclaration:
             raise Conflict("The case is closed.")
         open_round = Round.objects.select_for_update().filter(case=case, status=RoundStatus.OPEN).first()
         voter = None
-        if open_round is not None:
+        # A round past its closing time has ended (ballots are refused) even
+        # before the sweep tallies it: its eligible voters no longer change.
+        if open_round is not None and open_round.closes_at > timezone.now():
             voter = RoundVoter.objects.filter(round=open_round, member=actor, recused_at__isnull=True).first()
             if voter is not None and Ballot.objects.filter(round=open_round, voter=actor).exists():
                 raise Conflict("You have already voted in the open round; ask the chair to open a new round.",
@@ -658,7 +660,9 @@ def deadline_extend(*, actor, deadline: Deadline, due_at: datetime, reason: str)
             raise ValidationError({"due_at": ["An extension must be later than the current due time."]})
         if deadline.kind == DeadlineKind.VOTE:
             rnd = Round.objects.select_for_update().get(pk=deadline.round_id)
-            if rnd.status != RoundStatus.OPEN:
+            # Ballots are refused from the closing time on, before the sweep
+            # tallies: moving it then would reopen a round that has ended.
+            if rnd.status != RoundStatus.OPEN or rnd.closes_at <= timezone.now():
                 raise Conflict("The round is closed.", code="round_closed")
             rnd.closes_at = due_at
             rnd.save(update_fields=["closes_at"])

@@ -420,3 +420,17 @@ def test_a_tampered_tally_is_caught_by_the_auditors_script(people, rnd, case, tm
     text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
     result = run_script(text, "--partial", tmp_path=tmp_path)
     assert result.returncode == 1 and "FAILED" in result.stdout
+
+
+def test_a_conflict_declared_after_the_closing_time_does_not_change_the_ended_round(people, case):
+    rnd = services.round_open(actor=people["chair"], case=case, closes_at=timezone.now() + timedelta(seconds=0.5))
+    for who in ("member1", "member2", "member3"):
+        vote(people, rnd, who, "RU")
+    time.sleep(0.6)
+    services.conflict_declare(actor=people["member4"], case=case, reason="Declared after the vote ended.")
+    rnd.refresh_from_db()
+    assert rnd.status == "open" and rnd.eligible_count == 4  # the sweep, not the declaration, ends it
+    assert not AuditEvent.objects.filter(action="round.voter_recused").exists()
+    assert services.round_close_due(round_id=rnd.pk)
+    rnd.refresh_from_db()
+    assert rnd.closed_because == "deadline" and rnd.outcome == "RU"
