@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import ALL_ROLES, AUDITOR, CHAIR, MEMBER, VERIFIER, HasRole, has_role
-from audit.api import EventSerializer
+from audit.api import AuditEventListApi, EventSerializer
 from audit.selectors import event_list
 from commission import selectors, services
 from commission.models import Case, Round
@@ -301,6 +301,8 @@ class CaseTrailApi(GenericAPIView):
     permission_classes = TRAIL
     serializer_class = EventSerializer
     filter_backends: list = []
+    # Pages like the whole trail's (page_size up to 500).
+    pagination_class = AuditEventListApi.Pagination
 
     @extend_schema(
         operation_id="cases_trail",
