@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, has_role
-from config.errors import ApplicationError, Forbidden
+from config.errors import ApplicationError, Conflict, Forbidden
 from reports import selectors as report_selectors
 from web import forms as f
 from web import workflow
@@ -159,7 +159,44 @@ def _case_or_404(user, pk):
 def case_detail(request, pk: int, forms: dict | None = None, status=200):
     _need_workflow()
     case = _case_or_404(request.user, pk)
-    return render(request, "web/case_detail.html", _case_context(request, case, forms or {}), status=status)
+    ctx = _case_context(request, case, forms or {})
+    for key, form in (forms or {}).items():
+        if form.errors and not _form_shown(ctx, key):
+            # Posted from a page that is out of date: the case has moved on
+            # and this form is no longer on it, so its errors would be seen
+            # nowhere. Say what happened instead.
+            messages.error(request, _("This form no longer applies: the case is now in the %(stage)s stage. "
+                                      "Nothing was changed.") % {"stage": label(case.stage)})
+            status = 409
+    return render(request, "web/case_detail.html", ctx, status=status)
+
+
+# Which `can` flag puts each of the case page's forms on the page.
+_FORM_FLAGS = {"link": "link", "detach": "link", "verify": "verify", "round": "open_round", "ballot": "ballot",
+               "conflict": "declare", "measure": "propose", "close": "close"}
+
+
+def _form_shown(ctx: dict, key) -> bool:
+    """Whether the case page shows the form `key` (the template's conditions,
+    read from the same flags)."""
+    if not isinstance(key, tuple):
+        return bool(ctx["can"].get(_FORM_FLAGS[key]))
+    name, pk = key
+    if name == "detach":
+        return bool(ctx["can"]["link"]) and any(r.pk == pk for r in ctx["reports"])
+    if name == "extend":
+        return any(d["pk"] == pk and d["can_extend"] for d in ctx["deadlines"])
+    flag = {"decide": "can_decide", "comply": "can_comply"}[name]
+    return any(m["pk"] == pk and m[flag] for m in ctx["measures"])
+
+
+def _auto_id(key) -> str:
+    """Field ids per form of the case page: several forms there have a
+    `reason` field (detach, decision, extension, conflict), and each label
+    must point at its own field. ("extend", 7) -> id_extend7_reason."""
+    if isinstance(key, tuple):
+        key = f"{key[0]}{key[1]}"
+    return f"id_{key}_%s"
 
 
 def _case_context(request, case, bound: dict) -> dict:
@@ -177,13 +214,15 @@ def _case_context(request, case, bound: dict) -> dict:
         deadlines.append({
             "pk": d.pk, "label": label(workflow.deadline_kind(d)), "due_at": d.due_at, "status": d.status,
             "overdue": open_ and d.due_at < now, "extendable": open_ or d.status == "missed",
-            "form": bound.get(("extend", d.pk)) or f.DeadlineExtendForm(initial={"due_at": d.due_at}),
+            "form": bound.get(("extend", d.pk)) or f.DeadlineExtendForm(
+                initial={"due_at": d.due_at}, auto_id=_auto_id(("extend", d.pk))),
         })
 
     reports = list(workflow.case_reports(case, user))
     for r in reports:
         r.evidence_items = list(report_selectors.evidence_list_for(user, r))
-        r.detach_form = bound.get(("detach", r.pk)) or f.DetachReportForm(initial={"report": r.pk})
+        r.detach_form = bound.get(("detach", r.pk)) or f.DetachReportForm(initial={"report": r.pk},
+                                                                              auto_id=_auto_id(("detach", r.pk)))
 
     rounds = workflow.case_rounds(case, user)
     open_round = next((rd for rd in rounds if rd["status"] == "open"), None)
@@ -193,8 +232,8 @@ def _case_context(request, case, bound: dict) -> dict:
 
     measures = workflow.case_measures(case)
     for m in measures:
-        m["decide_form"] = bound.get(("decide", m["pk"])) or f.MeasureDecisionForm()
-        m["compliance_form"] = bound.get(("comply", m["pk"])) or f.ComplianceForm()
+        m["decide_form"] = bound.get(("decide", m["pk"])) or f.MeasureDecisionForm(auto_id=_auto_id(("decide", m["pk"])))
+        m["compliance_form"] = bound.get(("comply", m["pk"])) or f.ComplianceForm(auto_id=_auto_id(("comply", m["pk"])))
 
     can = {
         "audit": has_role(user, AUDITOR, CHAIR),
@@ -207,19 +246,27 @@ def _case_context(request, case, bound: dict) -> dict:
         "decide": is_chair and stage == "measures",
         "comply": is_chair,
         "close": is_chair and stage != "closed",
+        "ballot": bool(open_round and is_member and not recusal),
     }
+    for d in deadlines:
+        d["can_extend"] = can["extend"] and d["extendable"]
+    for m in measures:
+        m["can_decide"] = can["decide"] and m["status"] == "proposed"
+        m["can_comply"] = can["comply"] and m["status"] == "adopted" and m["compliance_open"]
     return {
         "case": case, "deadlines": deadlines, "missed": any(d["status"] == "missed" for d in deadlines),
         "reports": reports, "verification": workflow.case_verification(case),
         "rounds": rounds, "open_round": open_round, "recusal": recusal, "my_ballot": my_ballot,
         "is_member": is_member, "measures": measures, "can": can,
-        "link_form": bound.get("link") or f.LinkReportForm(),
-        "verification_form": bound.get("verify") or f.VerificationForm(),
-        "round_form": bound.get("round") or f.RoundOpenForm(initial={"quorum": 0.5, "threshold": "simple"}),
-        "ballot_form": bound.get("ballot") or f.BallotForm(initial=ballot_initial, parties=parties),
-        "conflict_form": bound.get("conflict") or f.ConflictForm(),
-        "measure_form": bound.get("measure") or f.MeasureForm(parties=parties),
-        "close_form": bound.get("close") or f.CaseCloseForm(),
+        "link_form": bound.get("link") or f.LinkReportForm(auto_id=_auto_id("link")),
+        "verification_form": bound.get("verify") or f.VerificationForm(auto_id=_auto_id("verify")),
+        "round_form": bound.get("round") or f.RoundOpenForm(initial={"quorum": 0.5, "threshold": "simple"},
+                                                            auto_id=_auto_id("round")),
+        "ballot_form": bound.get("ballot") or f.BallotForm(initial=ballot_initial, parties=parties,
+                                                           auto_id=_auto_id("ballot")),
+        "conflict_form": bound.get("conflict") or f.ConflictForm(auto_id=_auto_id("conflict")),
+        "measure_form": bound.get("measure") or f.MeasureForm(parties=parties, auto_id=_auto_id("measure")),
+        "close_form": bound.get("close") or f.CaseCloseForm(auto_id=_auto_id("close")),
     }
 
 
@@ -228,12 +275,27 @@ def _case_action(request, pk, key, form, call, success, anchor=""):
     form's shape, run one service, redirect (PRG) or re-render with errors."""
     _need_workflow()
     case = _case_or_404(request.user, pk)
+    status = 400
     if form.is_valid():
-        ok, _result = _service(form, call, case, form.cleaned_data)
-        if ok:
+        try:
+            call(case, form.cleaned_data)
+        except Forbidden as exc:
+            raise PermissionDenied(exc.message)
+        except Conflict as exc:
+            # The case moved on (a round closed, someone acted first): the
+            # form this came from may not even be on the page any more, so a
+            # conflict about the case itself is said at the top of the page.
+            status = 409
+            if exc.field and exc.field in form.fields:
+                f.add_service_error(form, exc)
+            else:
+                messages.error(request, exc.message)
+        except (ValidationError, ApplicationError) as exc:
+            f.add_service_error(form, exc)
+        else:
             messages.success(request, success)
             return redirect(reverse("web:case_detail", args=[case.pk]) + anchor)
-    return case_detail(request, pk, forms={key: form}, status=400)
+    return case_detail(request, pk, forms={key: form}, status=status)
 
 
 @role_required(VERIFIER, CHAIR)
@@ -245,13 +307,12 @@ def case_link(request, pk: int):
             raise ValidationError({"report": [_("No submitted report with this reference.")]})
         return workflow.case_link(actor=request.user, case=case, report=report)
 
-    return _case_action(request, pk, "link", f.LinkReportForm(request.POST), call, _("Report linked."), "#h-reports")
+    return _case_action(request, pk, "link", f.LinkReportForm(request.POST, auto_id=_auto_id("link")), call, _("Report linked."), "#h-reports")
 
 
 @role_required(VERIFIER, CHAIR)
 @require_POST
 def case_detach(request, pk: int):
-    form = f.DetachReportForm(request.POST)
 
     def call(case, data):
         report = report_selectors.report_get_for(request.user, data["report"])
@@ -259,7 +320,9 @@ def case_detach(request, pk: int):
             raise ValidationError({"report": [_("No such report.")]})
         return workflow.case_detach(actor=request.user, case=case, report=report, reason=data["reason"])
 
-    key = ("detach", int(request.POST.get("report") or 0))
+    report_pk = request.POST.get("report") or ""
+    key = ("detach", int(report_pk) if report_pk.isdigit() else 0)
+    form = f.DetachReportForm(request.POST, auto_id=_auto_id(key))
     return _case_action(request, pk, key, form, call, _("Report detached."), "#h-reports")
 
 
@@ -270,7 +333,7 @@ def case_verify(request, pk: int):
         return workflow.verification_record(actor=request.user, case=case, outcome=data["outcome"],
                                             findings=data["findings"])
 
-    return _case_action(request, pk, "verify", f.VerificationForm(request.POST), call, _("Findings recorded."),
+    return _case_action(request, pk, "verify", f.VerificationForm(request.POST, auto_id=_auto_id("verify")), call, _("Findings recorded."),
                         "#h-verification")
 
 
@@ -281,7 +344,7 @@ def round_open(request, pk: int):
         return workflow.round_open(actor=request.user, case=case, closes_at=data.get("closes_at"),
                                    quorum=data["quorum"], threshold=data["threshold"])
 
-    return _case_action(request, pk, "round", f.RoundOpenForm(request.POST), call, _("Voting round opened."),
+    return _case_action(request, pk, "round", f.RoundOpenForm(request.POST, auto_id=_auto_id("round")), call, _("Voting round opened."),
                         "#h-attribution")
 
 
@@ -294,7 +357,7 @@ def ballot_cast(request, pk: int):
         return workflow.ballot_cast(actor=request.user, case=case, choice=data["choice"],
                                     rationale=data["rationale"])
 
-    return _case_action(request, pk, "ballot", f.BallotForm(request.POST, parties=parties), call,
+    return _case_action(request, pk, "ballot", f.BallotForm(request.POST, parties=parties, auto_id=_auto_id("ballot")), call,
                         _("Your sealed ballot is recorded."), "#h-attribution")
 
 
@@ -304,7 +367,7 @@ def conflict_declare(request, pk: int):
     def call(case, data):
         return workflow.conflict_declare(actor=request.user, case=case, reason=data["reason"])
 
-    return _case_action(request, pk, "conflict", f.ConflictForm(request.POST), call,
+    return _case_action(request, pk, "conflict", f.ConflictForm(request.POST, auto_id=_auto_id("conflict")), call,
                         _("Your conflict of interest is recorded."), "#h-attribution")
 
 
@@ -318,7 +381,7 @@ def measure_propose(request, pk: int):
                                         addressee=data["addressee"], description=data["description"],
                                         compliance_due_at=data.get("compliance_due_at"))
 
-    return _case_action(request, pk, "measure", f.MeasureForm(request.POST, parties=parties), call,
+    return _case_action(request, pk, "measure", f.MeasureForm(request.POST, parties=parties, auto_id=_auto_id("measure")), call,
                         _("Measure proposed."), "#h-measures")
 
 
@@ -330,7 +393,7 @@ def measure_decide(request, pk: int, measure_pk: int):
         return workflow.measure_decide(actor=request.user, measure=measure, adopt=data["decision"] == "adopt",
                                        reason=data["reason"])
 
-    return _case_action(request, pk, ("decide", measure_pk), f.MeasureDecisionForm(request.POST), call,
+    return _case_action(request, pk, ("decide", measure_pk), f.MeasureDecisionForm(request.POST, auto_id=_auto_id(("decide", measure_pk))), call,
                         _("Decision recorded."), "#h-measures")
 
 
@@ -342,7 +405,7 @@ def measure_compliance(request, pk: int, measure_pk: int):
         return workflow.measure_compliance(actor=request.user, measure=measure, compliance=data["compliance"],
                                            note=data["note"])
 
-    return _case_action(request, pk, ("comply", measure_pk), f.ComplianceForm(request.POST), call,
+    return _case_action(request, pk, ("comply", measure_pk), f.ComplianceForm(request.POST, auto_id=_auto_id(("comply", measure_pk))), call,
                         _("Compliance recorded."), "#h-measures")
 
 
@@ -354,7 +417,7 @@ def deadline_extend(request, pk: int, deadline_pk: int):
         return workflow.deadline_extend(actor=request.user, deadline=deadline, due_at=data["due_at"],
                                         reason=data["reason"])
 
-    return _case_action(request, pk, ("extend", deadline_pk), f.DeadlineExtendForm(request.POST), call,
+    return _case_action(request, pk, ("extend", deadline_pk), f.DeadlineExtendForm(request.POST, auto_id=_auto_id(("extend", deadline_pk))), call,
                         _("Deadline extended."), "#h-deadlines")
 
 
@@ -364,7 +427,7 @@ def case_close(request, pk: int):
     def call(case, data):
         return workflow.case_close(actor=request.user, case=case, summary=data["summary"])
 
-    return _case_action(request, pk, "close", f.CaseCloseForm(request.POST), call, _("Case closed."))
+    return _case_action(request, pk, "close", f.CaseCloseForm(request.POST, auto_id=_auto_id("close")), call, _("Case closed."))
 
 
 # --- Chair: the board --------------------------------------------------------------

@@ -67,3 +67,14 @@ def pretty_json(value) -> str:
     import json
 
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+@register.filter
+def form_errors(form) -> list[str]:
+    """Errors not shown next to a visible field: the form's own, and those of
+    its hidden fields (a service refusing the hidden `report` of a detach
+    form must still be read by the person who clicked)."""
+    errors = list(form.non_field_errors())
+    for field in form.hidden_fields():
+        errors.extend(field.errors)
+    return errors
