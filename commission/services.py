@@ -169,14 +169,14 @@ def _submitted_reports(report_ids) -> list[Report]:
         raise ValidationError({"reports": [f"At most {MAX_REPORTS_PER_REQUEST} reports at a time."]})
     # Locked so that two verifiers linking the same report queue up here; the
     # partial unique index on CaseReport is the last word if they do not.
-    reports = list(Report.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    # A monitor's draft is invisible to verifiers: it is answered exactly like
+    # an unknown id, so the error does not tell that a draft exists.
+    reports = list(Report.objects.select_for_update().filter(pk__in=ids, status=ReportStatus.SUBMITTED)
+                   .order_by("pk"))
     found = {r.pk for r in reports}
     missing = [i for i in ids if i not in found]
     if missing:
-        raise ValidationError({"reports": [f"No such report: {', '.join(map(str, missing))}."]})
-    drafts = [r.reference for r in reports if r.status != ReportStatus.SUBMITTED]
-    if drafts:
-        raise ValidationError({"reports": [f"Only submitted reports can be triaged: {', '.join(drafts)}."]})
+        raise ValidationError({"reports": [f"No submitted report with id {', '.join(map(str, missing))}."]})
     taken = list(CaseReport.objects.filter(report__in=reports, detached_at__isnull=True)
                  .select_related("case", "report").order_by("report_id"))
     if taken:

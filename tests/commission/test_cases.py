@@ -67,6 +67,8 @@ def test_a_draft_cannot_be_triaged(people, submitted):
     with pytest.raises(ValidationError) as err:
         services.case_open(actor=people["verifier"], title="From a draft", reports=[draft])
     assert "reports" in err.value.message_dict
+    # Answered like an unknown id: the verifier does not learn that a draft exists.
+    assert draft.reference not in str(err.value.message_dict)
     assert not CaseReport.objects.exists()
 
 
