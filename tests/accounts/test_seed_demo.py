@@ -40,6 +40,19 @@ def seed(*args) -> str:
     return out.getvalue()
 
 
+def _cases():
+    try:
+        from commission.models import Ballot, Case, Measure, Round
+    except ImportError:
+        return None
+    return {
+        "cases": list(Case.objects.order_by("id").values_list("title", "stage", "reference")),
+        "rounds": list(Round.objects.order_by("id").values_list("case__title", "status", "outcome")),
+        "ballots": Ballot.objects.count(),
+        "measures": Measure.objects.count(),
+    }
+
+
 def snapshot():
     return {
         "delegations": list(Delegation.objects.order_by("code").values_list("code", "name")),
@@ -53,6 +66,7 @@ def snapshot():
         "memberships": sorted(User.groups.through.objects.values_list("user__username", "group__name")),
         "reports": Report.objects.count(),
         "events": AuditEvent.objects.count(),
+        "cases": _cases(),
     }
 
 
@@ -146,3 +160,67 @@ def test_it_files_the_sample_reports_once_with_their_audit_events():
     assert AuditEvent.objects.filter(object_type="report").count() >= reports
     seed()
     assert Report.objects.count() == reports
+
+
+@pytest.mark.django_db
+def test_it_builds_sample_cases_at_three_stages_through_the_services():
+    pytest.importorskip("commission.services", reason="the commission services are not there yet")
+    from commission.models import Ballot, Case, Deadline, Measure, Round
+
+    seed()
+    stages = dict(Case.objects.values_list("title", "stage"))
+    assert stages == {
+        "Substation strike in Kharkiv": "verification",
+        "Shelling of Orikhiv, northern outskirts": "attribution",
+        "Missile strike on the Zaporizhzhia rail depot": "measures",
+    }
+    # The attribution case has an open round where two members voted, sealed.
+    open_round = Round.objects.get(case__stage="attribution")
+    assert open_round.status == "open"
+    assert sorted(Ballot.objects.filter(round=open_round).values_list("voter__username", flat=True)) == [
+        "member1", "member2"]
+    # The measures case went through a whole round: RU, with a measure proposed.
+    decided = Case.objects.get(stage="measures")
+    assert decided.attributed_party.code == "RU"
+    assert Measure.objects.get(case=decided).status == "proposed"
+    # Like any case: deadlines, and the trail (opened by the verifier, tallied, ...).
+    assert Deadline.objects.filter(case__in=Case.objects.all(), kind="verification").count() == 3
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"case.opened", "verification.recorded", "round.opened", "ballot.cast", "round.tallied",
+            "case.attributed", "measure.proposed"} <= actions
+    assert AuditEvent.objects.get(action="case.opened", after__title="Substation strike in Kharkiv") \
+        .actor_username == "verifier1"
+
+
+@pytest.mark.django_db
+def test_a_rerun_completes_a_sample_case_left_half_way_without_repeating_a_step():
+    pytest.importorskip("commission.services", reason="the commission services are not there yet")
+    from commission.models import Ballot, Case, Round
+
+    seed()
+    # As if the first run had stopped after member1's ballot on the Orikhiv case.
+    orikhiv = Case.objects.get(title="Shelling of Orikhiv, northern outskirts")
+    Ballot.objects.filter(round__case=orikhiv, voter__username="member2").delete()
+    seed()
+    assert Round.objects.filter(case=orikhiv).count() == 1
+    assert Ballot.objects.filter(round__case=orikhiv, voter__username="member2").count() == 1
+    assert Ballot.objects.filter(round__case=orikhiv, voter__username="member1").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_sample_case_whose_report_is_already_in_another_case_is_left_out_with_a_warning():
+    pytest.importorskip("commission.services", reason="the commission services are not there yet")
+    from accounts.management.commands.seed_demo import seed_cases, seed_people, seed_reports
+    from commission import services
+    from commission.models import Case
+
+    people = seed_people(password=DEFAULT_PASSWORD)
+    reports = seed_reports(people=people)
+    kharkiv_report = next(r for r in reports if r.category == "drone_strike")
+    services.case_open(actor=people["verifier1"], title="Someone's own case", reports=[kharkiv_report])
+    warnings = []
+    made = seed_cases(people=people, reports=reports, warn=warnings.append)
+    assert [c.title for c in made] == ["Shelling of Orikhiv, northern outskirts",
+                                       "Missile strike on the Zaporizhzhia rail depot"]
+    assert not Case.objects.filter(title="Substation strike in Kharkiv").exists()
+    assert len(warnings) == 1 and "Substation strike in Kharkiv" in warnings[0] and "Already in a case" in warnings[0]

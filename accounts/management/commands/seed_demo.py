@@ -120,6 +120,22 @@ SAMPLE_REPORTS = [
         },
     ),
     (
+        "monitor2",
+        "seed-demo-report-6",
+        {
+            "hours_ago": 50,
+            "location": {"lat": 47.8388, "lon": 35.1396, "precision_m": 300,
+                         "place_name": "Zaporizhzhia", "admin1": "Zaporizhzhia Oblast"},
+            "category": "missile_strike",
+            "description": "Ballistic missile hit the rail depot at 04:10; two hangars destroyed, fire for two hours.",
+            "alleged_party": "RU",
+            "source_type": "direct_observation",
+            "casualties": {"civilian_killed": 1, "civilian_injured": 4, "military_killed": 0, "military_injured": 0},
+            "weapons": "ballistic missile",
+            "severity": 5,
+        },
+    ),
+    (
         "monitor1",
         "seed-demo-report-5",
         {
@@ -164,7 +180,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             people = seed_people(password=password)
         reports = seed_reports(people=people)
-        seed_cases(people=people, reports=reports)
+        seed_cases(people=people, reports=reports, warn=self.stderr.write)
         self._print_credentials(password)
 
     def _print_credentials(self, password: str) -> None:
@@ -253,13 +269,85 @@ def seed_reports(*, people: dict[str, User]) -> list:
     return reports
 
 
-def seed_cases(*, people: dict[str, User], reports: list) -> list:
-    """Sample cases built from the sample reports (triage, verification, a vote).
+# Sample cases, keyed by title: a re-run finds each by its title and only
+# takes the steps it still lacks, so it changes nothing once all are taken.
+# (title, idempotency keys of its sample reports, stage to bring it to,
+#  ballots: member -> (choice, rationale), measure proposed in measures)
+SAMPLE_CASES = [
+    {
+        "title": "Substation strike in Kharkiv",
+        "reports": ["seed-demo-report-3"],
+        "stage": "verification",
+    },
+    {
+        "title": "Shelling of Orikhiv, northern outskirts",
+        "reports": ["seed-demo-report-1", "seed-demo-report-2"],
+        "stage": "attribution",
+        "findings": "Two observation posts, craters and fragments consistent with 152 mm artillery fired from "
+                    "the south-east.",
+        "ballots": {
+            "member1": ("RU", "Crater orientation and the acoustic bearing point to positions held by RU."),
+            "member2": ("RU", "Consistent with the verifier's findings and the firing pattern of the week."),
+        },
+    },
+    {
+        "title": "Missile strike on the Zaporizhzhia rail depot",
+        "reports": ["seed-demo-report-6"],
+        "stage": "measures",
+        "findings": "Debris identified as a 9M723 missile; the launch was tracked by two partners' radars.",
+        "ballots": {
+            "member1": ("RU", "Radar tracks from two partners agree on the launch area."),
+            "member2": ("RU", "The missile type is fielded by RU only in this sector."),
+            "member3": ("RU", "Tracks and debris agree."),
+            "member4": ("undetermined", "I would have wanted the second radar track shared in full."),
+        },
+        "measure": ("sanctions", "RU", "Targeted sanctions on the missile brigade and its suppliers."),
+    },
+]
 
-    Placeholder until commission/services.py exists: then this opens a couple
-    of cases through the commission services, keyed so that a re-run creates
-    nothing. Returns the cases it made or found.
+
+def seed_cases(*, people: dict[str, User], reports: list, warn=None) -> list:
+    """Sample cases built from the sample reports, through the commission's
+    services (so they have their deadlines and audit events like any case):
+    one in verification, one in attribution with an open round where two
+    members voted, one in measures with a proposed measure.
+
+    Does nothing while commission/services.py does not exist yet. A sample
+    whose reports someone has put in another case is left out.
     """
     if not _module_exists("commission.services") or not reports:
         return []
-    return []
+    from commission import selectors, services
+    from config.errors import ApplicationError
+
+    by_key = {key: report for (_user, key, _sample), report in zip(SAMPLE_REPORTS, reports, strict=True)}
+    chair, verifier = people["chair"], people["verifier1"]
+    made = []
+    for sample in SAMPLE_CASES:
+        case = selectors.case_list_for(chair).filter(title=sample["title"]).order_by("id").first()
+        try:
+            if case is None:
+                case = services.case_open(actor=verifier, title=sample["title"],
+                                          reports=[by_key[key] for key in sample["reports"]])
+            made.append(case)
+            if sample["stage"] == "verification":
+                continue
+            if case.stage == "verification":
+                case = services.verification_record(actor=verifier, case=case, outcome="confirmed",
+                                                    findings=sample["findings"])
+            rnd = selectors.round_open_for_case(case)
+            if case.stage == "attribution" and rnd is None and not selectors.case_rounds(case).exists():
+                rnd = services.round_open(actor=chair, case=case)
+            if rnd is not None:
+                for username, (choice, rationale) in sample["ballots"].items():
+                    if selectors.ballot_own(rnd, people[username]) is None:
+                        services.ballot_cast(actor=people[username], round=rnd, choice=choice, rationale=rationale)
+            case = selectors.case_get_for(chair, case.pk)
+            if case.stage == "measures" and sample.get("measure") and not selectors.case_measures(case).exists():
+                kind, addressee, description = sample["measure"]
+                services.measure_propose(actor=people["member3"], case=case, kind=kind, addressee=addressee,
+                                         description=description)
+        except ApplicationError as exc:  # e.g. a sample report was put in another case by hand
+            if warn is not None:
+                warn(f"Sample case {sample['title']!r} left as it is: {exc.message}")
+    return made
