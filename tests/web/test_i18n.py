@@ -38,3 +38,20 @@ def test_the_sign_in_page_has_a_language_switcher(web):
     page = web().get("/signin/").content.decode()
     assert 'name="language"' in page
     assert 'value="fr"' in page
+
+
+@pytest.mark.django_db
+def test_the_commission_pages_speak_french_too(people, web):
+    from commission import services
+    from reports.services import report_create
+
+    report = report_create(actor=people["monitor"], data={
+        "occurred_at": "2026-01-01T10:00:00Z", "lat": 47.5, "lon": 35.8, "category": "shelling",
+        "source_type": "uav", "description": "impacts"})[0]
+    case = services.case_open(actor=people["verifier"], title="Orikhiv", reports=[report])
+    services.verification_record(actor=people["verifier"], case=case, outcome="confirmed", findings="Craters.")
+    client = web(people["member1"])
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    page = client.post(f"/cases/{case.pk}/ballot/", {"choice": "RU", "rationale": "Tracks."}).content.decode()
+    assert "Aucun tour de scrutin n'est ouvert sur ce dossier." in page
+    assert "<h2 id=\"h-deadlines\">Échéances</h2>" in page
