@@ -1,5 +1,6 @@
 """The interface is complete in English and French."""
 
+import html
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,7 @@ def test_the_commission_pages_speak_french_too(people, web):
     services.verification_record(actor=people["verifier"], case=case, outcome="confirmed", findings="Craters.")
     client = web(people["member1"])
     client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
-    page = client.post(f"/cases/{case.pk}/ballot/", {"choice": "RU", "rationale": "Tracks."}).content.decode()
+    page = html.unescape(client.post(f"/cases/{case.pk}/ballot/", {"choice": "RU", "rationale": "Tracks."})
+                         .content.decode())
     assert "Aucun tour de scrutin n'est ouvert sur ce dossier." in page
     assert "<h2 id=\"h-deadlines\">Échéances</h2>" in page
