@@ -271,6 +271,8 @@ def verification_record(*, actor, case: Case, outcome: str, findings: str) -> Ca
         case.findings = findings
         case.verified_by = actor
         case.verified_at = now
+        # Late findings answer a missed verification deadline: the flag is for what still waits.
+        case.flagged = False
         if outcome == VerificationOutcome.CONFIRMED:
             _stage(case, Stage.ATTRIBUTION, now)
         else:
@@ -628,6 +630,7 @@ def case_close(*, actor, case: Case, summary: str) -> Case:
         before = {"stage": case.stage}
         _stage(case, Stage.CLOSED, now)
         case.summary = summary
+        case.flagged = False  # nothing waits on a closed case's stages any more
         case.outcome = case.outcome or "decided"
         case.closed_at = now
         case.closed_by = actor

@@ -5,6 +5,7 @@ extends with a reason, and notifications are emailed once."""
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -257,3 +258,14 @@ def test_a_notification_is_marked_read_by_its_recipient_only(people, case_in):
     assert list(selectors.notification_list_for(people["chair"], unread=True)) == []
     assert list(selectors.notification_list_for(people["chair"], unread=False)) == [note]
     assert list(selectors.notification_list_for(people["verifier"])) == []
+
+
+def test_late_findings_lift_the_flag_of_a_missed_verification_deadline(people, case_in):
+    case = case_in("verification")
+    services.deadlines_sweep(now=timezone.now() + settings.DEADLINE_VERIFICATION + timedelta(seconds=1))
+    case.refresh_from_db()
+    assert case.flagged
+    services.verification_record(actor=people["verifier"], case=case, outcome="confirmed", findings="Late, but done.")
+    case.refresh_from_db()
+    assert not case.flagged
+    assert case.deadlines.get(kind="verification").status == "missed"
