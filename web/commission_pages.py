@@ -105,7 +105,8 @@ def inbox(request, open_form=None, status=200):
         return _unavailable(request, _("Inbox"))
     reports = list(workflow.inbox_reports(request.user)[:100])
     visible = report_selectors.report_list_for(request.user)
-    items = [{"report": r, "similar": workflow.similar_with_case(r, visible)} for r in reports]
+    items = [{"report": r, "similar": similar}
+             for r, similar in zip(reports, workflow.similar_with_cases(reports, visible), strict=True)]
     form = open_form or f.CaseOpenForm()
     selected = request.POST.getlist("reports") if request.method == "POST" else request.GET.getlist("report")
     return render(request, "web/inbox.html", {"items": items, "open_form": form, "selected": selected},

@@ -67,13 +67,22 @@ def case_of_report(report):
 def similar_with_case(report, visible) -> list:
     """Duplicate candidates of `report` among what the reader may see, each
     with `case_reference`: the case it is already in, or None."""
+    return similar_with_cases([report], visible)[0]
+
+
+def similar_with_cases(reports, visible) -> list[list]:
+    """similar_with_case for a page of reports: one lookup per report (the
+    reports selector compares one report's place and time at a time) and
+    one for the cases of all the candidates."""
     from reports import selectors as report_selectors
 
-    similar = report_selectors.report_similar(report, among=visible)
-    refs = _selectors().live_case_references(r.pk for r in similar) if similar else {}
-    for other in similar:
-        other.case_reference = refs.get(other.pk)
-    return similar
+    lists = [report_selectors.report_similar(report, among=visible) for report in reports]
+    ids = {other.pk for similar in lists for other in similar}
+    refs = _selectors().live_case_references(ids) if ids else {}
+    for similar in lists:
+        for other in similar:
+            other.case_reference = refs.get(other.pk)
+    return lists
 
 
 def stage_durations() -> dict[str, list[float]]:

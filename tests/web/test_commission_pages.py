@@ -466,6 +466,19 @@ def test_the_case_lists_cost_the_same_queries_for_two_cases_or_six(people, case_
     assert _queries(client, url) == few
 
 
+def test_the_inbox_costs_one_query_per_report_for_its_duplicate_candidates(people, submitted, web):  # noqa: F811
+    # The reports selector compares one report with the others at a time; the
+    # inbox shows at most 100 reports, so this stays bounded. Everything else
+    # on the page (the cases the candidates are in, the authors) is one query.
+    client = web(people["verifier"])
+    for i in range(2):
+        submitted(people["monitor"], lat=47.5 + i * 0.0001)
+    few = _queries(client, "/inbox/")
+    for i in range(18):
+        submitted(people["monitor2"], lat=47.6 + i * 0.0001)
+    assert _queries(client, "/inbox/") == few + 18
+
+
 # --- Other pages that show the workflow ----------------------------------------------------------
 
 
