@@ -79,7 +79,11 @@ DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
-        conn_health_checks=True,
+        # A "SELECT 1" before the first query of each request, so that a
+        # connection the database dropped (restart, failover) is replaced
+        # instead of failing that request. It is a round trip per request:
+        # BENCHMARKS.md ("Intake") measures it.
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
