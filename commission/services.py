@@ -17,6 +17,7 @@ deadline once.
 import hashlib
 import logging
 import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -61,6 +62,8 @@ from reports.models import Report, ReportStatus
 logger = logging.getLogger(__name__)
 
 TEXT_MAX = 10_000
+# Set while deadlines_sweep runs (see _notify).
+_in_sweep: ContextVar[bool] = ContextVar("in_deadline_sweep", default=False)
 TITLE_MAX = 200
 MAX_REPORTS_PER_REQUEST = 100
 
@@ -105,21 +108,21 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _notify(*, recipients, case: Case | None, kind: str, key: str, subject: str, body: str = "") -> int:
-    """Store one notification per recipient for `key`; the unique constraint
-    makes a repeat (a task run twice) a no-op. Emails go out after commit."""
-    made = 0
-    for user in recipients:
-        _obj, created = Notification.objects.get_or_create(
-            recipient=user, key=key[:120],
-            defaults={"case": case, "kind": kind, "subject": subject[:200], "body": body},
-        )
-        made += created
-    if made:
+def _notify(*, recipients, case: Case | None, kind: str, key: str, subject: str, body: str = "") -> None:
+    """Store one notification per recipient for `key`. The unique constraint
+    (recipient, key) makes a repeat, such as a task run twice, insert nothing:
+    one statement, no read before the write. Emails go out after commit."""
+    rows = [Notification(recipient=user, case=case, kind=kind, key=key[:120], subject=subject[:200], body=body)
+            for user in recipients]
+    if not rows:
+        return
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if not _in_sweep.get():
+        # Inside a sweep the task emails everything at its end: one publish
+        # per fired deadline would cost more than the deadline itself.
         from commission.tasks import send_notifications
 
         enqueue_on_commit(send_notifications)
-    return made
 
 
 def _deadline_create(*, case: Case, kind: str, due_at: datetime, actor, round: Round | None = None,
@@ -788,7 +791,14 @@ class SweepResult:
 def deadlines_sweep(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
     """Settle every due deadline and send the reminders that are due. Both
     lookups walk a partial index on due_at over open deadlines only."""
-    now = now or timezone.now()
+    token = _in_sweep.set(True)
+    try:
+        return _sweep(now=now or timezone.now(), batch=batch)
+    finally:
+        _in_sweep.reset(token)
+
+
+def _sweep(*, now: datetime, batch: int) -> SweepResult:
     result = SweepResult()
     after = None  # keyset (due_at, id): a deadline skipped this time is not looked at again in this sweep
     while True:

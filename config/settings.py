@@ -129,6 +129,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# When the worker loses Redis, tasks still running are cancelled rather than
+# left to be acknowledged on a dead connection (Celery 6's default). Safe
+# because every task here is idempotent and the sweep comes round again.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Unacknowledged tasks come back after this long. No task here runs
     # longer than a sweep, and no ETA task is ever scheduled far ahead.
