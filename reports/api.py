@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.core.validators import URLValidator
 from django.http import FileResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -115,15 +115,22 @@ class _ObjectField(serializers.Field):
 
     serializer_class: type[serializers.Serializer]
     default_error_messages = {"invalid": "Invalid data. Expected a dictionary, but got {datatype}."}
-    _checks: dict | None = None
+    _checks: dict[tuple[str, str], dict] = {}
 
     @classmethod
     def checks(cls) -> dict:
-        if cls._checks is None:
+        # One set per language: DRF renders a validator's message (such as
+        # "less than or equal to 90") once, in the language active when it is
+        # first used, so a set shared across languages would answer an English
+        # user in French after a French request.
+        language = translation.get_language() or ""
+        key = (cls.__name__, language)
+        checks = _ObjectField._checks.get(key)
+        if checks is None:
             # Bound to a throwaway, never partial, instance; they keep no
             # state between calls, so threads may share them.
-            cls._checks = dict(cls.serializer_class().fields)
-        return cls._checks
+            checks = _ObjectField._checks[key] = dict(cls.serializer_class().fields)
+        return checks
 
     def to_internal_value(self, data):
         if not isinstance(data, Mapping):
