@@ -120,11 +120,33 @@ _coalescer = _Coalescer()
 
 
 def _seal_after_commit() -> None:
+    if not settings.AUDIT_SEAL_COALESCE_MS:
+        # Every commit seals, re-checking for events that committed while
+        # the lock was held (docs/audit.md, "Re-check").
+        _coalescer.owed = False
+        try:
+            trail_seal()
+        except Exception:  # the change is committed; the beat task seals what we could not
+            logger.warning("could not seal the trail after commit; the periodic seal will", exc_info=True)
+        return
     if not _coalescer.due():
         return
     try:
-        trail_seal()
+        # One transaction, no re-check rounds: under load there is always
+        # something newly committed, and a sealer that re-checked would go
+        # round (a commit each time) for every process. What it leaves is
+        # taken by the next seal, in this process or another, once their gap
+        # has passed.
+        with transaction.atomic(), connection.cursor() as cursor:
+            if not _lock(cursor, blocking=False):
+                # Another process is sealing; if our event committed after it
+                # read the pending rows, it is left for a later seal: owe one,
+                # so that this process's exit pays it at the latest.
+                _coalescer.owed = True
+                return
+            _seal_locked(cursor)
     except Exception:  # the change is committed; the beat task seals what we could not
+        _coalescer.owed = True
         logger.warning("could not seal the trail after commit; the periodic seal will", exc_info=True)
 
 
@@ -197,6 +219,9 @@ def _seal_locked(cursor) -> int:
             prev_hash = digest
         cursor.executemany(_SEAL_SQL, updates)
         sealed += len(updates)
+        if len(rows) < SEAL_BATCH:
+            # That was all of them (a commit since is the next seal's).
+            return sealed
 
 
 def _pending_exists() -> bool:

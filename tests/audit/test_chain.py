@@ -223,7 +223,7 @@ def test_commits_within_the_coalescing_gap_leave_their_events_to_the_next_seal(f
         ("a.first", 1), ("a.second", None), ("a.third", None)]
     assert fresh_sealer.owed
     # Once the gap has passed, the next commit's seal takes everything pending, in order.
-    settings.AUDIT_SEAL_COALESCE_MS = 0
+    fresh_sealer.last -= 60  # as if a minute had gone by
     _commit_one("a.fourth")
     assert list(AuditEvent.objects.order_by("seq").values_list("action", "seq")) == [
         ("a.first", 1), ("a.second", 2), ("a.third", 3), ("a.fourth", 4)]
@@ -249,3 +249,23 @@ def test_with_no_coalescing_gap_every_commit_seals(fresh_sealer, settings):
     for i in range(3):
         _commit_one(f"a.{i}")
         assert AuditEvent.objects.filter(seq__isnull=True).count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_that_finds_another_sealer_at_work_owes_a_seal_and_pays_it_at_exit(fresh_sealer):
+    if connection.vendor != "postgresql":
+        pytest.skip("the sealer's lock is a PostgreSQL advisory lock")
+    import psycopg
+
+    from audit.services import SEAL_LOCK_KEY, _conninfo, _seal_at_exit
+
+    with psycopg.connect(_conninfo()) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])  # another sealer, mid-seal
+        _commit_one("a.blocked")
+        assert AuditEvent.objects.get().seq is None
+        assert fresh_sealer.owed
+        other.rollback()
+    _seal_at_exit()
+    assert AuditEvent.objects.get().seq == 1
+    assert not fresh_sealer.owed
