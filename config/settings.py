@@ -79,11 +79,12 @@ DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
-        # A "SELECT 1" before the first query of each request, so that a
+        # On: a "SELECT 1" before the first query of each request, so that a
         # connection the database dropped (restart, failover) is replaced
-        # instead of failing that request. It is a round trip per request:
-        # BENCHMARKS.md ("Intake") measures it.
-        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
+        # instead of failing that request. Off by default: it cost 14 % of
+        # intake throughput (BENCHMARKS.md, "Intake"), and without it Django
+        # still discards a connection once a request has hit an error on it.
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
