@@ -228,9 +228,16 @@ class Gunicorn:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _proc_cpu() -> dict:
+# "postgres: 15/main: <user> <database> <client> <state>": a backend's title.
+_BACKEND = re.compile(rb"^postgres: \S+: \S+ (\S+) (?:\S+\(\d+\)|\[local\])")
+
+
+def _proc_cpu(dbname: str | None = None) -> dict:
     """CPU seconds so far, from /proc: per live gunicorn or PostgreSQL process
-    ((kind, pid) -> seconds), and of the whole machine (busy time, all CPUs)."""
+    ((kind, pid) -> seconds), and of the whole machine (busy time, all CPUs).
+    With `dbname`, a backend serving another database (someone's test run on
+    the same server) counts as "other", not "db"; the server's own processes
+    (WAL writer, checkpointer, ...) count as "db"."""
     out = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -244,7 +251,9 @@ def _proc_cpu() -> dict:
         fields = stat[stat.rindex(")") + 2:].split()
         seconds = (int(fields[11]) + int(fields[12])) / _TICK
         if comm == "postgres":
-            out[("db", entry.name)] = seconds
+            backend = _BACKEND.match(cmdline)
+            if dbname is None or backend is None or backend.group(1).decode() == dbname:
+                out[("db", entry.name)] = seconds
         elif b"gunicorn" in cmdline and b"config.wsgi" in cmdline:
             out[("app", entry.name)] = seconds
     cpu_line = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
@@ -258,13 +267,16 @@ class CpuMeter:
     load (wrk: our waited-for children) and other (anything else on the box,
     for example a test suite running beside the benchmark)."""
 
+    def __init__(self, dbname: str | None = None):
+        self.dbname = dbname
+
     def __enter__(self) -> "CpuMeter":
-        self.start = _proc_cpu()
+        self.start = _proc_cpu(self.dbname)
         self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return self
 
     def __exit__(self, *exc) -> None:
-        end = _proc_cpu()
+        end = _proc_cpu(self.dbname)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         # Per process, so that a process that ended during the level (an old
         # backend) does not subtract its whole life from the total.
@@ -306,7 +318,7 @@ def http_level(*, url: str, dsn: str, clients: int, seconds: float, warmup: floa
     if warmup:
         wrk(url, clients, warmup, token, body)
     before = count_reports(dsn)
-    with CpuMeter() as meter:
+    with CpuMeter(dsn.rsplit("/", 1)[-1]) as meter:
         out = wrk(url, clients, seconds, token, body)
     rows = count_reports(dsn) - before
     return Result(
