@@ -43,7 +43,8 @@ def _errors(*codes: int) -> dict:
         401: "Not signed in.",
         403: "Your role does not allow this.",
         404: "No such report (or not one you may see).",
-        409: "The report is not in a state that allows this (a submitted report cannot be edited).",
+        409: "The report is not in a state that allows this (a submitted report cannot be edited; a report "
+             "in a case cannot be returned).",
         413: "The file is larger than EVIDENCE_MAX_BYTES.",
         422: "This Idempotency-Key was already used for a different body.",
     }
@@ -186,7 +187,9 @@ class ReportInputSerializer(serializers.Serializer):
     severity = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
     links = serializers.ListField(child=HttpUrlField(), max_length=services.MAX_LINKS, required=False)
     status = serializers.ChoiceField(choices=ReportStatus.choices, required=False,
-                                     help_text='"draft" keeps a draft; default "submitted"')
+                                     help_text='"draft" keeps a draft; default "submitted", which also sends a '
+                                               'returned report back. "returned" is set by a verifier, never '
+                                               "filed (400 from the service)")
 
     def validate_occurred_at(self, value):
         return _not_in_future(value)
@@ -239,6 +242,9 @@ class ReportSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True)
+    returned_reason = serializers.CharField(help_text='while status is "returned": the question the monitor '
+                                                      'answers by editing and submitting again; else ""')
+    returned_at = serializers.DateTimeField(allow_null=True)
 
     def to_representation(self, r: Report) -> dict:
         # Written out by hand: intake speed matters, and the declared fields
@@ -264,6 +270,8 @@ class ReportSerializer(serializers.Serializer):
             "created_at": _when(r.created_at),
             "updated_at": _when(r.updated_at),
             "submitted_at": _when(r.submitted_at),
+            "returned_reason": r.returned_reason,
+            "returned_at": _when(r.returned_at),
         }
 
 
@@ -287,6 +295,10 @@ class EvidenceSerializer(serializers.Serializer):
 
     def get_download_url(self, evidence: Evidence) -> str:
         return f"/api/v1/evidence/{evidence.pk}/download/"
+
+
+class ReportReturnSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="the question for the monitor: what to add or correct")
 
 
 class EvidenceUploadSerializer(serializers.Serializer):
@@ -373,7 +385,7 @@ class ReportDetailApi(APIView):
 
     @extend_schema(
         operation_id="reports_partial_update",
-        summary="Edit a draft, or submit it with status=submitted (its author only)",
+        summary="Edit a draft or a returned report, or submit it with status=submitted (its author only)",
         request=ReportInputSerializer(partial=True),
         responses={200: ReportSerializer, **_errors(400, 401, 403, 404, 409)},
     )
@@ -382,6 +394,28 @@ class ReportDetailApi(APIView):
         serializer = ReportInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         report = services.report_update(actor=request.user, report=report, data=serializer.validated_data)
+        return Response(ReportSerializer(report).data)
+
+
+class ReportReturnApi(APIView):
+    permission_classes = [IsAuthenticated, HasRole(VERIFIER, CHAIR)]
+
+    @extend_schema(
+        operation_id="reports_return",
+        summary="Return a submitted report to its monitor for more information (verifiers, the chair)",
+        description='The report gets status "returned" with the question, leaves the triage inbox and cannot '
+                    "be put in a case until its author edits it (PATCH) and submits it again "
+                    '(status "submitted"). The author is notified. A report in a case cannot be returned: 409.',
+        request=ReportReturnSerializer,
+        responses={200: ReportSerializer, **_errors(400, 401, 403, 404, 409)},
+        examples=[OpenApiExample("A question", request_only=True, value={
+            "reason": "How many impacts did you count yourself, and from where?"})],
+    )
+    def post(self, request, pk: int):
+        report = _report_or_404(request.user, pk)
+        serializer = ReportReturnSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = services.report_return(actor=request.user, report=report, reason=serializer.validated_data["reason"])
         return Response(ReportSerializer(report).data)
 
 

@@ -31,6 +31,9 @@ class SourceType(models.TextChoices):
 class ReportStatus(models.TextChoices):
     DRAFT = "draft"
     SUBMITTED = "submitted"
+    # Sent back to its monitor by a verifier or the chair with a question;
+    # the monitor edits it and submits it again. Not triageable meanwhile.
+    RETURNED = "returned"
 
 
 class Report(models.Model):
@@ -70,6 +73,14 @@ class Report(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+
+    # The open question while status is "returned" (empty otherwise). Only
+    # the current one lives here: every question and its answer stay in the
+    # trail (report.returned, report.resubmitted).
+    returned_reason = models.TextField(blank=True, default="")
+    returned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    returned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

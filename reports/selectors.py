@@ -16,6 +16,10 @@ from reports.models import Evidence, Report, ReportStatus
 
 # Roles that read every submitted report (never anyone's drafts).
 READERS_OF_SUBMITTED = frozenset({VERIFIER, CHAIR, MEMBER, AUDITOR})
+# What those roles see: a report returned to its monitor with a question was
+# seen submitted, and stays readable (and its question with it) while the
+# monitor answers; only drafts are private to their author.
+SHARED_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.RETURNED)
 
 
 # Parties (RU, UA) are two rows that change almost never, and every report
@@ -56,15 +60,15 @@ def _visibility_q(user) -> Q | None:
     if MONITOR in roles:
         q = Q(author=user)
     if roles & READERS_OF_SUBMITTED:
-        submitted = Q(status=ReportStatus.SUBMITTED)
-        q = submitted if q is None else q | submitted
+        shared = Q(status__in=SHARED_STATUSES)
+        q = shared if q is None else q | shared
     return q
 
 
 def report_list_for(user) -> QuerySet[Report]:
     """Object scoping: a monitor sees their own reports (drafts included);
-    verifiers, the chair, members and auditors see every submitted report and
-    nobody's drafts; anyone else (outsider, anonymous) sees nothing."""
+    verifiers, the chair, members and auditors see every submitted (or
+    returned) report and nobody's drafts; anyone else (outsider, anonymous) sees nothing."""
     q = _visibility_q(user)
     if q is None:
         return Report.objects.none()
@@ -76,11 +80,17 @@ def report_visible_to(user, report: Report) -> bool:
     roles = roles_of(user)
     if MONITOR in roles and report.author_id == user.pk:
         return True
-    return bool(roles & READERS_OF_SUBMITTED) and report.status == ReportStatus.SUBMITTED
+    return bool(roles & READERS_OF_SUBMITTED) and report.status in SHARED_STATUSES
 
 
 def report_get_for(user, pk) -> Report | None:
     return report_list_for(user).filter(pk=pk).first()
+
+
+def reports_returned_to(user) -> QuerySet[Report]:
+    """The user's own reports waiting for their answer, oldest question first."""
+    return (Report.objects.filter(author=user, status=ReportStatus.RETURNED)
+            .select_related("alleged_party", "returned_by").order_by("returned_at", "id"))
 
 
 def report_similar(report: Report, distance_m: float | None = None, window: timedelta | None = None,

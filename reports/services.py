@@ -17,7 +17,9 @@ from django.utils import timezone
 from accounts.models import Party
 from accounts.roles import CHAIR, MONITOR, VERIFIER, has_role
 from audit.services import audit_record
+from commission.models import CaseReport, Notification
 from config.errors import ApplicationError, Conflict, Forbidden, TooLarge
+from config.queue import enqueue_on_commit
 from reports.models import Evidence, Report, ReportStatus, evidence_path
 from reports.selectors import party_by_code, report_visible_to
 
@@ -37,6 +39,11 @@ EDITABLE_FIELDS = (
 )
 LOCATION_FIELDS = ("lat", "lon", "precision_m", "place_name", "admin1")
 CASUALTY_FIELDS = ("civilian_killed", "civilian_injured", "military_killed", "military_injured")
+# What a monitor may ask for when filing or editing: "returned" is set only by
+# report_return, never by the author.
+FILING_STATUSES = (ReportStatus.DRAFT, ReportStatus.SUBMITTED)
+# States in which the author may still edit their report.
+EDITABLE_STATUSES = (ReportStatus.DRAFT, ReportStatus.RETURNED)
 
 # Types accepted as evidence, recognised by their first bytes (filetype),
 # never by the uploader's file name or declared Content-Type.
@@ -179,8 +186,8 @@ def report_create(
         raise Forbidden("Only monitors file reports.")
     data = _normalize(data)
     status = data.pop("status", None) or ReportStatus.SUBMITTED
-    if status not in ReportStatus.values:
-        raise ValidationError({"status": [f"Must be one of {', '.join(ReportStatus.values)}."]})
+    if status not in FILING_STATUSES:
+        raise ValidationError({"status": [f"Must be one of {', '.join(FILING_STATUSES)}."]})
 
     if idempotency_key:
         existing = Report.objects.filter(author=actor, idempotency_key=idempotency_key).first()
@@ -221,36 +228,51 @@ def _replayed(report: Report, request_fingerprint: str | None) -> Report:
 
 
 def report_update(*, actor, report: Report, data: dict) -> Report:
-    """Edit a draft (author only), and submit it with data status="submitted".
+    """Edit a draft or a returned report (author only), and submit it with
+    data status="submitted".
 
     Writes report.updated with before/after of the fields that changed, and
-    report.submitted when the draft is submitted. A submitted report is
-    final for its monitor: 409.
+    report.submitted when a draft is submitted, report.resubmitted (with the
+    question it answers) when a returned report is submitted again; the
+    question is then cleared and the verifier who asked is notified. A
+    returned report cannot go back to draft (its readers saw it submitted).
+    A submitted report is final for its monitor: 409.
     """
     data = _normalize(data)
     new_status = data.pop("status", None)
     with transaction.atomic():
         # Lock: a double-clicked "submit" or two tabs editing the same draft
         # serialize here, and the second sees the first's result.
-        report = Report.objects.select_for_update(of=("self",)).select_related("author", "alleged_party").get(pk=report.pk)
+        report = (Report.objects.select_for_update(of=("self",))
+                  .select_related("author", "alleged_party", "returned_by").get(pk=report.pk))
         if report.author_id != actor.pk or not has_role(actor, MONITOR):
             raise Forbidden("Only the report's author may edit it.")
-        if report.status != ReportStatus.DRAFT:
+        if report.status not in EDITABLE_STATUSES:
             raise Conflict(
                 f"{report.reference} is already submitted; a submitted report cannot be edited. "
                 "Add evidence or ask a verifier to correct the record.",
             )
-        if new_status not in (None, ReportStatus.DRAFT, ReportStatus.SUBMITTED):
-            raise ValidationError({"status": [f"Must be one of {', '.join(ReportStatus.values)}."]})
+        returned = report.status == ReportStatus.RETURNED
+        allowed = (None, ReportStatus.RETURNED, ReportStatus.SUBMITTED) if returned else (None, *FILING_STATUSES)
+        if new_status not in allowed:
+            if returned:
+                raise ValidationError({"status": [
+                    "A returned report stays returned until you submit it again (status=submitted)."]})
+            raise ValidationError({"status": [f"Must be one of {', '.join(FILING_STATUSES)}."]})
 
         changed = [f for f in EDITABLE_FIELDS if f in data and _differs(report, f, data[f])]
         before = _snapshot(report, changed) if changed else None
         for field in changed:
             setattr(report, field, data[field])
         submitting = new_status == ReportStatus.SUBMITTED
+        asker = report.returned_by
+        question = {"returned_reason": report.returned_reason,
+                    "returned_by": asker.get_username() if asker else None,
+                    "returned_at": report.returned_at}
         if submitting:
             report.status = ReportStatus.SUBMITTED
             report.submitted_at = timezone.now()
+            report.returned_reason, report.returned_by, report.returned_at = "", None, None
         if not changed and not submitting:
             return report
         _check(report)
@@ -259,11 +281,75 @@ def report_update(*, actor, report: Report, data: dict) -> Report:
             audit_record(actor=actor, action="report.updated", object_type="report", object_id=report.pk,
                          before=before, after=_snapshot(report, changed))
         if submitting:
-            audit_record(actor=actor, action="report.submitted", object_type="report", object_id=report.pk,
-                         before={"status": ReportStatus.DRAFT},
-                         after={"reference": report.reference, "author": report.author.get_username(),
-                                **_snapshot(report)})
+            after = {"reference": report.reference, "author": report.author.get_username(), **_snapshot(report)}
+            if returned:
+                audit_record(actor=actor, action="report.resubmitted", object_type="report", object_id=report.pk,
+                             before=_plain({"status": ReportStatus.RETURNED, **question}), after=after)
+                if asker is not None:
+                    # The answer is in: whoever asked hears of it (the report
+                    # is back in the triage inbox).
+                    _notification(recipient=asker, kind="report_resubmitted",
+                                  key=f"resubmitted:{report.pk}:{report.submitted_at.isoformat()}",
+                                  subject=f"{report.reference} was submitted again by its monitor",
+                                  body=f"Your question: {question['returned_reason']}")
+            else:
+                audit_record(actor=actor, action="report.submitted", object_type="report", object_id=report.pk,
+                             before={"status": ReportStatus.DRAFT}, after=after)
     return report
+
+
+def report_return(*, actor, report: Report, reason: str) -> Report:
+    """Send a submitted report back to its monitor with a question (verifier
+    or chair). The report leaves the triage inbox until its author edits it
+    and submits it again (report_update).
+
+    Only a submitted report in no case (a live CaseReport link) can be
+    returned: 409 otherwise; once in a case, the record is the case's and
+    questions belong to the verification. Writes report.returned (the
+    question as the event's reason) and a notification to the author, in
+    one transaction; the email goes out after commit.
+    """
+    if not has_role(actor, VERIFIER, CHAIR):
+        raise Forbidden("Only verifiers and the chair may return a report to its monitor.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say what the monitor should add or correct."]})
+    with transaction.atomic():
+        # The report row is the lock that case_open/case_link_reports take
+        # too (commission.services._submitted_reports): a report is either
+        # returned or put in a case, never both.
+        report = Report.objects.select_for_update(of=("self",)).select_related("author").get(pk=report.pk)
+        if report.status != ReportStatus.SUBMITTED:
+            # A draft is invisible to verifiers: answered like a returned one,
+            # without saying it is a draft.
+            raise Conflict(f"{report.reference} is not a submitted report waiting for triage.",
+                           code="not_submitted")
+        link = CaseReport.objects.filter(report=report, detached_at__isnull=True).select_related("case").first()
+        if link is not None:
+            raise Conflict(f"{report.reference} is in case {link.case.reference}; it can no longer be returned.",
+                           code="already_in_case")
+        now = timezone.now()
+        report.status = ReportStatus.RETURNED
+        report.returned_reason, report.returned_by, report.returned_at = reason, actor, now
+        report.save(update_fields=["status", "returned_reason", "returned_by", "returned_at", "updated_at"])
+        audit_record(actor=actor, action="report.returned", object_type="report", object_id=report.pk,
+                     before={"status": ReportStatus.SUBMITTED},
+                     after=_plain({"status": ReportStatus.RETURNED, "reference": report.reference,
+                                   "author": report.author.get_username(), "returned_at": now}),
+                     reason=reason)
+        _notification(recipient=report.author, kind="report_returned", key=f"returned:{report.pk}:{now.isoformat()}",
+                      subject=f"{report.reference} was returned to you for more information",
+                      body=f"{actor.get_username()} asks: {reason}\n\nEdit the report and submit it again.")
+    return report
+
+
+def _notification(*, recipient, kind: str, key: str, subject: str, body: str) -> None:
+    """One row in the commission's notification table (listed on the home
+    page, emailed by commission.tasks.send_notifications after commit)."""
+    from commission.tasks import send_notifications
+
+    Notification.objects.create(recipient=recipient, kind=kind, key=key[:120], subject=subject[:200], body=body)
+    enqueue_on_commit(send_notifications)
 
 
 def _differs(report: Report, field: str, value) -> bool:
