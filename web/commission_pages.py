@@ -20,6 +20,7 @@ from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, has_role
 from config.errors import ApplicationError, Conflict, Forbidden
 from reports import selectors as report_selectors
+from reports import services as report_services
 from web import forms as f
 from web import workflow
 from web.access import role_required
@@ -100,12 +101,14 @@ def _unavailable(request, title):
 
 
 @role_required(VERIFIER, CHAIR)
-def inbox(request, open_form=None, status=200):
+def inbox(request, open_form=None, status=200, return_form=None):
     if not workflow.available():
         return _unavailable(request, _("Inbox"))
     reports = list(workflow.inbox_reports(request.user)[:100])
     visible = report_selectors.report_list_for(request.user)
-    items = [{"report": r, "similar": similar}
+    items = [{"report": r, "similar": similar,
+              "return_form": (return_form if return_form is not None and return_form.report_pk == r.pk
+                              else f.ReportReturnForm(report_pk=r.pk))}
              for r, similar in zip(reports, workflow.similar_with_cases(reports, visible), strict=True)]
     form = open_form or f.CaseOpenForm()
     selected = request.POST.getlist("reports") if request.method == "POST" else request.GET.getlist("report")
@@ -131,6 +134,36 @@ def case_open(request):
                 messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
                 return redirect("web:case_detail", pk=case.pk)
     return inbox(request, open_form=form, status=400)
+
+
+@role_required(VERIFIER, CHAIR)
+@require_POST
+def report_return(request, pk: int):
+    """Send a report back to its monitor with a question. The one write is
+    reports.services.report_return (the API's). No question: the message by
+    the card's field, 400. The report already in a case or returned (someone
+    acted first): said at the top of the inbox, 409."""
+    _need_workflow()
+    report = report_selectors.report_get_for(request.user, pk)
+    if report is None:
+        raise Http404
+    form = f.ReportReturnForm(request.POST, report_pk=report.pk)
+    status = 400
+    if form.is_valid():
+        try:
+            report_services.report_return(actor=request.user, report=report, reason=form.cleaned_data["reason"])
+        except Forbidden as exc:
+            raise PermissionDenied(exc.message)
+        except Conflict as exc:
+            status = 409
+            messages.error(request, exc.message)
+        except (ValidationError, ApplicationError) as exc:
+            f.add_service_error(form, exc)
+        else:
+            messages.success(request, _("%(ref)s was returned to its monitor with your question.")
+                             % {"ref": report.reference})
+            return redirect("web:inbox")
+    return inbox(request, status=status, return_form=form)
 
 
 # --- Cases -----------------------------------------------------------------------

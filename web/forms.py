@@ -279,3 +279,18 @@ class DeadlineExtendForm(forms.Form):
 
 class CaseCloseForm(forms.Form):
     summary = forms.CharField(label=_("Public summary"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ReportReturnForm(forms.Form):
+    """The question sent back with a report. One per inbox card: the prefix
+    (return-<id>) keeps the fields apart, and `form` ties the textarea to its
+    own <form> element, which cannot sit inside the inbox's case form."""
+
+    reason = forms.CharField(label=_("Question for the monitor"), widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("What should the monitor add or correct? They will see this text."))
+
+    def __init__(self, *args, report_pk: int, **kwargs):
+        super().__init__(*args, prefix=f"return-{report_pk}", **kwargs)
+        self.report_pk = report_pk
+        self.element_id = f"return-{report_pk}"
+        self.fields["reason"].widget.attrs["form"] = self.element_id

@@ -27,6 +27,7 @@ LABELS = {
     # report status
     "draft": _("Draft"),
     "submitted": _("Submitted"),
+    "returned": _("Returned for more information"),
     # case stages and outcomes
     "verification": _("Verification"),
     "attribution": _("Attribution"),
@@ -66,7 +67,7 @@ LABELS = {
 }
 
 BADGE = {
-    "submitted": "info", "draft": "warn", "confirmed": "ok", "closed": "", "missed": "bad", "overdue": "bad",
+    "submitted": "info", "draft": "warn", "returned": "warn", "confirmed": "ok", "closed": "", "missed": "bad", "overdue": "bad",
     "adopted": "ok", "rejected": "bad", "complied": "ok", "not_complied": "bad", "met": "ok", "open": "info",
     "verification": "info", "attribution": "warn", "measures": "warn", "pending": "", "extended": "warn",
 }

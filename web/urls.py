@@ -18,6 +18,7 @@ urlpatterns = [
     # Commission
     path("inbox/", cp.inbox, name="inbox"),
     path("inbox/open-case/", cp.case_open, name="case_open"),
+    path("inbox/<int:pk>/return/", cp.report_return, name="report_return"),
     path("cases/", cp.case_list, name="case_list"),
     path("cases/<int:pk>/", cp.case_detail, name="case_detail"),
     path("cases/<int:pk>/trail/", cp.case_trail, name="case_trail"),

@@ -45,6 +45,7 @@ def home(request):
     if has_role(user, MONITOR):
         mine = report_selectors.report_list_for(user).filter(author=user)
         ctx["drafts"] = list(mine.filter(status=ReportStatus.DRAFT)[:20])
+        ctx["returned"] = list(report_selectors.reports_returned_to(user)[:20])
         ctx["recent_reports"] = list(mine.filter(status=ReportStatus.SUBMITTED)[:5])
     ctx.update(_home_commission(user))
     return render(request, "web/home.html", ctx)
@@ -114,9 +115,10 @@ def report_edit(request, pk: int):
     report = report_selectors.report_get_for(request.user, pk)
     if report is None or report.author_id != request.user.pk:
         raise Http404
-    if report.status != ReportStatus.DRAFT:
+    if report.status not in report_services.EDITABLE_STATUSES:
         messages.info(request, _("%(ref)s is submitted and can no longer be edited.") % {"ref": report.reference})
         return redirect("web:report_detail", pk=report.pk)
+    returned = report.status == ReportStatus.RETURNED
     if request.method == "POST":
         form = ReportForm(request.POST)
         if form.is_valid():
@@ -124,7 +126,10 @@ def report_edit(request, pk: int):
             if data is not None:
                 data = dict(data)
                 submitting = request.POST.get("action") != "draft"
-                data["status"] = ReportStatus.SUBMITTED if submitting else ReportStatus.DRAFT
+                # "Save" on a returned report keeps it returned (it never goes
+                # back to being a private draft).
+                data["status"] = (ReportStatus.SUBMITTED if submitting
+                                  else None if returned else ReportStatus.DRAFT)
                 # Fields cleared in the form must be cleared in the draft too.
                 for key in ("occurred_until", "precision_m", "severity", "alleged_party"):
                     data.setdefault(key, None)
@@ -138,8 +143,14 @@ def report_edit(request, pk: int):
                         raise
                     add_service_error(form, exc)
                 else:
-                    if submitting:
+                    if submitting and returned:
+                        messages.success(request, _("Report %(ref)s submitted again with your answer.")
+                                         % {"ref": report.reference})
+                    elif submitting:
                         messages.success(request, _("Report %(ref)s submitted.") % {"ref": report.reference})
+                    elif returned:
+                        messages.success(request, _("Changes to %(ref)s saved; submit it again when your answer "
+                                                    "is complete.") % {"ref": report.reference})
                     else:
                         messages.success(request, _("Draft %(ref)s saved.") % {"ref": report.reference})
                     return redirect("web:report_detail", pk=report.pk)
@@ -164,7 +175,8 @@ def _render_report(request, report, evidence_form, status=200):
         "evidence": list(report_selectors.evidence_list_for(request.user, report)),
         "evidence_form": evidence_form,
         "may_upload": report_services.evidence_may_upload(request.user, report),
-        "may_edit": report.status == ReportStatus.DRAFT and report.author_id == request.user.pk,
+        "may_edit": (report.status in report_services.EDITABLE_STATUSES and report.author_id == request.user.pk
+                     and has_role(request.user, MONITOR)),
         "case": commission_pages.case_of_report(request.user, report),
     }
     return render(request, "web/report_detail.html", ctx, status=status)
