@@ -375,3 +375,80 @@ def test_the_schema_documents_the_endpoint(client):
     report_schema = schema["components"]["schemas"]["Report"]["properties"]
     assert {"returned_reason", "returned_at"} <= set(report_schema)
     assert schema["components"]["schemas"]["StatusEnum"]["enum"] == ["draft", "submitted", "returned"]
+
+
+# --- Races (PostgreSQL: concurrent transactions) ----------------------------------------------
+
+
+def _race(first, second):
+    """Run `first` in a transaction that holds its locks a moment after its
+    work, and `second` meanwhile; returns what each returned or raised."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    results = [None, None]
+    done_first = threading.Event()
+
+    def run(index, target):
+        try:
+            results[index] = target()
+        except Exception as exc:  # reported by the test, not lost in the thread
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    def a():
+        with transaction.atomic():
+            out = first()
+            done_first.set()
+            time.sleep(0.4)  # the second waits on the report row behind us
+        return out
+
+    def b():
+        assert done_first.wait(5)
+        return second()
+
+    threads = [threading.Thread(target=run, args=(0, a)), threading.Thread(target=run, args=(1, b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_put_in_a_case_while_being_returned_stays_in_the_case(people, file_report):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: concurrent transactions")
+    report = file_report(people["monitor"])
+    opened, refused = _race(
+        lambda: commission_services.case_open(actor=people["chair"], title="Orikhiv", reports=[report]),
+        lambda: returned(people, report))
+    assert not isinstance(opened, Exception), opened
+    assert isinstance(refused, Conflict)
+    report.refresh_from_db()
+    assert report.status == ReportStatus.SUBMITTED
+    assert not AuditEvent.objects.filter(action="report.returned").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_returned_while_a_case_is_being_opened_stays_out_of_the_case(people, file_report):
+    from django.db import connection
+
+    from commission.models import Case
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: concurrent transactions")
+    report = file_report(people["monitor"])
+    done, refused = _race(
+        lambda: returned(people, report),
+        lambda: commission_services.case_open(actor=people["chair"], title="Orikhiv", reports=[report]))
+    assert not isinstance(done, Exception), done
+    assert isinstance(refused, ValidationError)
+    report.refresh_from_db()
+    assert report.status == ReportStatus.RETURNED
+    assert not Case.objects.exists()
