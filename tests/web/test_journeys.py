@@ -1,5 +1,6 @@
 """Whole journeys in a real browser (headless Debian Chromium): a monitor
-files a report with evidence; a verifier opens a case and confirms it;
+files a report with evidence; a verifier returns one with a question and the
+monitor answers; a verifier opens a case and confirms it;
 members vote (the recused member sees why they cannot); the round closes;
 the chair adopts a measure; an auditor opens the trail and sees it
 verified. Each main page is saved as a screenshot at 1280 and 360 px."""
@@ -82,6 +83,36 @@ def test_a_monitor_files_a_report_with_evidence(people, session, media):
     s.shoot("my-reports")
     s.go("/my/reports/new/")
     s.shoot("report-form")
+
+
+def test_a_verifier_returns_a_report_and_its_monitor_answers(people, session, media):
+    monitor = session("monitor1")
+    report = file_report_in_browser(monitor, media, description="Impacts near the school, count unclear.")
+
+    # The question box sits in the inbox card but belongs to its own form
+    # (form="return-<id>"): the browser must send it there, not to the case form.
+    verifier = session("verifier1")
+    page = verifier.go("/inbox/")
+    page.locator("details.return summary").first.click()
+    page.get_by_label("Question for the monitor").fill("How many impacts did you count yourself?")
+    page.locator(f"button[form='return-{report.pk}']").click()
+    page.wait_for_url("**/inbox/")
+    report.refresh_from_db()
+    assert report.status == ReportStatus.RETURNED
+    assert report.returned_reason == "How many impacts did you count yourself?"
+
+    page = monitor.go("/")
+    # Under "Reports returned for more information" (the notification repeats it further down).
+    assert page.locator("blockquote.question").inner_text() == "How many impacts did you count yourself?"
+    monitor.shoot("home-returned")
+    page.get_by_role("link", name="Answer: edit and submit again").click()
+    page.wait_for_url("**/edit/")
+    page.get_by_label("What happened").fill("Twelve impacts, counted from the school roof.")
+    page.get_by_role("button", name="Submit again").click()
+    page.wait_for_url("**/reports/*/")
+    report.refresh_from_db()
+    assert report.status == ReportStatus.SUBMITTED
+    assert report.description == "Twelve impacts, counted from the school roof."
 
 
 def test_the_overview_and_the_trail_in_a_browser(people, session, browser, live_server):  # noqa: F811
