@@ -298,7 +298,9 @@ class Notification(models.Model):
     key = models.CharField(max_length=120)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    # Claimed by the mailer with a conditional update; NULL means "to send".
+    # The mailer claims a notification (email_claimed_at) before sending and
+    # writes emailed_at once the mail server took it; NULL emailed_at: to send.
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

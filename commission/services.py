@@ -17,9 +17,10 @@ deadline once.
 import hashlib
 import logging
 import secrets
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -619,7 +620,10 @@ def measure_compliance_record(*, actor, measure: Measure, compliance: str, note:
 
 
 def case_close(*, actor, case: Case, summary: str) -> Case:
-    """The chair closes the case with a public summary. Compliance of adopted
+    """The chair closes the case with a public summary: in the measures stage
+    once every proposed measure is decided, or in attribution after a round
+    that did not decide (tie, no quorum) when the chair gives up on a vote.
+    Verification closes a case by its own outcomes. Compliance of adopted
     measures is still followed after the close (their deadlines stay live)."""
     _require(actor, CHAIR, what="close cases")
     summary = _text(summary, field="summary")
@@ -628,13 +632,27 @@ def case_close(*, actor, case: Case, summary: str) -> Case:
         case = _locked_case(case.pk)
         if case.stage == Stage.CLOSED:
             raise Conflict("The case is already closed.")
+        if case.stage == Stage.VERIFICATION:
+            raise Conflict("Record the verification first: not_confirmed or unfounded findings close the case.",
+                           code="wrong_stage")
         if Round.objects.filter(case=case, status=RoundStatus.OPEN).exists():
             raise Conflict("A voting round is open; it must close before the case does.", code="round_open")
+        if case.stage == Stage.ATTRIBUTION:
+            last = Round.objects.filter(case=case).order_by("-number").first()
+            if last is None or last.outcome not in (TIE, NO_QUORUM):
+                raise Conflict("A case in attribution closes only after a round that did not decide.",
+                               code="wrong_stage")
+            outcome = "unresolved"
+        else:
+            if Measure.objects.filter(case=case, status=MeasureStatus.PROPOSED).exists():
+                raise Conflict("Adopt or reject every proposed measure before closing the case.",
+                               code="measures_pending")
+            outcome = "decided"
         before = {"stage": case.stage}
         _stage(case, Stage.CLOSED, now)
         case.summary = summary
         case.flagged = False  # nothing waits on a closed case's stages any more
-        case.outcome = case.outcome or "decided"
+        case.outcome = outcome
         case.closed_at = now
         case.closed_by = actor
         case.save()
@@ -657,29 +675,36 @@ def deadline_extend(*, actor, deadline: Deadline, due_at: datetime, reason: str)
     due_at = _future(due_at, field="due_at", now=now)
     with transaction.atomic():
         case = _locked_case(deadline.case_id)
+        # The documented lock order: case, round, deadline, measure.
+        rnd = (Round.objects.select_for_update().get(pk=deadline.round_id)
+               if deadline.kind == DeadlineKind.VOTE else None)
         deadline = Deadline.objects.select_for_update().get(pk=deadline.pk)
         if deadline.status == DeadlineStatus.MET:
             raise Conflict("This deadline is met; there is nothing to extend.")
         if deadline.kind != DeadlineKind.COMPLIANCE and case.stage == Stage.CLOSED:
             raise Conflict("The case is closed.")
+        # A stage's deadline means something only while the case is in that
+        # stage: once the case moved on, extending it would only fire it again.
+        stage_of = {DeadlineKind.VERIFICATION: Stage.VERIFICATION, DeadlineKind.MEASURES: Stage.MEASURES}
+        if deadline.kind in stage_of and case.stage != stage_of[deadline.kind]:
+            raise Conflict(f"The case has left the {deadline.kind} stage; this deadline no longer applies.",
+                           code="wrong_stage")
         if due_at <= deadline.due_at:
             raise ValidationError({"due_at": ["An extension must be later than the current due time."]})
-        if deadline.kind == DeadlineKind.VOTE:
-            rnd = Round.objects.select_for_update().get(pk=deadline.round_id)
+        if rnd is not None:
             # Ballots are refused from the closing time on, before the sweep
             # tallies: moving it then would reopen a round that has ended.
             if rnd.status != RoundStatus.OPEN or rnd.closes_at <= timezone.now():
                 raise Conflict("The round is closed.", code="round_closed")
             rnd.closes_at = due_at
             rnd.save(update_fields=["closes_at"])
-        if deadline.kind == DeadlineKind.COMPLIANCE and deadline.status == DeadlineStatus.MISSED:
+        if deadline.kind == DeadlineKind.COMPLIANCE:
             measure = Measure.objects.select_for_update().get(pk=deadline.measure_id)
-            if measure.compliance == Compliance.OVERDUE:
-                measure.compliance = Compliance.PENDING
-                measure.compliance_due_at = due_at
-                measure.save(update_fields=["compliance", "compliance_due_at"])
-        elif deadline.kind == DeadlineKind.COMPLIANCE:
-            Measure.objects.filter(pk=deadline.measure_id).update(compliance_due_at=due_at)
+            if measure.compliance not in (Compliance.PENDING, Compliance.OVERDUE):
+                raise Conflict("Compliance with this measure is already recorded.", code="wrong_stage")
+            measure.compliance = Compliance.PENDING  # an overdue measure gets its new date
+            measure.compliance_due_at = due_at
+            measure.save(update_fields=["compliance", "compliance_due_at"])
         before = {"due_at": _iso(deadline.due_at), "status": deadline.status}
         deadline.due_at = due_at
         deadline.status = DeadlineStatus.EXTENDED
@@ -719,7 +744,12 @@ def deadline_fire(*, deadline_id: int, now: datetime | None = None) -> bool:
     with transaction.atomic():
         # Locks are always taken case first, then round, deadline, measure:
         # one order everywhere, so two transitions never deadlock.
-        case = _locked_case(due["case_id"])
+        # SKIP LOCKED on the case too: a case held by a person's transaction
+        # (or by another sweep) is left for the next sweep instead of making
+        # this one queue behind it.
+        case = Case.objects.select_for_update(skip_locked=True).filter(pk=due["case_id"]).first()
+        if case is None:
+            return False
         deadline = (Deadline.objects.select_for_update(skip_locked=True)
                     .filter(pk=deadline_id, status__in=OPEN_DEADLINE, due_at__lte=now).first())
         if deadline is None:
@@ -786,19 +816,28 @@ def deadline_remind(*, deadline_id: int, now: datetime | None = None) -> bool:
 class SweepResult:
     fired: int = 0
     reminded: int = 0
+    out_of_time: bool = False
 
 
-def deadlines_sweep(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
-    """Settle every due deadline and send the reminders that are due. Both
-    lookups walk a partial index on due_at over open deadlines only."""
+# A sweep stops taking new deadlines after this long, well inside the broker's
+# visibility timeout (5 min), so Redis never hands a still-running sweep to a
+# second worker; the next beat tick carries on where it stopped.
+SWEEP_BUDGET_SECONDS = 120.0
+
+
+def deadlines_sweep(*, now: datetime | None = None, batch: int = 500,
+                    budget_seconds: float = SWEEP_BUDGET_SECONDS) -> SweepResult:
+    """Settle the due deadlines (oldest first, within the time budget) and send
+    the reminders that are due. Both lookups walk a partial index on due_at
+    over open deadlines only."""
     token = _in_sweep.set(True)
     try:
-        return _sweep(now=now or timezone.now(), batch=batch)
+        return _sweep(now=now or timezone.now(), batch=batch, stop_at=time.monotonic() + budget_seconds)
     finally:
         _in_sweep.reset(token)
 
 
-def _sweep(*, now: datetime, batch: int) -> SweepResult:
+def _sweep(*, now: datetime, batch: int, stop_at: float) -> SweepResult:
     result = SweepResult()
     after = None  # keyset (due_at, id): a deadline skipped this time is not looked at again in this sweep
     while True:
@@ -807,6 +846,9 @@ def _sweep(*, now: datetime, batch: int) -> SweepResult:
             due = due.filter(Q(due_at__gt=after[0]) | Q(due_at=after[0], pk__gt=after[1]))
         rows = list(due.order_by("due_at", "pk").values_list("due_at", "pk")[:batch])
         if not rows:
+            break
+        if time.monotonic() > stop_at:
+            result.out_of_time = True
             break
         for due_at, deadline_id in rows:
             after = (due_at, deadline_id)
@@ -838,26 +880,38 @@ def notification_mark_read(*, actor, notification: Notification) -> Notification
     return notification
 
 
+# A claim older than this is taken to belong to a mailer that died mid-send.
+EMAIL_CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
 def notifications_send(*, limit: int = 200) -> int:
-    """Email stored notifications not sent yet. Each is claimed with a
-    conditional update before sending, so two mailers never send one twice;
-    a failed send is released for the next run."""
+    """Email stored notifications not sent yet.
+
+    Each is claimed with a conditional update of email_claimed_at before
+    sending, so two mailers never send one at once; emailed_at is written only
+    after the mail server accepted it. A mailer killed between the two leaves
+    a stale claim that the next run takes again after EMAIL_CLAIM_TIMEOUT: an
+    email is sent at least once (possibly twice in that case), never lost.
+    """
     sent = 0
-    pending = list(Notification.objects.filter(emailed_at__isnull=True).order_by("id")
-                   .values_list("pk", flat=True)[:limit])
+    now = timezone.now()
+    claimable = Q(emailed_at__isnull=True) & (
+        Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_CLAIM_TIMEOUT))
+    pending = list(Notification.objects.filter(claimable).order_by("id").values_list("pk", flat=True)[:limit])
     for pk in pending:
-        now = timezone.now()
-        if Notification.objects.filter(pk=pk, emailed_at__isnull=True).update(emailed_at=now) != 1:
+        claim = timezone.now()
+        if Notification.objects.filter(claimable, pk=pk).update(email_claimed_at=claim) != 1:
             continue
         note = Notification.objects.select_related("recipient").get(pk=pk)
-        if not note.recipient.email:
-            continue  # nowhere to send; the notification is listed in the app
-        try:
-            send_mail(note.subject, note.body or note.subject, settings.DEFAULT_FROM_EMAIL, [note.recipient.email])
+        if note.recipient.email:
+            try:
+                send_mail(note.subject, note.body or note.subject, settings.DEFAULT_FROM_EMAIL,
+                          [note.recipient.email])
+            except Exception:
+                logger.warning("could not email notification %s; will retry", pk, exc_info=True)
+                Notification.objects.filter(pk=pk, email_claimed_at=claim).update(email_claimed_at=None)
+                continue
             sent += 1
-        except Exception:
-            logger.warning("could not email notification %s; will retry", pk, exc_info=True)
-            Notification.objects.filter(pk=pk, emailed_at=now).update(emailed_at=None)
+        # No address: nothing to send; the notification is listed in the app.
+        Notification.objects.filter(pk=pk, email_claimed_at=claim).update(emailed_at=timezone.now())
     return sent
-
-

@@ -269,3 +269,67 @@ def test_late_findings_lift_the_flag_of_a_missed_verification_deadline(people, c
     case.refresh_from_db()
     assert not case.flagged
     assert case.deadlines.get(kind="verification").status == "missed"
+
+
+def test_a_stage_deadline_cannot_be_extended_once_the_case_left_that_stage(people, case_in):
+    case = case_in("attribution")
+    deadline = Deadline.objects.get(case=case, kind="verification")
+    with pytest.raises(Conflict):
+        services.deadline_extend(actor=people["chair"], deadline=deadline,
+                                 due_at=timezone.now() + timedelta(days=2), reason="Too late.")
+    deadline.refresh_from_db()
+    assert deadline.status == "met"
+
+
+def test_a_missed_verification_deadline_cannot_be_extended_after_late_findings(people, case_in):
+    case = case_in("verification")
+    services.deadlines_sweep(now=timezone.now() + settings.DEADLINE_VERIFICATION + timedelta(seconds=1))
+    services.verification_record(actor=people["verifier"], case=case, outcome="confirmed", findings="Late.")
+    deadline = Deadline.objects.get(case=case, kind="verification")
+    with pytest.raises(Conflict) as err:
+        services.deadline_extend(actor=people["chair"], deadline=deadline,
+                                 due_at=timezone.now() + timedelta(days=2), reason="Give them time.")
+    assert err.value.code == "wrong_stage"
+    assert Deadline.objects.get(pk=deadline.pk).status == "missed"
+
+
+def test_a_sweep_out_of_time_stops_and_leaves_the_rest_to_the_next(people, case_in):
+    case_in("verification")
+    late = timezone.now() + settings.DEADLINE_VERIFICATION + timedelta(seconds=1)
+    result = services.deadlines_sweep(now=late, budget_seconds=-1)
+    assert result.out_of_time and result.fired == 0
+    assert services.deadlines_sweep(now=late).fired == 1
+
+
+def test_a_failed_email_is_sent_again_by_the_next_run(people, case_in, settings, monkeypatch):
+    case_in("verification")
+    services.deadlines_sweep(now=timezone.now() + settings.DEADLINE_VERIFICATION + timedelta(seconds=1))
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append(args)
+        raise OSError("mail server down")
+
+    monkeypatch.setattr(services, "send_mail", refuse)
+    assert services.notifications_send() == 0
+    assert calls and Notification.objects.filter(emailed_at__isnull=True).exists()
+    monkeypatch.undo()
+    mail.outbox.clear()
+    assert services.notifications_send() == 1
+    assert len(mail.outbox) == 1
+    assert services.notifications_send() == 0
+
+
+def test_an_email_claimed_by_a_mailer_that_died_is_sent_after_the_claim_times_out(people, case_in):
+    case_in("verification")
+    services.deadlines_sweep(now=timezone.now() + settings.DEADLINE_VERIFICATION + timedelta(seconds=1))
+    note = Notification.objects.get()
+    # A mailer claimed it and was killed before sending.
+    Notification.objects.filter(pk=note.pk).update(email_claimed_at=timezone.now())
+    mail.outbox.clear()
+    assert services.notifications_send() == 0
+    Notification.objects.filter(pk=note.pk).update(
+        email_claimed_at=timezone.now() - services.EMAIL_CLAIM_TIMEOUT - timedelta(seconds=1))
+    assert services.notifications_send() == 1
+    assert len(mail.outbox) == 1
+    assert Notification.objects.get(pk=note.pk).emailed_at is not None

@@ -205,3 +205,38 @@ def test_a_case_does_not_close_while_a_round_is_open(people, case_in):
     assert err.value.code == "round_open"
     case.refresh_from_db()
     assert case.stage == "attribution"
+
+
+def test_a_case_does_not_close_while_a_measure_waits_for_a_decision(people, case):
+    measure = propose(people, case)
+    with pytest.raises(Conflict) as err:
+        services.case_close(actor=people["chair"], case=case, summary="Too early.")
+    assert err.value.code == "measures_pending"
+    services.measure_decide(actor=people["chair"], measure=measure, adopt=False, reason="Too broad.")
+    services.case_close(actor=people["chair"], case=case, summary="Attributed; no measure adopted.")
+    case.refresh_from_db()
+    assert (case.stage, case.outcome) == ("closed", "decided")
+
+
+def test_a_case_in_verification_closes_only_by_its_findings(people, case_in):
+    case = case_in("verification")
+    with pytest.raises(Conflict) as err:
+        services.case_close(actor=people["chair"], case=case, summary="Skipping verification.")
+    assert err.value.code == "wrong_stage"
+    case.refresh_from_db()
+    assert case.stage == "verification"
+
+
+def test_a_case_in_attribution_closes_only_after_a_round_that_did_not_decide(people, case_in):
+    case = case_in("attribution")
+    with pytest.raises(Conflict):
+        services.case_close(actor=people["chair"], case=case, summary="No vote at all.")
+    rnd = services.round_open(actor=people["chair"], case=case)
+    services.ballot_cast(actor=people["member1"], round=rnd, choice="RU", rationale="Radar.")
+    services.ballot_cast(actor=people["member2"], round=rnd, choice="UA", rationale="Crater.")
+    services.round_close_due(round_id=rnd.pk, now=rnd.closes_at + timedelta(seconds=1))
+    rnd.refresh_from_db()
+    assert rnd.outcome == "tie"
+    services.case_close(actor=people["chair"], case=case, summary="The commission could not attribute it.")
+    case.refresh_from_db()
+    assert (case.stage, case.outcome, case.flagged) == ("closed", "unresolved", False)

@@ -153,7 +153,8 @@ def test_every_commission_form_works_for_its_role_through_the_service(people, wo
         w["case"] = case_in("attribution")
         if key == "ballot":
             services.round_open(actor=people["chair"], case=w["case"])
-    elif key == "compliance":
+    elif key in ("compliance", "close"):
+        # A case closes once every proposed measure is decided.
         services.measure_decide(actor=people["chair"], measure=w["measure"], adopt=True, reason="Agreed.")
     url, body = action(w, key)
     events = AuditEvent.objects.count()
@@ -406,6 +407,10 @@ def test_a_measure_of_another_case_is_not_found(people, world, case_in, web):  #
 
 def test_the_chair_closes_a_case_with_a_public_summary(people, world, web):
     case = world["case"]
+    response = web(people["chair"]).post(f"/cases/{case.pk}/close/", {"summary": "Attributed to RU."})
+    assert response.status_code == 409
+    assert "Adopt or reject every proposed measure before closing the case." in response.content.decode()
+    services.measure_decide(actor=people["chair"], measure=world["measure"], adopt=False, reason="Too broad.")
     response = web(people["chair"]).post(f"/cases/{case.pk}/close/", {"summary": "Attributed to RU."})
     assert response.status_code == 302
     page = web(people["member3"]).get(f"/cases/{case.pk}/").content.decode()
