@@ -229,6 +229,9 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "commission.tasks.sweep_deadlines",
         "schedule": DEADLINE_SWEEP_INTERVAL.total_seconds(),
+        # Ticks queued while no worker ran are dropped rather than all run on
+        # restart: the next tick sweeps everything that is due anyway.
+        "options": {"expires": max(DEADLINE_SWEEP_INTERVAL.total_seconds(), 1.0)},
     },
     "seal-trail": {
         "task": "audit.tasks.seal_trail",

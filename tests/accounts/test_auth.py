@@ -79,3 +79,10 @@ def test_an_unknown_token_or_an_inactive_users_token_is_refused_with_401(people,
     response = client.get("/api/v1/me/")
     assert response.status_code == 401
     assert "inactive" in response.json()["detail"].lower()
+
+
+def test_the_parties_are_read_only_by_people_with_a_role(people, api):
+    assert _token_client(api, people["outsider"]).get("/api/v1/parties/").status_code == 403
+    response = _token_client(api, people["monitor"]).get("/api/v1/parties/")
+    assert response.status_code == 200
+    assert [p["code"] for p in response.json()] == ["RU", "UA"]
