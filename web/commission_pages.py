@@ -279,7 +279,10 @@ def _case_context(request, case, bound: dict) -> dict:
         "propose": is_member and stage == "measures",
         "decide": is_chair and stage == "measures",
         "comply": is_chair,
-        "close": is_chair and stage != "closed",
+        # As case_close allows: in measures, or in attribution after a round that did not decide.
+        "close": is_chair and (stage == "measures" or (
+            stage == "attribution" and open_round is None and bool(rounds)
+            and (rounds[-1].get("result") or {}).get("outcome") in ("tie", "no_quorum"))),
         "ballot": bool(open_round and is_member and not recusal),
     }
     for d in deadlines:
