@@ -30,6 +30,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Party
 from accounts.roles import CHAIR, MEMBER, VERIFIER, has_role
@@ -74,25 +76,27 @@ MAX_REPORTS_PER_REQUEST = 100
 
 def _require(actor, *roles: str, what: str) -> None:
     if not has_role(actor, *roles):
-        raise Forbidden(f"Your role does not allow you to {what}.")
+        # Translators: %(what)s is an action such as "open cases", translated on its own.
+        raise Forbidden(_("Your role does not allow you to %(what)s.") % {"what": _(what)})
 
 
 def _text(value, *, field: str, max_length: int = TEXT_MAX, required: bool = True) -> str:
     text = (value or "").strip() if isinstance(value, str) or value is None else None
     if text is None:
-        raise ValidationError({field: ["Must be text."]})
+        raise ValidationError({field: [_("Must be text.")]})
     if required and not text:
-        raise ValidationError({field: ["This field is required."]})
+        raise ValidationError({field: [_("This field is required.")]})
     if len(text) > max_length:
-        raise ValidationError({field: [f"Ensure this field has no more than {max_length} characters."]})
+        raise ValidationError({field: [
+            _("Ensure this field has no more than %(max_length)d characters.") % {"max_length": max_length}]})
     return text
 
 
 def _future(value, *, field: str, now: datetime) -> datetime:
     if not isinstance(value, datetime) or timezone.is_naive(value):
-        raise ValidationError({field: ["A date and time with a time zone is required."]})
+        raise ValidationError({field: [_("A date and time with a time zone is required.")]})
     if value <= now:
-        raise ValidationError({field: ["Must be in the future."]})
+        raise ValidationError({field: [_("Must be in the future.")]})
     return value
 
 
@@ -168,9 +172,10 @@ def _checkpoint_after_commit() -> None:
 def _submitted_reports(report_ids) -> list[Report]:
     ids = sorted({int(r.pk if isinstance(r, Report) else r) for r in report_ids})
     if not ids:
-        raise ValidationError({"reports": ["Select at least one report."]})
+        raise ValidationError({"reports": [_("Select at least one report.")]})
     if len(ids) > MAX_REPORTS_PER_REQUEST:
-        raise ValidationError({"reports": [f"At most {MAX_REPORTS_PER_REQUEST} reports at a time."]})
+        raise ValidationError({"reports": [
+            _("At most %(n)d reports at a time.") % {"n": MAX_REPORTS_PER_REQUEST}]})
     # Locked so that two verifiers linking the same report queue up here; the
     # partial unique index on CaseReport is the last word if they do not.
     # A monitor's draft is invisible to verifiers: it is answered exactly like
@@ -180,12 +185,15 @@ def _submitted_reports(report_ids) -> list[Report]:
     found = {r.pk for r in reports}
     missing = [i for i in ids if i not in found]
     if missing:
-        raise ValidationError({"reports": [f"No submitted report with id {', '.join(map(str, missing))}."]})
+        raise ValidationError({"reports": [
+            _("No submitted report with id %(ids)s.") % {"ids": ", ".join(map(str, missing))}]})
     taken = list(CaseReport.objects.filter(report__in=reports, detached_at__isnull=True)
                  .select_related("case", "report").order_by("report_id"))
     if taken:
-        names = ", ".join(f"{link.report.reference} (in {link.case.reference})" for link in taken)
-        raise Conflict(f"Already in a case: {names}.", field="reports", code="already_in_case")
+        names = ", ".join(_("%(report)s (in %(case)s)") % {"report": link.report.reference,
+                                                              "case": link.case.reference} for link in taken)
+        raise Conflict(_("Already in a case: %(names)s.") % {"names": names}, field="reports",
+                       code="already_in_case")
     return reports
 
 
@@ -194,7 +202,7 @@ def _link(case: Case, reports: list[Report], actor) -> None:
         with transaction.atomic():
             CaseReport.objects.bulk_create([CaseReport(case=case, report=r, linked_by=actor) for r in reports])
     except IntegrityError:
-        raise Conflict("A report was put in another case at the same moment.", field="reports",
+        raise Conflict(_("A report was put in another case at the same moment."), field="reports",
                        code="already_in_case")
     for report in reports:
         audit_record(actor=actor, action="case.report_linked", object_type="case", object_id=case.pk,
@@ -204,7 +212,7 @@ def _link(case: Case, reports: list[Report], actor) -> None:
 def case_open(*, actor, title: str, reports) -> Case:
     """A verifier (or the chair) opens a case from submitted reports; the
     verification deadline starts now."""
-    _require(actor, VERIFIER, CHAIR, what="open cases")
+    _require(actor, VERIFIER, CHAIR, what=gettext_noop("open cases"))
     title = _text(title, field="title", max_length=TITLE_MAX)
     now = timezone.now()
     with transaction.atomic():
@@ -223,28 +231,28 @@ def case_open(*, actor, title: str, reports) -> Case:
 
 
 def case_link_reports(*, actor, case: Case, reports) -> Case:
-    _require(actor, VERIFIER, CHAIR, what="link reports")
+    _require(actor, VERIFIER, CHAIR, what=gettext_noop("link reports"))
     with transaction.atomic():
         case = _locked_case(case.pk)
         if case.stage != Stage.VERIFICATION:
-            raise Conflict("Reports can be linked only while the case is in verification.")
+            raise Conflict(_("Reports can be linked only while the case is in verification."))
         _link(case, _submitted_reports(reports), actor)
     return case
 
 
 def case_detach_report(*, actor, case: Case, report: Report, reason: str) -> Case:
-    _require(actor, VERIFIER, CHAIR, what="detach reports")
+    _require(actor, VERIFIER, CHAIR, what=gettext_noop("detach reports"))
     reason = _text(reason, field="reason")
     with transaction.atomic():
         case = _locked_case(case.pk)
         if case.stage != Stage.VERIFICATION:
-            raise Conflict("Reports can be detached only while the case is in verification.")
+            raise Conflict(_("Reports can be detached only while the case is in verification."))
         links = list(CaseReport.objects.select_for_update().filter(case=case, detached_at__isnull=True))
         link = next((item for item in links if item.report_id == report.pk), None)
         if link is None:
-            raise ValidationError({"report": ["This report is not linked to the case."]})
+            raise ValidationError({"report": [_("This report is not linked to the case.")]})
         if len(links) == 1:
-            raise Conflict("A case keeps at least one report: link the right one before detaching this one.",
+            raise Conflict(_("A case keeps at least one report: link the right one before detaching this one."),
                            field="report", code="last_report")
         link.detached_at = timezone.now()
         link.detached_by = actor
@@ -261,15 +269,16 @@ def case_detach_report(*, actor, case: Case, report: Report, reason: str) -> Cas
 
 def verification_record(*, actor, case: Case, outcome: str, findings: str) -> Case:
     """Confirmed moves the case to attribution; not_confirmed and unfounded close it."""
-    _require(actor, VERIFIER, CHAIR, what="record verification findings")
+    _require(actor, VERIFIER, CHAIR, what=gettext_noop("record verification findings"))
     if outcome not in VerificationOutcome.values:
-        raise ValidationError({"outcome": [f"Must be one of {', '.join(VerificationOutcome.values)}."]})
+        raise ValidationError({"outcome": [
+            _("Must be one of %(choices)s.") % {"choices": ", ".join(VerificationOutcome.values)}]})
     findings = _text(findings, field="findings")
     now = timezone.now()
     with transaction.atomic():
         case = _locked_case(case.pk)
         if case.stage != Stage.VERIFICATION:
-            raise Conflict(f"The case is in {case.stage}; its verification is already recorded.")
+            raise Conflict(_("The case is in %(stage)s; its verification is already recorded.") % {"stage": case.stage})
         before = {"stage": case.stage}
         case.verification_outcome = outcome
         case.findings = findings
@@ -302,7 +311,7 @@ def conflict_declare(*, actor, case: Case, reason: str) -> ConflictDeclaration:
     """A member recuses themself from the case's votes. Idempotent. During an
     open round, a member who has not voted yet leaves its eligible voters; one
     who has voted must ask the chair (their ballot is already sealed in)."""
-    _require(actor, MEMBER, what="declare a conflict of interest")
+    _require(actor, MEMBER, what=gettext_noop("declare a conflict of interest"))
     reason = _text(reason, field="reason")
     now = timezone.now()
     with transaction.atomic():
@@ -311,7 +320,7 @@ def conflict_declare(*, actor, case: Case, reason: str) -> ConflictDeclaration:
         if existing is not None:
             return existing
         if case.stage == Stage.CLOSED:
-            raise Conflict("The case is closed.")
+            raise Conflict(_("The case is closed."))
         open_round = Round.objects.select_for_update().filter(case=case, status=RoundStatus.OPEN).first()
         voter = None
         # A round past its closing time has ended (ballots are refused) even
@@ -319,7 +328,7 @@ def conflict_declare(*, actor, case: Case, reason: str) -> ConflictDeclaration:
         if open_round is not None and open_round.closes_at > timezone.now():
             voter = RoundVoter.objects.filter(round=open_round, member=actor, recused_at__isnull=True).first()
             if voter is not None and Ballot.objects.filter(round=open_round, voter=actor).exists():
-                raise Conflict("You have already voted in the open round; ask the chair to open a new round.",
+                raise Conflict(_("You have already voted in the open round; ask the chair to open a new round."),
                                code="already_voted")
         declaration = ConflictDeclaration.objects.create(case=case, member=actor, reason=reason)
         audit_record(actor=actor, action="conflict.declared", object_type="case", object_id=case.pk,
@@ -343,9 +352,9 @@ def recusal_reason(*, case: Case, member) -> str | None:
     if delegation_id:
         party = Party.objects.filter(delegation_id=delegation_id).first()
         if party is not None:
-            return f"Your delegation is party {party.code} to the conflict."
+            return _("Your delegation is party %(party)s to the conflict.") % {"party": party.code}
     if ConflictDeclaration.objects.filter(case=case, member=member).exists():
-        return "You declared a conflict of interest on this case."
+        return _("You declared a conflict of interest on this case.")
     return None
 
 
@@ -356,9 +365,9 @@ def _quorum(value) -> Decimal:
     try:
         quorum = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise ValidationError({"quorum": ["A number between 0 (excluded) and 1."]})
+        raise ValidationError({"quorum": [_("A number between 0 (excluded) and 1.")]})
     if not quorum.is_finite() or quorum <= 0 or quorum > 1 or quorum != quorum.quantize(Decimal("0.001")):
-        raise ValidationError({"quorum": ["A number between 0 (excluded) and 1, with at most 3 decimals."]})
+        raise ValidationError({"quorum": [_("A number between 0 (excluded) and 1, with at most 3 decimals.")]})
     return quorum
 
 
@@ -375,21 +384,22 @@ def eligible_members(case: Case):
 
 def round_open(*, actor, case: Case, closes_at: datetime | None = None, quorum=Decimal("0.5"),
                threshold: str = Threshold.SIMPLE) -> Round:
-    _require(actor, CHAIR, what="open a voting round")
+    _require(actor, CHAIR, what=gettext_noop("open a voting round"))
     now = timezone.now()
     closes_at = _future(closes_at, field="closes_at", now=now) if closes_at else now + settings.DEADLINE_VOTE
     quorum = _quorum(quorum if quorum is not None else Decimal("0.5"))
     if threshold not in Threshold.values:
-        raise ValidationError({"threshold": [f"Must be one of {', '.join(Threshold.values)}."]})
+        raise ValidationError({"threshold": [
+            _("Must be one of %(choices)s.") % {"choices": ", ".join(Threshold.values)}]})
     with transaction.atomic():
         case = _locked_case(case.pk)
         if case.stage != Stage.ATTRIBUTION:
-            raise Conflict(f"A round opens only in attribution; the case is in {case.stage}.")
+            raise Conflict(_("A round opens only in attribution; the case is in %(stage)s.") % {"stage": case.stage})
         if Round.objects.filter(case=case, status=RoundStatus.OPEN).exists():
-            raise Conflict("A round is already open on this case.", code="round_open")
+            raise Conflict(_("A round is already open on this case."), code="round_open")
         voters = list(eligible_members(case))
         if not voters:
-            raise Conflict("No member is eligible to vote on this case.", code="no_eligible_voters")
+            raise Conflict(_("No member is eligible to vote on this case."), code="no_eligible_voters")
         number = Round.objects.filter(case=case).count() + 1
         rnd = Round.objects.create(case=case, number=number, opened_by=actor, closes_at=closes_at, quorum=quorum,
                                    threshold=threshold, eligible_count=len(voters))
@@ -426,19 +436,20 @@ def ballot_cast(*, actor, round: Round, choice: str, rationale: str) -> BallotRe
     """Cast or change the actor's sealed ballot. The round's row lock orders
     ballots and the close: a ballot either commits before the close (and is
     counted) or sees the round closed (and gets 409)."""
-    _require(actor, MEMBER, what="vote")
+    _require(actor, MEMBER, what=gettext_noop("vote"))
     if not isinstance(choice, str) or choice not in _choices():
-        raise ValidationError({"choice": ["Must be a party code, undetermined or abstain."]})
+        raise ValidationError({"choice": [_("Must be a party code, undetermined or abstain.")]})
     rationale = _text(rationale, field="rationale")
     with transaction.atomic():
         _locked_case(round.case_id)
         rnd = Round.objects.select_for_update().select_related("case").get(pk=round.pk)
         now = timezone.now()
         if rnd.status != RoundStatus.OPEN or now >= rnd.closes_at:
-            raise Conflict("The round is closed.", code="round_closed")
+            raise Conflict(_("The round is closed."), code="round_closed")
         if not RoundVoter.objects.filter(round=rnd, member=actor, recused_at__isnull=True).exists():
-            why = recusal_reason(case=rnd.case, member=actor) or "You were not a member when the round opened."
-            raise Forbidden(f"You are not an eligible voter in this round. {why}", code="not_eligible")
+            why = recusal_reason(case=rnd.case, member=actor) or _("You were not a member when the round opened.")
+            raise Forbidden(_("You are not an eligible voter in this round. %(why)s") % {"why": why},
+                            code="not_eligible")
         current = Ballot.objects.filter(round=rnd, voter=actor, superseded=False).first()
         if current is not None and current.choice == choice and current.rationale == rationale:
             return BallotReceipt(ballot=current, round=rnd, changed=False)  # a resubmission changes nothing
@@ -535,13 +546,13 @@ def _round_close_locked(rnd: Round, *, now: datetime, because: str) -> None:
 
 def measure_propose(*, actor, case: Case, kind: str, addressee: str, description: str,
                     compliance_due_at: datetime | None = None) -> Measure:
-    _require(actor, MEMBER, what="propose measures")
+    _require(actor, MEMBER, what=gettext_noop("propose measures"))
     errors = {}
     if kind not in MeasureKind.values:
-        errors["kind"] = [f"Must be one of {', '.join(MeasureKind.values)}."]
+        errors["kind"] = [_("Must be one of %(choices)s.") % {"choices": ", ".join(MeasureKind.values)}]
     party = Party.objects.filter(code=addressee).first() if isinstance(addressee, str) else None
     if party is None:
-        errors["addressee"] = ["Must be a party code."]
+        errors["addressee"] = [_("Must be a party code.")]
     if errors:
         raise ValidationError(errors)
     description = _text(description, field="description")
@@ -551,7 +562,8 @@ def measure_propose(*, actor, case: Case, kind: str, addressee: str, description
     with transaction.atomic():
         case = _locked_case(case.pk)
         if case.stage != Stage.MEASURES:
-            raise Conflict(f"Measures are proposed in the measures stage; the case is in {case.stage}.")
+            raise Conflict(_("Measures are proposed in the measures stage; the case is in %(stage)s.")
+                           % {"stage": case.stage})
         measure = Measure.objects.create(case=case, kind=kind, addressee=party, description=description,
                                          compliance_due_at=compliance_due_at, proposed_by=actor)
         audit_record(actor=actor, action="measure.proposed", object_type="measure", object_id=measure.pk,
@@ -561,16 +573,17 @@ def measure_propose(*, actor, case: Case, kind: str, addressee: str, description
 
 
 def measure_decide(*, actor, measure: Measure, adopt: bool, reason: str) -> Measure:
-    _require(actor, CHAIR, what="adopt or reject measures")
+    _require(actor, CHAIR, what=gettext_noop("adopt or reject measures"))
     reason = _text(reason, field="reason")
     now = timezone.now()
     with transaction.atomic():
         case = _locked_case(measure.case_id)
         measure = Measure.objects.select_for_update().get(pk=measure.pk)
         if case.stage != Stage.MEASURES:
-            raise Conflict(f"The case is in {case.stage}; measures are decided in the measures stage.")
+            raise Conflict(_("The case is in %(stage)s; measures are decided in the measures stage.")
+                           % {"stage": case.stage})
         if measure.status != MeasureStatus.PROPOSED:
-            raise Conflict(f"The measure is already {measure.status}.")
+            raise Conflict(_("The measure is already %(status)s.") % {"status": measure.status})
         measure.status = MeasureStatus.ADOPTED if adopt else MeasureStatus.REJECTED
         measure.decided_by = actor
         measure.decided_at = now
@@ -589,18 +602,18 @@ def measure_decide(*, actor, measure: Measure, adopt: bool, reason: str) -> Meas
 
 
 def measure_compliance_record(*, actor, measure: Measure, compliance: str, note: str) -> Measure:
-    _require(actor, CHAIR, what="record compliance")
+    _require(actor, CHAIR, what=gettext_noop("record compliance"))
     if compliance not in (Compliance.COMPLIED, Compliance.NOT_COMPLIED):
-        raise ValidationError({"compliance": ["Must be complied or not_complied."]})
+        raise ValidationError({"compliance": [_("Must be complied or not_complied.")]})
     note = _text(note, field="note")
     now = timezone.now()
     with transaction.atomic():
         case = _locked_case(measure.case_id)
         measure = Measure.objects.select_for_update().get(pk=measure.pk)
         if measure.status != MeasureStatus.ADOPTED:
-            raise Conflict("Compliance is followed only for adopted measures.")
+            raise Conflict(_("Compliance is followed only for adopted measures."))
         if measure.compliance not in (Compliance.PENDING, Compliance.OVERDUE):
-            raise Conflict(f"Compliance is already recorded as {measure.compliance}.")
+            raise Conflict(_("Compliance is already recorded as %(compliance)s.") % {"compliance": measure.compliance})
         before = {"compliance": measure.compliance}
         measure.compliance = compliance
         measure.compliance_note = note
@@ -625,27 +638,27 @@ def case_close(*, actor, case: Case, summary: str) -> Case:
     that did not decide (tie, no quorum) when the chair gives up on a vote.
     Verification closes a case by its own outcomes. Compliance of adopted
     measures is still followed after the close (their deadlines stay live)."""
-    _require(actor, CHAIR, what="close cases")
+    _require(actor, CHAIR, what=gettext_noop("close cases"))
     summary = _text(summary, field="summary")
     now = timezone.now()
     with transaction.atomic():
         case = _locked_case(case.pk)
         if case.stage == Stage.CLOSED:
-            raise Conflict("The case is already closed.")
+            raise Conflict(_("The case is already closed."))
         if case.stage == Stage.VERIFICATION:
-            raise Conflict("Record the verification first: not_confirmed or unfounded findings close the case.",
+            raise Conflict(_("Record the verification first: not_confirmed or unfounded findings close the case."),
                            code="wrong_stage")
         if Round.objects.filter(case=case, status=RoundStatus.OPEN).exists():
-            raise Conflict("A voting round is open; it must close before the case does.", code="round_open")
+            raise Conflict(_("A voting round is open; it must close before the case does."), code="round_open")
         if case.stage == Stage.ATTRIBUTION:
             last = Round.objects.filter(case=case).order_by("-number").first()
             if last is None or last.outcome not in (TIE, NO_QUORUM):
-                raise Conflict("A case in attribution closes only after a round that did not decide.",
+                raise Conflict(_("A case in attribution closes only after a round that did not decide."),
                                code="wrong_stage")
             outcome = "unresolved"
         else:
             if Measure.objects.filter(case=case, status=MeasureStatus.PROPOSED).exists():
-                raise Conflict("Adopt or reject every proposed measure before closing the case.",
+                raise Conflict(_("Adopt or reject every proposed measure before closing the case."),
                                code="measures_pending")
             outcome = "decided"
         before = {"stage": case.stage}
@@ -669,7 +682,7 @@ def case_close(*, actor, case: Case, summary: str) -> Case:
 def deadline_extend(*, actor, deadline: Deadline, due_at: datetime, reason: str) -> Deadline:
     """The chair moves a deadline later, with a reason. A missed deadline may
     be extended too (the stage gets a second chance and fires again)."""
-    _require(actor, CHAIR, what="extend deadlines")
+    _require(actor, CHAIR, what=gettext_noop("extend deadlines"))
     reason = _text(reason, field="reason")
     now = timezone.now()
     due_at = _future(due_at, field="due_at", now=now)
@@ -680,28 +693,29 @@ def deadline_extend(*, actor, deadline: Deadline, due_at: datetime, reason: str)
                if deadline.kind == DeadlineKind.VOTE else None)
         deadline = Deadline.objects.select_for_update().get(pk=deadline.pk)
         if deadline.status == DeadlineStatus.MET:
-            raise Conflict("This deadline is met; there is nothing to extend.")
+            raise Conflict(_("This deadline is met; there is nothing to extend."))
         if deadline.kind != DeadlineKind.COMPLIANCE and case.stage == Stage.CLOSED:
-            raise Conflict("The case is closed.")
+            raise Conflict(_("The case is closed."))
         # A stage's deadline means something only while the case is in that
         # stage: once the case moved on, extending it would only fire it again.
         stage_of = {DeadlineKind.VERIFICATION: Stage.VERIFICATION, DeadlineKind.MEASURES: Stage.MEASURES}
         if deadline.kind in stage_of and case.stage != stage_of[deadline.kind]:
-            raise Conflict(f"The case has left the {deadline.kind} stage; this deadline no longer applies.",
+            raise Conflict(_("The case has left the %(kind)s stage; this deadline no longer applies.")
+                           % {"kind": deadline.kind},
                            code="wrong_stage")
         if due_at <= deadline.due_at:
-            raise ValidationError({"due_at": ["An extension must be later than the current due time."]})
+            raise ValidationError({"due_at": [_("An extension must be later than the current due time.")]})
         if rnd is not None:
             # Ballots are refused from the closing time on, before the sweep
             # tallies: moving it then would reopen a round that has ended.
             if rnd.status != RoundStatus.OPEN or rnd.closes_at <= timezone.now():
-                raise Conflict("The round is closed.", code="round_closed")
+                raise Conflict(_("The round is closed."), code="round_closed")
             rnd.closes_at = due_at
             rnd.save(update_fields=["closes_at"])
         if deadline.kind == DeadlineKind.COMPLIANCE:
             measure = Measure.objects.select_for_update().get(pk=deadline.measure_id)
             if measure.compliance not in (Compliance.PENDING, Compliance.OVERDUE):
-                raise Conflict("Compliance with this measure is already recorded.", code="wrong_stage")
+                raise Conflict(_("Compliance with this measure is already recorded."), code="wrong_stage")
             measure.compliance = Compliance.PENDING  # an overdue measure gets its new date
             measure.compliance_due_at = due_at
             measure.save(update_fields=["compliance", "compliance_due_at"])
@@ -873,7 +887,7 @@ def _sweep(*, now: datetime, batch: int, stop_at: float) -> SweepResult:
 
 def notification_mark_read(*, actor, notification: Notification) -> Notification:
     if notification.recipient_id != actor.pk:
-        raise Forbidden("Not your notification.")
+        raise Forbidden(_("Not your notification."))
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
         notification.refresh_from_db(fields=["read_at"])

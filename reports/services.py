@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Party
 from accounts.roles import CHAIR, MONITOR, VERIFIER, has_role
@@ -90,7 +91,7 @@ def _normalize(data: dict) -> dict:
     if isinstance(party, str):
         found = party_by_code(party)
         if found is None:
-            raise ValidationError({"alleged_party": [f"Unknown party {party!r}."]})
+            raise ValidationError({"alleged_party": [_("Unknown party %(party)s.") % {"party": repr(party)}]})
         data["alleged_party"] = found
     for key in ("place_name", "admin1", "weapons"):
         if key in data and data[key] is None:
@@ -102,7 +103,7 @@ def _normalize(data: dict) -> dict:
         data["links"] = []
     unknown = set(data) - set(EDITABLE_FIELDS) - {"status"}
     if unknown:
-        raise ValidationError({key: ["Unknown field."] for key in sorted(unknown)})
+        raise ValidationError({key: [_("Unknown field.")] for key in sorted(unknown)})
     return data
 
 
@@ -139,16 +140,16 @@ def _check(report: Report) -> None:
         errors.update(exc.message_dict)
     now = timezone.now()
     if report.occurred_at and report.occurred_at > now + CLOCK_SKEW:
-        errors.setdefault("occurred_at", []).append("The incident cannot be in the future.")
+        errors.setdefault("occurred_at", []).append(_("The incident cannot be in the future."))
     if report.occurred_until and report.occurred_at and report.occurred_until < report.occurred_at:
-        errors.setdefault("occurred_until", []).append("occurred_until cannot be before occurred_at.")
+        errors.setdefault("occurred_until", []).append(_("occurred_until cannot be before occurred_at."))
     if report.occurred_until and report.occurred_until > now + CLOCK_SKEW:
-        errors.setdefault("occurred_until", []).append("The incident cannot end in the future.")
+        errors.setdefault("occurred_until", []).append(_("The incident cannot end in the future."))
     if report.description and len(report.description) > settings.REPORT_DESCRIPTION_MAX:
         errors.setdefault("description", []).append(
-            f"At most {settings.REPORT_DESCRIPTION_MAX} characters.")
+            _("At most %(n)d characters.") % {"n": settings.REPORT_DESCRIPTION_MAX})
     if not isinstance(report.links, list) or len(report.links) > MAX_LINKS:
-        errors.setdefault("links", []).append(f"A list of at most {MAX_LINKS} URLs.")
+        errors.setdefault("links", []).append(_("A list of at most %(n)d URLs.") % {"n": MAX_LINKS})
     if errors:
         raise ValidationError(errors)
 
@@ -183,11 +184,11 @@ def report_create(
     times relative to "now", pass none and get "create once" semantics.
     """
     if not has_role(actor, MONITOR):
-        raise Forbidden("Only monitors file reports.")
+        raise Forbidden(_("Only monitors file reports."))
     data = _normalize(data)
     status = data.pop("status", None) or ReportStatus.SUBMITTED
     if status not in FILING_STATUSES:
-        raise ValidationError({"status": [f"Must be one of {', '.join(FILING_STATUSES)}."]})
+        raise ValidationError({"status": [_("Must be one of %(choices)s.") % {"choices": ", ".join(FILING_STATUSES)}]})
 
     if idempotency_key:
         existing = Report.objects.filter(author=actor, idempotency_key=idempotency_key).first()
@@ -220,8 +221,8 @@ def report_create(
 def _replayed(report: Report, request_fingerprint: str | None) -> Report:
     if request_fingerprint and report.request_fingerprint and report.request_fingerprint != request_fingerprint:
         raise IdempotencyKeyReused(
-            f"This Idempotency-Key was already used for a different report ({report.reference}); "
-            "use a new key for a new report.",
+            _("This Idempotency-Key was already used for a different report (%(reference)s); "
+              "use a new key for a new report.") % {"reference": report.reference},
             field="idempotency_key",
         )
     return report
@@ -246,19 +247,19 @@ def report_update(*, actor, report: Report, data: dict) -> Report:
         report = (Report.objects.select_for_update(of=("self",))
                   .select_related("author", "alleged_party", "returned_by").get(pk=report.pk))
         if report.author_id != actor.pk or not has_role(actor, MONITOR):
-            raise Forbidden("Only the report's author may edit it.")
+            raise Forbidden(_("Only the report's author may edit it."))
         if report.status not in EDITABLE_STATUSES:
             raise Conflict(
-                f"{report.reference} is already submitted; a submitted report cannot be edited. "
-                "Add evidence or ask a verifier to correct the record.",
+                _("%(reference)s is already submitted; a submitted report cannot be edited. "
+                  "Add evidence or ask a verifier to correct the record.") % {"reference": report.reference},
             )
         returned = report.status == ReportStatus.RETURNED
         allowed = (None, ReportStatus.RETURNED, ReportStatus.SUBMITTED) if returned else (None, *FILING_STATUSES)
         if new_status not in allowed:
             if returned:
                 raise ValidationError({"status": [
-                    "A returned report stays returned until you submit it again (status=submitted)."]})
-            raise ValidationError({"status": [f"Must be one of {', '.join(FILING_STATUSES)}."]})
+                    _("A returned report stays returned until you submit it again (status=submitted).")]})
+            raise ValidationError({"status": [_("Must be one of %(choices)s.") % {"choices": ", ".join(FILING_STATUSES)}]})
 
         changed = [f for f in EDITABLE_FIELDS if f in data and _differs(report, f, data[f])]
         before = _snapshot(report, changed) if changed else None
@@ -310,10 +311,10 @@ def report_return(*, actor, report: Report, reason: str) -> Report:
     one transaction; the email goes out after commit.
     """
     if not has_role(actor, VERIFIER, CHAIR):
-        raise Forbidden("Only verifiers and the chair may return a report to its monitor.")
+        raise Forbidden(_("Only verifiers and the chair may return a report to its monitor."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ["Say what the monitor should add or correct."]})
+        raise ValidationError({"reason": [_("Say what the monitor should add or correct.")]})
     with transaction.atomic():
         # The report row is the lock that case_open/case_link_reports take
         # too (commission.services._submitted_reports): a report is either
@@ -322,11 +323,12 @@ def report_return(*, actor, report: Report, reason: str) -> Report:
         if report.status != ReportStatus.SUBMITTED:
             # A draft is invisible to verifiers: answered like a returned one,
             # without saying it is a draft.
-            raise Conflict(f"{report.reference} is not a submitted report waiting for triage.",
+            raise Conflict(_("%(reference)s is not a submitted report waiting for triage.") % {"reference": report.reference},
                            code="not_submitted")
         link = CaseReport.objects.filter(report=report, detached_at__isnull=True).select_related("case").first()
         if link is not None:
-            raise Conflict(f"{report.reference} is in case {link.case.reference}; it can no longer be returned.",
+            raise Conflict(_("%(reference)s is in case %(case)s; it can no longer be returned.")
+                           % {"reference": report.reference, "case": link.case.reference},
                            code="already_in_case")
         now = timezone.now()
         report.status = ReportStatus.RETURNED
@@ -377,7 +379,7 @@ def _inspect(upload) -> tuple[str, int, str]:
     limit = settings.EVIDENCE_MAX_BYTES
     declared = getattr(upload, "size", None)
     if declared is not None and declared > limit:
-        raise TooLarge(f"Evidence files are limited to {limit} bytes.", field="file")
+        raise TooLarge(_("Evidence files are limited to %(limit)d bytes.") % {"limit": limit}, field="file")
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -387,14 +389,14 @@ def _inspect(upload) -> tuple[str, int, str]:
             head += chunk[: 262 - len(head)]
         size += len(chunk)
         if size > limit:
-            raise TooLarge(f"Evidence files are limited to {limit} bytes.", field="file")
+            raise TooLarge(_("Evidence files are limited to %(limit)d bytes.") % {"limit": limit}, field="file")
         digest.update(chunk)
     if size == 0:
-        raise ValidationError({"file": ["The file is empty."]})
+        raise ValidationError({"file": [_("The file is empty.")]})
     kind = filetype.guess(head)
     if kind is None or kind.mime not in EVIDENCE_TYPES:
         raise ValidationError({"file": [
-            "Unsupported file type (by content, whatever its name says): accepted are JPEG, PNG, WebP, PDF and MP4."
+            _("Unsupported file type (by content, whatever its name says): accepted are JPEG, PNG, WebP, PDF and MP4.")
         ]})
     return digest.hexdigest(), size, kind.mime
 
@@ -404,7 +406,7 @@ def evidence_add(*, actor, report: Report, upload) -> Evidence:
     WebP, PDF, MP4), never the declared name or content type; the file is
     stored under its SHA-256, so the uploader's file name never reaches the disk."""
     if not evidence_may_upload(actor, report):
-        raise Forbidden("You may not add evidence to this report.")
+        raise Forbidden(_("You may not add evidence to this report."))
     sha256, size, mime = _inspect(upload)
     evidence = Evidence(report=report, uploaded_by=actor, content_type=mime, size=size, sha256=sha256,
                         original_name=(getattr(upload, "name", "") or "")[:255])
@@ -434,7 +436,7 @@ def evidence_open_for_download(*, actor, evidence: Evidence):
     """Open the stored file for `actor` and record the read in the trail
     (reading confidential evidence is part of the decision trail)."""
     if not report_visible_to(actor, evidence.report):
-        raise Forbidden("You may not read this evidence.")
+        raise Forbidden(_("You may not read this evidence."))
     handle = evidence.file.storage.open(evidence.file.name, "rb")
     try:
         with transaction.atomic():
