@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test lint
+.PHONY: install run test lint messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -23,3 +23,8 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+# Refresh the French catalog from the code, then compile it (translate new entries in between).
+messages: install
+	$(PY) manage.py makemessages -l fr --no-wrap -i .venv -i var -i docs -i bench -i tests -i scripts
+	$(PY) manage.py compilemessages -i .venv
