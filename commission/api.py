@@ -4,6 +4,7 @@ the rules in commission.services (whose errors config.api maps to 400, 403,
 409). A round's ballots stay sealed here too: the only choice any response
 carries is the requester's own (`my_ballot`)."""
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -121,7 +122,7 @@ def round_for(rnd: Round, user) -> dict:
     reason = None
     if has_role(user, MEMBER) and not eligible:
         reason = (services.recusal_reason(case=rnd.case, member=user)
-                  or "You were not a member when the round opened.")
+                  or gettext("You were not a member when the round opened."))
     return {
         "public": selectors.round_public(rnd),
         "my_ballot": selectors.ballot_own(rnd, user) if has_role(user, MEMBER) else None,
