@@ -145,7 +145,8 @@ def manage(env: dict, *args: str) -> str:
 def prepare(env: dict) -> str:
     """Migrate, seed, and return monitor1's token."""
     manage(env, "migrate", "--noinput")
-    manage(env, "seed_demo", "--password", secrets.token_urlsafe(16))
+    # "--password=…": a random password may start with "-", which argparse would take for an option.
+    manage(env, "seed_demo", f"--password={secrets.token_urlsafe(16)}")
     out = manage(env, "drf_create_token", "monitor1")
     match = re.search(r"token (\w+) for user", out)
     if not match:
