@@ -153,7 +153,7 @@ def test_an_extension_moves_the_time_the_deadline_fires(cluster, people, case_in
 # --- Faults ---------------------------------------------------------------------------------------
 
 # What a web process does while Redis is down: open a case (its deadline is a
-# row, not a message) and close another one, whose on-commit enqueue of the
+# row, not a message) and close another one (unfounded), whose on-commit enqueue of the
 # checkpoint task meets the dead broker.
 APP_PROCESS = """
 import json, sys, time
@@ -168,8 +168,9 @@ report_id, other_case_id = int(sys.argv[1]), int(sys.argv[2])
 started = time.monotonic()
 case = services.case_open(actor=User.objects.get(username="verifier1"), title="Opened while Redis is down",
                           reports=[report_id])
-services.case_close(actor=User.objects.get(username="chair"), case=Case.objects.get(pk=other_case_id),
-                    summary="Duplicate of another case.")
+# Unfounded findings close the case, which enqueues a checkpoint on commit.
+services.verification_record(actor=User.objects.get(username="verifier1"), case=Case.objects.get(pk=other_case_id),
+                             outcome="unfounded", findings="Duplicate of another case.")
 print(json.dumps({"case": case.pk, "seconds": time.monotonic() - started}))
 """
 
