@@ -4,18 +4,8 @@ evidence is downloaded through the API so that each read is recorded."""
 
 from django.contrib import admin
 
+from config.admin import ReadOnlyAdmin
 from reports.models import Evidence, Report
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EvidenceInline(admin.TabularInline):
