@@ -42,6 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+from benchdb import recreate
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
@@ -109,12 +110,6 @@ def report_body() -> dict:
 
 
 # --- set-up -----------------------------------------------------------------
-
-def recreate_database(admin_dsn: str, name: str) -> None:
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
 
 def app_env(database_url: str, redis_url: str) -> dict:
     env = dict(os.environ)
@@ -511,7 +506,7 @@ def main() -> int:
     url = f"http://127.0.0.1:{args.port}/api/v1/reports/"
 
     print(f"Preparing database {args.db} ...", flush=True)
-    recreate_database(admin_dsn, args.db)
+    recreate(admin_dsn, args.db)
     flush_redis(args.redis_url)
     env = app_env(dsn, args.redis_url)
     token = prepare(env)
