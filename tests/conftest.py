@@ -5,13 +5,16 @@ is linked to the UA delegation, so member5 (UA) is recused from attribution.
 """
 
 import os
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import roles
 from accounts.models import Delegation, Party, User
+from reports.services import report_create
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -62,6 +65,27 @@ def people(delegations, parties):
         "auditor": _user("auditor1", d["JP"], roles.AUDITOR),
         "outsider": _user("outsider", d["EU"]),
     }
+
+
+@pytest.fixture
+def file_report(parties):
+    """file_report(author, **flat_fields) -> Report, through the service."""
+
+    def make(author, **fields):
+        data = {
+            "occurred_at": timezone.now() - timedelta(hours=2),
+            "lat": 47.5689, "lon": 35.8612,  # Orikhiv
+            "category": "shelling",
+            "description": "Impacts observed.",
+            "source_type": "direct_observation",
+            "alleged_party": parties["RU"],
+        }
+        data.update(fields)
+        report, created = report_create(actor=author, data=data)
+        assert created
+        return report
+
+    return make
 
 
 @pytest.fixture

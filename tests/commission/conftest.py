@@ -1,34 +1,15 @@
 """Helpers for the commission's tests: submitted reports, and cases brought
 to each stage through the services (never by writing rows directly)."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from commission import services
-from reports.services import report_create
 
 
 @pytest.fixture
-def submitted(parties):
-    """submitted(author, **flat_fields) -> a submitted Report, through the service."""
-
-    def make(author, **fields):
-        data = {
-            "occurred_at": timezone.now() - timedelta(hours=2),
-            "lat": 47.5689, "lon": 35.8612,
-            "category": "shelling",
-            "description": "Impacts observed on the northern outskirts.",
-            "source_type": "direct_observation",
-            "alleged_party": parties["RU"],
-        }
-        data.update(fields)
-        report, created = report_create(actor=author, data=data)
-        assert created
-        return report
-
-    return make
+def submitted(file_report):
+    """submitted(author, **flat_fields) -> a submitted Report (tests/conftest.py's file_report)."""
+    return file_report
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from reports.services import report_create
-
 ORIKHIV = (47.5689, 35.8612)
 KHARKIV = (49.9935, 36.2304)
 # Metres per degree of latitude (mean Earth radius): to place reports at a distance.
@@ -37,27 +35,6 @@ def body(**overrides) -> dict:
     }
     data.update(overrides)
     return data
-
-
-@pytest.fixture
-def file_report(parties):
-    """file_report(author, **flat_fields) -> Report, through the service."""
-
-    def make(author, **fields):
-        data = {
-            "occurred_at": timezone.now() - timedelta(hours=2),
-            "lat": ORIKHIV[0], "lon": ORIKHIV[1],
-            "category": "shelling",
-            "description": "Impacts observed.",
-            "source_type": "direct_observation",
-            "alleged_party": parties["RU"],
-        }
-        data.update(fields)
-        report, created = report_create(actor=author, data=data)
-        assert created
-        return report
-
-    return make
 
 
 @pytest.fixture(autouse=True)
