@@ -15,7 +15,6 @@ from commission.models import (
     ConflictDeclaration,
     Deadline,
     Measure,
-    Notification,
     Round,
     RoundStatus,
     RoundVoter,
@@ -110,10 +109,3 @@ class DeadlineAdmin(ReadOnlyAdmin):
     list_display = ("case", "kind", "due_at", "status", "settled_at", "reminded_at")
     list_filter = ("status", "kind")
     list_select_related = ("case",)
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("recipient", "kind", "subject", "created_at", "read_at", "emailed_at")
-    list_filter = ("kind",)
-    list_select_related = ("recipient",)

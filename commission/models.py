@@ -1,9 +1,9 @@
 """The commission's workflow: cases, verification, sealed attribution rounds,
-corrective measures, deadlines and notifications.
+corrective measures and deadlines.
 
 Rules live in commission/services.py; this module only says what is stored
 and which invariants the database itself enforces (a report in at most one
-case, one current ballot per voter, one notification per recipient and key).
+case, one current ballot per voter).
 """
 
 from django.conf import settings
@@ -62,6 +62,32 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.reference or f"case {self.pk}"
+
+    def move_to(self, stage: str, *, now) -> None:
+        """Enter `stage` now (the stage and the time it changed always move together)."""
+        self.stage = stage
+        self.stage_changed_at = now
+        self.save(update_fields=["stage", "stage_changed_at"])
+
+    def close(self, *, outcome: str, now, by=None, summary: str | None = None) -> None:
+        """Close the case: nothing waits on its stages any more, so the flag goes too."""
+        self.stage = Stage.CLOSED
+        self.stage_changed_at = now
+        self.outcome = outcome
+        self.closed_at = now
+        self.closed_by = by
+        self.flagged = False
+        fields = ["stage", "stage_changed_at", "outcome", "closed_at", "closed_by", "flagged"]
+        if summary is not None:
+            self.summary = summary
+            fields.append("summary")
+        self.save(update_fields=fields)
+
+    def flag(self, flagged: bool = True) -> None:
+        """Raise (or lower) the escalation flag; a no-op when it is already so."""
+        if self.flagged != flagged:
+            self.flagged = flagged
+            self.save(update_fields=["flagged"])
 
 
 class CaseReport(models.Model):
@@ -286,30 +312,16 @@ class Deadline(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_DEADLINE
 
+    def settle(self, status: str, *, now) -> None:
+        """Mark it met or missed (the sweep's claim, or the stage's end)."""
+        self.status = status
+        self.settled_at = now
+        self.save(update_fields=["status", "settled_at"])
 
-class Notification(models.Model):
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    kind = models.CharField(max_length=32)
-    subject = models.CharField(max_length=200)
-    body = models.TextField(blank=True, default="")
-    # What this notification is about, so that one event notifies a person once
-    # however many times a task runs (reminder:<deadline>:<due_at>, missed:<deadline>:<due_at>, ...).
-    key = models.CharField(max_length=120)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    # The mailer claims a notification (email_claimed_at) before sending and
-    # writes emailed_at once the mail server took it; NULL emailed_at: to send.
-    email_claimed_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-id"]
-        constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="one_notification_per_key")]
-        indexes = [
-            models.Index(fields=["recipient", "-id"], name="notification_recipient_idx"),
-            models.Index(fields=["id"], condition=Q(emailed_at__isnull=True), name="notification_unsent_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return self.subject
+    def extend_to(self, due_at) -> None:
+        """A new due time: open again, and reminded again before it."""
+        self.due_at = due_at
+        self.status = DeadlineStatus.EXTENDED
+        self.settled_at = None
+        self.reminded_at = None
+        self.save(update_fields=["due_at", "status", "settled_at", "reminded_at"])

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_v1 = [
     path("", include("accounts.urls")),
+    path("", include("notifications.urls")),
     path("", include("reports.urls")),
     path("", include("commission.urls")),
     path("", include("audit.urls")),

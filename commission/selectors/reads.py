@@ -1,0 +1,245 @@
+"""Reads of the commission's workflow, scoped to who is asking.
+
+Verifiers, the chair, members and auditors read every case (the commission's
+work is shared among them); monitors and anyone else read none. A ballot's
+choice is read here only through ballot_own (the voter's own) or once the
+round is closed: round_public is what everyone else sees.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, has_role
+from commission.models import (
+    OPEN_DEADLINE,
+    Ballot,
+    Case,
+    CaseReport,
+    ConflictDeclaration,
+    Deadline,
+    Measure,
+    Round,
+    RoundStatus,
+    RoundVoter,
+    Stage,
+)
+from reports.models import Report, ReportStatus
+
+READERS = (VERIFIER, CHAIR, MEMBER, AUDITOR)
+
+
+def can_read_cases(user) -> bool:
+    return has_role(user, *READERS)
+
+
+def case_list_for(user, *, stage: str | None = None, flagged: bool | None = None) -> QuerySet[Case]:
+    if not can_read_cases(user):
+        return Case.objects.none()
+    qs = Case.objects.select_related("attributed_party", "opened_by").annotate(
+        report_count=Count("links", filter=Q(links__detached_at__isnull=True)))
+    if stage:
+        qs = qs.filter(stage=stage)
+    if flagged is not None:
+        qs = qs.filter(flagged=flagged)
+    return qs.order_by("-id")
+
+
+def case_get_for(user, pk) -> Case | None:
+    if not can_read_cases(user):
+        return None
+    return (Case.objects.select_related("attributed_party", "opened_by", "verifier", "verified_by", "closed_by")
+            .filter(pk=pk).first())
+
+
+def case_reports(case: Case) -> QuerySet[Report]:
+    return (Report.objects.filter(case_links__case=case, case_links__detached_at__isnull=True)
+            .select_related("alleged_party", "author").order_by("id"))
+
+
+def case_links(case: Case) -> QuerySet[CaseReport]:
+    """Every link, detached ones included (who detached, when, why)."""
+    return CaseReport.objects.filter(case=case).select_related("report", "linked_by", "detached_by").order_by("id")
+
+
+def case_of_report(report: Report) -> Case | None:
+    link = CaseReport.objects.filter(report=report, detached_at__isnull=True).select_related("case").first()
+    return link.case if link else None
+
+
+def case_rounds(case: Case) -> QuerySet[Round]:
+    return Round.objects.filter(case=case).annotate(ballots_cast=_ballots_cast()).order_by("id")
+
+
+def case_measures(case: Case) -> QuerySet[Measure]:
+    return Measure.objects.filter(case=case).select_related("addressee", "proposed_by", "decided_by").order_by("id")
+
+
+def case_deadlines(case: Case) -> QuerySet[Deadline]:
+    return Deadline.objects.filter(case=case).order_by("due_at", "id")
+
+
+def case_conflicts(case: Case) -> QuerySet[ConflictDeclaration]:
+    return ConflictDeclaration.objects.filter(case=case).select_related("member").order_by("id")
+
+
+def case_object_refs(case: Case) -> list[tuple[str, str]]:
+    """Every (object_type, object_id) whose events belong to the case's trail:
+    the case, its reports (linked now or ever) and their evidence, rounds,
+    ballots, measures and deadlines."""
+    refs = [("case", str(case.pk))]
+    report_ids = list(CaseReport.objects.filter(case=case).values_list("report_id", flat=True).distinct())
+    refs += [("report", str(i)) for i in report_ids]
+    from reports.models import Evidence
+
+    refs += [("evidence", str(i)) for i in Evidence.objects.filter(report_id__in=report_ids).values_list("pk", flat=True)]
+    round_ids = list(Round.objects.filter(case=case).values_list("pk", flat=True))
+    refs += [("round", str(i)) for i in round_ids]
+    refs += [("ballot", str(i)) for i in Ballot.objects.filter(round_id__in=round_ids).values_list("pk", flat=True)]
+    refs += [("measure", str(i)) for i in Measure.objects.filter(case=case).values_list("pk", flat=True)]
+    refs += [("deadline", str(i)) for i in Deadline.objects.filter(case=case).values_list("pk", flat=True)]
+    return refs
+
+
+# --- Rounds and ballots ---------------------------------------------------------------
+
+
+def _ballots_cast():
+    # Turnout only: current ballots of voters still eligible. Never the choices.
+    return Count("ballots", filter=Q(ballots__superseded=False), distinct=True)
+
+
+def round_get_for(user, pk) -> Round | None:
+    if not can_read_cases(user):
+        return None
+    return Round.objects.select_related("case").annotate(ballots_cast=_ballots_cast()).filter(pk=pk).first()
+
+
+def round_open_for_case(case: Case) -> Round | None:
+    return Round.objects.filter(case=case, status=RoundStatus.OPEN).annotate(ballots_cast=_ballots_cast()).first()
+
+
+def round_public(rnd: Round) -> dict:
+    """What anyone allowed to read the case sees of a round: turnout while it
+    is open, the result once it is closed. No choice ever leaves through here
+    while the round is open."""
+    closed = rnd.status == RoundStatus.CLOSED
+    cast = getattr(rnd, "ballots_cast", None)
+    if cast is None:
+        cast = Ballot.objects.filter(round=rnd, superseded=False).count()
+    return {
+        "id": rnd.pk, "case": rnd.case_id, "number": rnd.number, "status": rnd.status,
+        "opened_at": rnd.opened_at, "closes_at": rnd.closes_at, "quorum": rnd.quorum, "threshold": rnd.threshold,
+        "eligible_count": rnd.eligible_count, "ballots_cast": cast,
+        "closed_at": rnd.closed_at if closed else None,
+        "closed_because": rnd.closed_because if closed else None,
+        "result": {"outcome": rnd.outcome, "counts": rnd.counts or {}} if closed else None,
+    }
+
+
+def ballot_own(rnd: Round, user) -> Ballot | None:
+    """The voter's own current ballot (they may see their own choice)."""
+    return Ballot.objects.filter(round=rnd, voter=user, superseded=False).first()
+
+
+def is_eligible(rnd: Round, user) -> bool:
+    return RoundVoter.objects.filter(round=rnd, member=user, recused_at__isnull=True).exists()
+
+
+def rounds_awaiting_ballot(user) -> QuerySet[Round]:
+    """Open rounds where the user is an eligible voter with no ballot yet."""
+    if not has_role(user, MEMBER):
+        return Round.objects.none()
+    voted = Ballot.objects.filter(round=OuterRef("pk"), voter=user)
+    return (Round.objects.filter(status=RoundStatus.OPEN, closes_at__gt=timezone.now(), voters__member=user,
+                                 voters__recused_at__isnull=True)
+            .exclude(Exists(voted)).select_related("case").order_by("closes_at"))
+
+
+# --- Deadlines, triage, notifications ---------------------------------------------------------
+
+
+def deadline_list_for(user, *, status: str | None = None, case: int | None = None, kind: str | None = None,
+                      due_before=None) -> QuerySet[Deadline]:
+    if not can_read_cases(user):
+        return Deadline.objects.none()
+    qs = Deadline.objects.select_related("case")
+    if status:
+        qs = qs.filter(status=status)
+    if case:
+        qs = qs.filter(case_id=case)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if due_before is not None:
+        qs = qs.filter(due_at__lt=due_before)
+    return qs.order_by("due_at", "id")
+
+
+def deadline_get_for(user, pk) -> Deadline | None:
+    return deadline_list_for(user).filter(pk=pk).first()
+
+
+def deadlines_for_home(user) -> list[Deadline]:
+    """Missed ones first, then the open ones coming soonest."""
+    if not can_read_cases(user):
+        return []
+    qs = Deadline.objects.select_related("case")
+    # A missed deadline matters while its case is still flagged (not yet answered by the chair).
+    missed = list(qs.filter(status="missed", case__flagged=True).order_by("-due_at")[:10])
+    coming = list(qs.filter(status__in=OPEN_DEADLINE).order_by("due_at")[:10])
+    return missed + coming
+
+
+def inbox_reports(user) -> QuerySet[Report]:
+    """Submitted reports not in any case yet (the triage inbox)."""
+    if not has_role(user, VERIFIER, CHAIR):
+        return Report.objects.none()
+    live = CaseReport.objects.filter(report=OuterRef("pk"), detached_at__isnull=True)
+    return (Report.objects.filter(status=ReportStatus.SUBMITTED).exclude(Exists(live))
+            .select_related("alleged_party", "author").order_by("-submitted_at", "-id"))
+
+
+def live_case_references(report_ids) -> dict[int, str]:
+    """report id -> reference of the case it is in (for duplicate candidates)."""
+    return dict(CaseReport.objects.filter(report_id__in=list(report_ids), detached_at__isnull=True)
+                .values_list("report_id", "case__reference"))
+
+
+def board(user) -> list[dict]:
+    """The chair's board: cases by stage, flagged (missed deadline) first, then
+    by the next due deadline."""
+    open_deadlines = Deadline.objects.filter(status__in=OPEN_DEADLINE).order_by("due_at")
+    missed = Deadline.objects.filter(status="missed").order_by("-due_at")
+    cases = list(case_list_for(user).exclude(stage=Stage.CLOSED).prefetch_related(
+        Prefetch("deadlines", queryset=open_deadlines, to_attr="open_deadlines"),
+        Prefetch("deadlines", queryset=missed, to_attr="missed_deadlines"),
+        Prefetch("rounds", queryset=Round.objects.filter(status=RoundStatus.OPEN), to_attr="open_rounds"),
+    ))
+    columns = []
+    for stage in (Stage.VERIFICATION, Stage.ATTRIBUTION, Stage.MEASURES):
+        items = [c for c in cases if c.stage == stage]
+        far = timezone.now() + timedelta(days=36500)
+        items.sort(key=lambda c: (not c.flagged, c.open_deadlines[0].due_at if c.open_deadlines else far))
+        columns.append({"stage": stage, "cases": items})
+    return columns
+
+
+# --- Reads for the API (commission.api) --------------------------------------------------------
+
+
+def case_list_with_deadlines_for(user, *, stage: str | None = None, flagged: bool | None = None) -> QuerySet[Case]:
+    """case_list_for with each case's deadlines prefetched: one query for a
+    whole page, however many cases it holds."""
+    return case_list_for(user, stage=stage, flagged=flagged).prefetch_related(
+        Prefetch("deadlines", queryset=Deadline.objects.order_by("due_at", "id")))
+
+
+def measure_get_for(user, pk) -> Measure | None:
+    if not can_read_cases(user):
+        return None
+    return Measure.objects.select_related("case", "addressee", "proposed_by", "decided_by").filter(pk=pk).first()
+
+
+def conflict_of(case: Case, member) -> ConflictDeclaration | None:
+    return ConflictDeclaration.objects.filter(case=case, member=member).first()

@@ -1,0 +1,55 @@
+"""Your own notifications, whatever your role."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import ALL_ROLES, HasRole
+from notifications import selectors, services
+from notifications.serializers import NotificationFilterSerializer, NotificationSerializer
+
+OWN_NOTIFICATIONS = [IsAuthenticated, HasRole(*ALL_ROLES)]
+_ERRORS = {
+    400: OpenApiResponse(description="Invalid input: a message per field, in DRF's usual shape."),
+    401: OpenApiResponse(description="Not signed in."),
+    403: OpenApiResponse(description="Your role does not allow this."),
+    404: OpenApiResponse(description="No such notification (or not one you may see)."),
+}
+
+
+class NotificationListApi(GenericAPIView):
+    permission_classes = OWN_NOTIFICATIONS
+    serializer_class = NotificationSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        operation_id="notifications_list",
+        summary="Your notifications, newest first",
+        parameters=[NotificationFilterSerializer],
+        responses={200: NotificationSerializer(many=True), **{c: _ERRORS[c] for c in (400, 401, 403)}},
+    )
+    def get(self, request):
+        filters = NotificationFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.notification_list_for(request.user, **filters.validated_data))
+        return self.get_paginated_response(NotificationSerializer(page, many=True).data)
+
+
+class NotificationReadApi(APIView):
+    permission_classes = OWN_NOTIFICATIONS
+
+    @extend_schema(
+        operation_id="notifications_read",
+        summary="Mark one of your notifications read (idempotent)",
+        request=None,
+        responses={200: NotificationSerializer, **{c: _ERRORS[c] for c in (401, 403, 404)}},
+    )
+    def post(self, request, pk: int):
+        notification = selectors.notification_get_for(request.user, pk)
+        if notification is None:
+            raise NotFound("No such notification.")
+        notification = services.notification_mark_read(actor=request.user, notification=notification)
+        return Response(NotificationSerializer(notification).data)
