@@ -159,7 +159,8 @@ def run(args, redis_url: str) -> int:
     from audit.models import AuditEvent
     from audit.services import _coalescer, trail_seal
     from commission import services
-    from commission.models import OPEN_DEADLINE, Case, Deadline, Notification
+    from commission.models import OPEN_DEADLINE, Case, Deadline
+    from notifications.models import Notification
 
     n, d = args.pending, args.due
     print(f"{n:,} pending deadlines, {d:,} of them due, in database {args.database}")

@@ -5,7 +5,7 @@ the rules in commission.services (whose errors config.api maps to 400, 403,
 carries is the requester's own (`my_ballot`)."""
 
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
@@ -13,7 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import ALL_ROLES, AUDITOR, CHAIR, MEMBER, VERIFIER, HasRole, has_role
+from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, HasRole, has_role
 from audit.api import AuditEventListApi, EventSerializer
 from audit.selectors import event_list
 from commission import selectors, services
@@ -32,14 +32,14 @@ from commission.serializers import (
     DeadlineSerializer,
     MeasureProposeSerializer,
     MeasureSerializer,
-    NotificationFilterSerializer,
-    NotificationSerializer,
     ReasonSerializer,
     ReportLinkSerializer,
+    ReportReturnSerializer,
     RoundOpenSerializer,
     RoundSerializer,
     VerificationInputSerializer,
 )
+from reports.api import ReportSerializer
 from reports.selectors import report_get_for
 
 READERS = (VERIFIER, CHAIR, MEMBER, AUDITOR)
@@ -52,8 +52,6 @@ MEMBERS = [IsAuthenticated, HasRole(MEMBER)]
 CHAIR_ONLY = [IsAuthenticated, HasRole(CHAIR)]
 # The decision trail of a case: the auditors' and the chair's, as the whole trail is (audit.api).
 TRAIL = [IsAuthenticated, HasRole(safe_roles=(AUDITOR, CHAIR))]
-# Your own notifications, whatever your role.
-OWN_NOTIFICATIONS = [IsAuthenticated, HasRole(*ALL_ROLES)]
 
 
 def _errors(*codes: int, missing: str = "case") -> dict:
@@ -97,10 +95,11 @@ def _valid(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-def case_detail(case: Case) -> dict:
-    """The case with its lists, for CaseDetailSerializer."""
+def case_detail(case: Case, user) -> dict:
+    """The case with its lists and what `user` may do next, for CaseDetailSerializer."""
     return {
         "case": case,
+        "allowed_actions": selectors.case_actions(user, case),
         "links": list(selectors.case_links(case)),
         "rounds": [selectors.round_public(r) for r in selectors.case_rounds(case)],
         "measures": list(selectors.case_measures(case)),
@@ -109,11 +108,11 @@ def case_detail(case: Case) -> dict:
     }
 
 
-def _case_response(case: Case, *, reread_for=None, code=status.HTTP_200_OK) -> Response:
-    if reread_for is not None:
+def _case_response(case: Case, *, user, reread: bool = True, code=status.HTTP_200_OK) -> Response:
+    if reread:
         # A service returns its locked row; read it again with its relations for the response.
-        case = _case_or_404(reread_for, case.pk)
-    return Response(CaseDetailSerializer(case_detail(case)).data, status=code)
+        case = _case_or_404(user, case.pk)
+    return Response(CaseDetailSerializer(case_detail(case, user)).data, status=code)
 
 
 def round_for(rnd: Round, user) -> dict:
@@ -121,7 +120,7 @@ def round_for(rnd: Round, user) -> dict:
     eligible = selectors.is_eligible(rnd, user)
     reason = None
     if has_role(user, MEMBER) and not eligible:
-        reason = (services.recusal_reason(case=rnd.case, member=user)
+        reason = (selectors.recusal_reason(case=rnd.case, member=user)
                   or gettext("You were not a member when the round opened."))
     return {
         "public": selectors.round_public(rnd),
@@ -161,7 +160,7 @@ class CaseListCreateApi(GenericAPIView):
     def post(self, request):
         data = _valid(CaseOpenSerializer, request.data)
         case = services.case_open(actor=request.user, title=data["title"], reports=data["reports"])
-        return _case_response(case, reread_for=request.user, code=status.HTTP_201_CREATED)
+        return _case_response(case, user=request.user, code=status.HTTP_201_CREATED)
 
 
 class CaseDetailApi(APIView):
@@ -169,7 +168,7 @@ class CaseDetailApi(APIView):
 
     @extend_schema(operation_id="cases_retrieve", responses={200: CaseDetailSerializer, **_errors(401, 403, 404)})
     def get(self, request, pk: int):
-        return _case_response(_case_or_404(request.user, pk))
+        return _case_response(_case_or_404(request.user, pk), user=request.user, reread=False)
 
 
 class CaseReportsApi(APIView):
@@ -185,7 +184,7 @@ class CaseReportsApi(APIView):
         case = _case_or_404(request.user, pk)
         data = _valid(ReportLinkSerializer, request.data)
         case = services.case_link_reports(actor=request.user, case=case, reports=data["reports"])
-        return _case_response(case, reread_for=request.user)
+        return _case_response(case, user=request.user)
 
 
 class CaseReportDetachApi(APIView):
@@ -205,7 +204,7 @@ class CaseReportDetachApi(APIView):
             raise NotFound("No such report.")
         data = _valid(ReasonSerializer, request.data)
         case = services.case_detach_report(actor=request.user, case=case, report=report, reason=data["reason"])
-        return _case_response(case, reread_for=request.user)
+        return _case_response(case, user=request.user)
 
 
 class CaseVerificationApi(APIView):
@@ -221,7 +220,7 @@ class CaseVerificationApi(APIView):
         case = _case_or_404(request.user, pk)
         data = _valid(VerificationInputSerializer, request.data)
         case = services.verification_record(actor=request.user, case=case, **data)
-        return _case_response(case, reread_for=request.user)
+        return _case_response(case, user=request.user)
 
 
 class CaseConflictApi(APIView):
@@ -295,7 +294,7 @@ class CaseCloseApi(APIView):
         case = _case_or_404(request.user, pk)
         data = _valid(CaseCloseSerializer, request.data)
         case = services.case_close(actor=request.user, case=case, summary=data["summary"])
-        return _case_response(case, reread_for=request.user)
+        return _case_response(case, user=request.user)
 
 
 class CaseTrailApi(GenericAPIView):
@@ -456,35 +455,27 @@ class DeadlineExtendApi(APIView):
         return Response(DeadlineSerializer(selectors.deadline_get_for(request.user, deadline.pk)).data)
 
 
-class NotificationListApi(GenericAPIView):
-    permission_classes = OWN_NOTIFICATIONS
-    serializer_class = NotificationSerializer
-    filter_backends: list = []
+# --- Triage of a report ----------------------------------------------------------------
+
+
+class ReportReturnApi(APIView):
+    permission_classes = TRIAGE
 
     @extend_schema(
-        operation_id="notifications_list",
-        summary="Your notifications, newest first",
-        parameters=[NotificationFilterSerializer],
-        responses={200: NotificationSerializer(many=True), **_errors(400, 401, 403)},
-    )
-    def get(self, request):
-        filters = _valid(NotificationFilterSerializer, request.query_params)
-        page = self.paginate_queryset(selectors.notification_list_for(request.user, **filters))
-        return self.get_paginated_response(NotificationSerializer(page, many=True).data)
-
-
-class NotificationReadApi(APIView):
-    permission_classes = OWN_NOTIFICATIONS
-
-    @extend_schema(
-        operation_id="notifications_read",
-        summary="Mark one of your notifications read (idempotent)",
-        request=None,
-        responses={200: NotificationSerializer, **_errors(401, 403, 404, missing="notification")},
+        operation_id="reports_return",
+        summary="Return a submitted report to its monitor for more information (verifiers, the chair)",
+        description='The report gets status "returned" with the question, leaves the triage inbox and cannot '
+                    "be put in a case until its author edits it (PATCH) and submits it again "
+                    '(status "submitted"). The author is notified. A report in a case cannot be returned: 409.',
+        request=ReportReturnSerializer,
+        responses={200: ReportSerializer, **_errors(400, 401, 403, 404, 409, missing="report")},
+        examples=[OpenApiExample("A question", request_only=True, value={
+            "reason": "How many impacts did you count yourself, and from where?"})],
     )
     def post(self, request, pk: int):
-        notification = selectors.notification_get_for(request.user, pk)
-        if notification is None:
-            raise NotFound("No such notification.")
-        notification = services.notification_mark_read(actor=request.user, notification=notification)
-        return Response(NotificationSerializer(notification).data)
+        report = report_get_for(request.user, pk)
+        if report is None:
+            raise NotFound("No such report.")
+        data = _valid(ReportReturnSerializer, request.data)
+        report = services.report_return(actor=request.user, report=report, reason=data["reason"])
+        return Response(ReportSerializer(report).data)

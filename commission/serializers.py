@@ -132,8 +132,8 @@ class DeadlineExtendSerializer(serializers.Serializer):
     reason = _text()
 
 
-class NotificationFilterSerializer(serializers.Serializer):
-    unread = serializers.BooleanField(required=False, allow_null=True, default=None)
+class ReportReturnSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="the question for the monitor: what to add or correct")
 
 
 # --- Output -----------------------------------------------------------------------
@@ -322,6 +322,19 @@ class CaseSummarySerializer(serializers.Serializer):
         }
 
 
+class AllowedActionsSerializer(serializers.Serializer):
+    """What the caller may do next: the same predicates the services check
+    before they refuse (commission.selectors.case_actions)."""
+
+    case = serializers.ListField(child=serializers.ChoiceField(choices=[
+        "link_reports", "detach_report", "record_verification", "declare_conflict", "open_round", "cast_ballot",
+        "propose_measure", "close"]))
+    measures = serializers.DictField(child=serializers.ListField(
+        child=serializers.ChoiceField(choices=["decide", "record_compliance"])), help_text="by measure id")
+    deadlines = serializers.DictField(child=serializers.ListField(
+        child=serializers.ChoiceField(choices=["extend"])), help_text="by deadline id")
+
+
 class CaseDetailSerializer(serializers.Serializer):
     """A case with everything about it; built from the dict of
     commission.api.case_detail (the case and its related lists)."""
@@ -340,6 +353,7 @@ class CaseDetailSerializer(serializers.Serializer):
     measures = MeasureSerializer(many=True)
     deadlines = DeadlineSerializer(many=True)
     conflicts = ConflictSerializer(many=True, help_text="members' declared conflicts of interest")
+    allowed_actions = AllowedActionsSerializer(help_text="what the caller may do next (the services' own checks)")
     attributed_party = serializers.CharField(allow_null=True)
     outcome = serializers.CharField(help_text="why it closed: a verification outcome, undetermined, or decided")
     summary = serializers.CharField()
@@ -362,25 +376,10 @@ class CaseDetailSerializer(serializers.Serializer):
             "measures": MeasureSerializer(data["measures"], many=True).data,
             "deadlines": CaseDeadlineSerializer(data["deadlines"], many=True, context={"case": c}).data,
             "conflicts": ConflictSerializer(data["conflicts"], many=True).data,
+            "allowed_actions": {"case": data["allowed_actions"]["case"],
+                                "measures": {str(k): v for k, v in data["allowed_actions"]["measures"].items()},
+                                "deadlines": {str(k): v for k, v in data["allowed_actions"]["deadlines"].items()}},
             "attributed_party": c.attributed_party.code if c.attributed_party_id else None,
             "outcome": c.outcome, "summary": c.summary, "created_at": _when(c.created_at),
             "closed_at": _when(c.closed_at),
-        }
-
-
-class NotificationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    case = serializers.IntegerField(allow_null=True)
-    case_reference = serializers.CharField(allow_null=True)
-    kind = serializers.CharField(help_text="deadline_reminder, deadline_missed, round_escalated, ...")
-    subject = serializers.CharField()
-    body = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    read_at = serializers.DateTimeField(allow_null=True)
-
-    def to_representation(self, n):
-        return {
-            "id": n.pk, "case": n.case_id, "case_reference": n.case.reference if n.case_id else None,
-            "kind": n.kind, "subject": n.subject, "body": n.body, "created_at": _when(n.created_at),
-            "read_at": _when(n.read_at),
         }

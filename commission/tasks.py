@@ -8,22 +8,19 @@ is safe to run twice or concurrently (the services claim their work).
 from celery import shared_task
 
 from commission import services
+from notifications.mailer import notifications_send
 
 
 @shared_task(name="commission.tasks.sweep_deadlines", ignore_result=True)
 def sweep_deadlines() -> dict:
     result = services.deadlines_sweep()
-    # Emails of what the sweep stored go out in the same run, so a notification
-    # whose on-commit nudge was lost (broker down) still leaves.
-    sent = services.notifications_send()
+    # The sweep stores its notifications without a publish each; they are
+    # emailed here, in the same run (so one whose on-commit nudge was lost,
+    # the broker being down, still leaves).
+    sent = notifications_send()
     return {"fired": result.fired, "reminded": result.reminded, "emailed": sent}
 
 
 @shared_task(name="commission.tasks.fire_deadline", ignore_result=True)
 def fire_deadline(deadline_id: int) -> bool:
     return services.deadline_fire(deadline_id=deadline_id)
-
-
-@shared_task(name="commission.tasks.send_notifications", ignore_result=True)
-def send_notifications() -> int:
-    return services.notifications_send()

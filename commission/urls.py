@@ -21,6 +21,6 @@ urlpatterns = [
     path("measures/<int:pk>/compliance/", api.MeasureComplianceApi.as_view(), name="measure-compliance"),
     path("deadlines/", api.DeadlineListApi.as_view(), name="deadline-list"),
     path("deadlines/<int:pk>/extend/", api.DeadlineExtendApi.as_view(), name="deadline-extend"),
-    path("notifications/", api.NotificationListApi.as_view(), name="notification-list"),
-    path("notifications/<int:pk>/read/", api.NotificationReadApi.as_view(), name="notification-read"),
+    # Returning a report to its monitor is triage: the commission's, under the report's address.
+    path("reports/<int:pk>/return/", api.ReportReturnApi.as_view(), name="report-return"),
 ]

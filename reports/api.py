@@ -330,10 +330,6 @@ class EvidenceSerializer(serializers.Serializer):
         return f"/api/v1/evidence/{evidence.pk}/download/"
 
 
-class ReportReturnSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="the question for the monitor: what to add or correct")
-
-
 class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="JPEG, PNG, WebP, PDF or MP4, recognised by content; at most EVIDENCE_MAX_BYTES")
 
@@ -427,28 +423,6 @@ class ReportDetailApi(APIView):
         serializer = ReportInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         report = services.report_update(actor=request.user, report=report, data=serializer.validated_data)
-        return Response(ReportSerializer(report).data)
-
-
-class ReportReturnApi(APIView):
-    permission_classes = [IsAuthenticated, HasRole(VERIFIER, CHAIR)]
-
-    @extend_schema(
-        operation_id="reports_return",
-        summary="Return a submitted report to its monitor for more information (verifiers, the chair)",
-        description='The report gets status "returned" with the question, leaves the triage inbox and cannot '
-                    "be put in a case until its author edits it (PATCH) and submits it again "
-                    '(status "submitted"). The author is notified. A report in a case cannot be returned: 409.',
-        request=ReportReturnSerializer,
-        responses={200: ReportSerializer, **_errors(400, 401, 403, 404, 409)},
-        examples=[OpenApiExample("A question", request_only=True, value={
-            "reason": "How many impacts did you count yourself, and from where?"})],
-    )
-    def post(self, request, pk: int):
-        report = _report_or_404(request.user, pk)
-        serializer = ReportReturnSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        report = services.report_return(actor=request.user, report=report, reason=serializer.validated_data["reason"])
         return Response(ReportSerializer(report).data)
 
 

@@ -120,6 +120,12 @@ class Report(models.Model):
             return ""
         return f"{self.REFERENCE_PREFIX}-{self.created_at:%Y}-{self.pk:06d}"
 
+    def mark_returned(self, *, reason: str, by, now) -> None:
+        """Back to its author with a question (the status and the question move together)."""
+        self.status = ReportStatus.RETURNED
+        self.returned_reason, self.returned_by, self.returned_at = reason, by, now
+        self.save(update_fields=["status", "returned_reason", "returned_by", "returned_at", "updated_at"])
+
 
 def evidence_path(instance: "Evidence", filename: str) -> str:
     # Content-derived name: the uploader's file name never reaches the disk.

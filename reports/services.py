@@ -18,9 +18,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Party
 from accounts.roles import CHAIR, MONITOR, VERIFIER, has_role
 from audit.services import audit_record
-from commission.models import CaseReport, Notification
 from config.errors import ApplicationError, Conflict, Forbidden, TooLarge
-from config.queue import enqueue_on_commit
+from notifications.services import notify
 from reports.models import Evidence, Report, ReportStatus, evidence_path
 from reports.selectors import party_by_code, report_visible_to
 
@@ -41,7 +40,7 @@ EDITABLE_FIELDS = (
 LOCATION_FIELDS = ("lat", "lon", "precision_m", "place_name", "admin1")
 CASUALTY_FIELDS = ("civilian_killed", "civilian_injured", "military_killed", "military_injured")
 # What a monitor may ask for when filing or editing: "returned" is set only by
-# report_return, never by the author.
+# commission.services.report_return (triage), never by the author.
 FILING_STATUSES = (ReportStatus.DRAFT, ReportStatus.SUBMITTED)
 # States in which the author may still edit their report.
 EDITABLE_STATUSES = (ReportStatus.DRAFT, ReportStatus.RETURNED)
@@ -289,69 +288,14 @@ def report_update(*, actor, report: Report, data: dict) -> Report:
                 if asker is not None:
                     # The answer is in: whoever asked hears of it (the report
                     # is back in the triage inbox).
-                    _notification(recipient=asker, kind="report_resubmitted",
-                                  key=f"resubmitted:{report.pk}:{report.submitted_at.isoformat()}",
-                                  subject=f"{report.reference} was submitted again by its monitor",
-                                  body=f"Your question: {question['returned_reason']}")
+                    notify(recipients=[asker], kind="report_resubmitted",
+                           key=f"resubmitted:{report.pk}:{report.submitted_at.isoformat()}",
+                           subject=f"{report.reference} was submitted again by its monitor",
+                           body=f"Your question: {question['returned_reason']}", once=False)
             else:
                 audit_record(actor=actor, action="report.submitted", object_type="report", object_id=report.pk,
                              before={"status": ReportStatus.DRAFT}, after=after)
     return report
-
-
-def report_return(*, actor, report: Report, reason: str) -> Report:
-    """Send a submitted report back to its monitor with a question (verifier
-    or chair). The report leaves the triage inbox until its author edits it
-    and submits it again (report_update).
-
-    Only a submitted report in no case (a live CaseReport link) can be
-    returned: 409 otherwise; once in a case, the record is the case's and
-    questions belong to the verification. Writes report.returned (the
-    question as the event's reason) and a notification to the author, in
-    one transaction; the email goes out after commit.
-    """
-    if not has_role(actor, VERIFIER, CHAIR):
-        raise Forbidden(_("Only verifiers and the chair may return a report to its monitor."))
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": [_("Say what the monitor should add or correct.")]})
-    with transaction.atomic():
-        # The report row is the lock that case_open/case_link_reports take
-        # too (commission.services._submitted_reports): a report is either
-        # returned or put in a case, never both.
-        report = Report.objects.select_for_update(of=("self",)).select_related("author").get(pk=report.pk)
-        if report.status != ReportStatus.SUBMITTED:
-            # A draft is invisible to verifiers: answered like a returned one,
-            # without saying it is a draft.
-            raise Conflict(_("%(reference)s is not a submitted report waiting for triage.") % {"reference": report.reference},
-                           code="not_submitted")
-        link = CaseReport.objects.filter(report=report, detached_at__isnull=True).select_related("case").first()
-        if link is not None:
-            raise Conflict(_("%(reference)s is in case %(case)s; it can no longer be returned.")
-                           % {"reference": report.reference, "case": link.case.reference},
-                           code="already_in_case")
-        now = timezone.now()
-        report.status = ReportStatus.RETURNED
-        report.returned_reason, report.returned_by, report.returned_at = reason, actor, now
-        report.save(update_fields=["status", "returned_reason", "returned_by", "returned_at", "updated_at"])
-        audit_record(actor=actor, action="report.returned", object_type="report", object_id=report.pk,
-                     before={"status": ReportStatus.SUBMITTED},
-                     after=_plain({"status": ReportStatus.RETURNED, "reference": report.reference,
-                                   "author": report.author.get_username(), "returned_at": now}),
-                     reason=reason)
-        _notification(recipient=report.author, kind="report_returned", key=f"returned:{report.pk}:{now.isoformat()}",
-                      subject=f"{report.reference} was returned to you for more information",
-                      body=f"{actor.get_username()} asks: {reason}\n\nEdit the report and submit it again.")
-    return report
-
-
-def _notification(*, recipient, kind: str, key: str, subject: str, body: str) -> None:
-    """One row in the commission's notification table (listed on the home
-    page, emailed by commission.tasks.send_notifications after commit)."""
-    from commission.tasks import send_notifications
-
-    Notification.objects.create(recipient=recipient, kind=kind, key=key[:120], subject=subject[:200], body=body)
-    enqueue_on_commit(send_notifications)
 
 
 def _differs(report: Report, field: str, value) -> bool:

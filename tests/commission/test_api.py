@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from commission import services
-from commission.models import Ballot, Case, CaseReport, Deadline, Measure, Notification, Round
+from commission.models import Ballot, Case, CaseReport, Deadline, Measure, Round
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -221,7 +222,8 @@ def test_lists_filter(api, people, case_in):
 
 def test_notifications_are_listed_and_marked_read(api, people, case_in):
     case = case_in("verification")
-    old = Notification.objects.create(recipient=people["chair"], case=case, kind="deadline_missed",
+    old = Notification.objects.create(recipient=people["chair"], case_id=case.pk, case_reference=case.reference,
+                                      kind="deadline_missed",
                                       subject="Missed", key="a")
     new = Notification.objects.create(recipient=people["chair"], kind="deadline_reminder", subject="Soon", key="b")
     Notification.objects.create(recipient=people["member1"], kind="x", subject="Not the chair's", key="c")
@@ -348,10 +350,12 @@ def test_case_and_deadline_lists_cost_the_same_for_one_item_and_for_many(api, pe
 def test_the_notification_list_costs_the_same_for_one_item_and_for_many(api, people, case_in):
     client = api(people["chair"])
     case = case_in("verification")
-    Notification.objects.create(recipient=people["chair"], case=case, kind="k", subject="s", key="0")
+    Notification.objects.create(recipient=people["chair"], case_id=case.pk, case_reference=case.reference, kind="k",
+                                subject="s", key="0")
     one = _queries(client, "/api/v1/notifications/")
     for n in range(1, 25):
-        Notification.objects.create(recipient=people["chair"], case=case if n % 2 else None, kind="k",
+        Notification.objects.create(recipient=people["chair"], case_id=case.pk if n % 2 else None,
+                                    case_reference=case.reference if n % 2 else "", kind="k",
                                     subject="s", key=str(n))
     many = _queries(client, "/api/v1/notifications/")
     assert client.get("/api/v1/notifications/").data["count"] == 25

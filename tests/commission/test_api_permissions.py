@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from commission import services
-from commission.models import Notification
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 

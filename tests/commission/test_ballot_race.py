@@ -16,8 +16,9 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import trail_seal, trail_verify
 from commission import services
-from commission.models import Ballot, Deadline, Notification, Round
+from commission.models import Ballot, Deadline, Round
 from config.errors import Conflict
+from notifications.models import Notification
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -13,8 +13,12 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import trail_seal, trail_verify
 from commission import selectors, services
-from commission.models import Deadline, Notification
+from commission.models import Deadline
 from config.errors import Conflict, Forbidden
+from notifications.mailer import EMAIL_CLAIM_TIMEOUT, notifications_send
+from notifications.models import Notification
+from notifications.selectors import notification_list_for
+from notifications.services import notification_mark_read
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +52,7 @@ def test_a_missed_verification_escalates_once_however_often_the_sweep_runs(peopl
     assert case.flagged and case.stage == "verification"
     assert events("deadline.missed", deadline) == 1
     notes = Notification.objects.filter(kind="deadline_missed")
-    assert [(n.recipient, n.case) for n in notes] == [(people["chair"], case)]
+    assert [(n.recipient, n.case_id, n.case_reference) for n in notes] == [(people["chair"], case.pk, case.reference)]
     assert deadline in selectors.deadlines_for_home(people["chair"])
     trail_seal()
     assert trail_verify().ok
@@ -241,8 +245,8 @@ def test_notifications_are_emailed_once(people, case_in):
     services.deadlines_sweep(now=deadline.due_at - timedelta(hours=1))  # reminder to the verifier
     services.deadlines_sweep(now=deadline.due_at)  # missed: the chair
     mail.outbox.clear()
-    assert services.notifications_send() == 2
-    assert services.notifications_send() == 0
+    assert notifications_send() == 2
+    assert notifications_send() == 0
     assert sorted(m.to[0] for m in mail.outbox) == ["chair@example.org", "verifier1@example.org"]
     assert all(m.subject.startswith("CASE-") for m in mail.outbox)
     assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
@@ -253,11 +257,11 @@ def test_a_notification_is_marked_read_by_its_recipient_only(people, case_in):
     services.deadlines_sweep(now=deadline.due_at)
     note = Notification.objects.get()
     with pytest.raises(Forbidden):
-        services.notification_mark_read(actor=people["verifier"], notification=note)
-    services.notification_mark_read(actor=people["chair"], notification=note)
-    assert list(selectors.notification_list_for(people["chair"], unread=True)) == []
-    assert list(selectors.notification_list_for(people["chair"], unread=False)) == [note]
-    assert list(selectors.notification_list_for(people["verifier"])) == []
+        notification_mark_read(actor=people["verifier"], notification=note)
+    notification_mark_read(actor=people["chair"], notification=note)
+    assert list(notification_list_for(people["chair"], unread=True)) == []
+    assert list(notification_list_for(people["chair"], unread=False)) == [note]
+    assert list(notification_list_for(people["verifier"])) == []
 
 
 def test_late_findings_lift_the_flag_of_a_missed_verification_deadline(people, case_in):
@@ -311,13 +315,13 @@ def test_a_failed_email_is_sent_again_by_the_next_run(people, case_in, settings,
         raise OSError("mail server down")
 
     monkeypatch.setattr(services, "send_mail", refuse)
-    assert services.notifications_send() == 0
+    assert notifications_send() == 0
     assert calls and Notification.objects.filter(emailed_at__isnull=True).exists()
     monkeypatch.undo()
     mail.outbox.clear()
-    assert services.notifications_send() == 1
+    assert notifications_send() == 1
     assert len(mail.outbox) == 1
-    assert services.notifications_send() == 0
+    assert notifications_send() == 0
 
 
 def test_an_email_claimed_by_a_mailer_that_died_is_sent_after_the_claim_times_out(people, case_in):
@@ -327,9 +331,9 @@ def test_an_email_claimed_by_a_mailer_that_died_is_sent_after_the_claim_times_ou
     # A mailer claimed it and was killed before sending.
     Notification.objects.filter(pk=note.pk).update(email_claimed_at=timezone.now())
     mail.outbox.clear()
-    assert services.notifications_send() == 0
+    assert notifications_send() == 0
     Notification.objects.filter(pk=note.pk).update(
-        email_claimed_at=timezone.now() - services.EMAIL_CLAIM_TIMEOUT - timedelta(seconds=1))
-    assert services.notifications_send() == 1
+        email_claimed_at=timezone.now() - EMAIL_CLAIM_TIMEOUT - timedelta(seconds=1))
+    assert notifications_send() == 1
     assert len(mail.outbox) == 1
     assert Notification.objects.get(pk=note.pk).emailed_at is not None

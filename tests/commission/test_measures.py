@@ -11,8 +11,9 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import trail_seal, trail_verify
 from commission import services
-from commission.models import Deadline, Notification
+from commission.models import Deadline
 from config.errors import Conflict, Forbidden
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +143,7 @@ def test_a_pending_measure_becomes_overdue_at_its_date_and_escalates(people, cas
     assert overdue.before == {"compliance": "pending"} and overdue.actor is None
     assert AuditEvent.objects.filter(action="deadline.missed", object_id=str(deadline.pk)).count() == 1
     note = Notification.objects.get(kind="deadline_missed")
-    assert note.recipient == people["chair"] and note.case == case
+    assert note.recipient == people["chair"] and (note.case_id, note.case_reference) == (case.pk, case.reference)
     # Overdue is still answerable: the chair records what happened after all.
     services.measure_compliance_record(actor=people["chair"], measure=measure, compliance="not_complied",
                                        note="No change on the ground.")

@@ -17,8 +17,9 @@ from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import trail_export, trail_seal, trail_verify
 from commission import selectors, services
-from commission.models import Ballot, Deadline, Notification, Round, RoundVoter
+from commission.models import Ballot, Deadline, Round, RoundVoter
 from config.errors import Conflict, Forbidden
+from notifications.models import Notification
 from tests.audit.helpers import lines, run_script
 
 pytestmark = pytest.mark.django_db
@@ -306,7 +307,7 @@ def test_a_tie_or_no_quorum_escalates_to_the_chair_who_may_open_round_two(people
     case.refresh_from_db()
     assert case.stage == "attribution" and case.flagged
     note = Notification.objects.get(kind="round_escalated")
-    assert note.recipient == people["chair"] and note.case == case and ending in note.subject
+    assert note.recipient == people["chair"] and (note.case_id, note.case_reference) == (case.pk, case.reference) and ending in note.subject
     second = services.round_open(actor=people["chair"], case=case)
     assert second.number == 2 and second.eligible_count == 4
     case.refresh_from_db()

@@ -18,7 +18,8 @@ from django.utils import timezone
 from accounts.models import User
 from audit.services import trail_export
 from commission import services
-from commission.models import Ballot, Case, CaseReport, ConflictDeclaration, Deadline, Notification, Round, RoundVoter
+from commission.models import Ballot, Case, CaseReport, ConflictDeclaration, Deadline, Round, RoundVoter
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from commission import services, tasks
-from commission.models import Deadline, Notification, Round
+from commission.models import Deadline, Round
 from config.celery import app
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def _passed(deadline: Deadline, ago: timedelta = timedelta(minutes=1)) -> Deadli
 def test_every_task_beat_schedules_or_services_enqueue_is_registered():
     app.loader.import_default_modules()  # what a worker does at start: autodiscovery
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    enqueued = {"commission.tasks.send_notifications", "commission.tasks.fire_deadline",
+    enqueued = {"notifications.tasks.send_notifications", "commission.tasks.fire_deadline",
                 "audit.tasks.publish_checkpoint"}
     assert scheduled | enqueued <= set(app.tasks)
 

@@ -22,7 +22,8 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import _coalescer, trail_seal
 from commission import services, tasks
-from commission.models import Case, Deadline, Measure, Notification, Round
+from commission.models import Case, Deadline, Measure, Round
+from notifications.models import Notification
 from tests.commission.worker_helpers import ROOT, Cluster, wait_for, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres]
@@ -49,7 +50,7 @@ def _events(action: str, object_id) -> int:
 
 
 def _chair_notes(people, kind: str, case) -> int:
-    return Notification.objects.filter(recipient=people["chair"], kind=kind, case=case).count()
+    return Notification.objects.filter(recipient=people["chair"], kind=kind, case_id=case.pk).count()
 
 
 # --- The schedule, with nobody asking -------------------------------------------------------------

@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from audit.models import AuditEvent
 from commission import selectors as commission_selectors
 from commission import services as commission_services
-from commission.models import Notification
 from config.errors import Conflict, Forbidden
+from notifications.models import Notification
 from reports import services
 from reports.models import Report, ReportStatus
 from reports.selectors import report_list_for, reports_returned_to
@@ -29,7 +29,7 @@ def report(people, file_report):
 
 
 def returned(people, report, who="verifier", reason=QUESTION):
-    return services.report_return(actor=people[who], report=report, reason=reason)
+    return commission_services.report_return(actor=people[who], report=report, reason=reason)
 
 
 # --- Who may return, and from which state ---------------------------------------

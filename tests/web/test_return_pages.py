@@ -11,9 +11,9 @@ import pytest
 
 from audit.models import AuditEvent
 from commission import services as commission_services
-from commission.models import Notification
+from commission.services import report_return
+from notifications.models import Notification
 from reports.models import Report, ReportStatus
-from reports.services import report_return
 from tests.commission.conftest import submitted  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,238 @@
+"""What may happen next: the predicates the services check before they
+refuse, and case_actions, which asks the same predicates for one person.
+
+Each `*_refusal` returns the error the service would raise (a Conflict or
+Forbidden, in the reader's language), or None when the action would be
+accepted. The services call them under their locks; pages and the API ask
+case_actions, so what they offer is exactly what the services accept.
+"""
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Party
+from accounts.roles import CHAIR, MEMBER, VERIFIER, has_role
+from commission.models import (
+    Ballot,
+    Case,
+    CaseReport,
+    Compliance,
+    ConflictDeclaration,
+    Deadline,
+    DeadlineKind,
+    DeadlineStatus,
+    Measure,
+    MeasureStatus,
+    Round,
+    RoundStatus,
+    RoundVoter,
+    Stage,
+)
+from commission.tally import ABSTAIN, NO_QUORUM, TIE, UNDETERMINED
+from config.errors import ApplicationError, Conflict, Forbidden
+
+# The stage a stage deadline belongs to: once the case left it, the deadline no longer applies.
+STAGE_OF_DEADLINE = {DeadlineKind.VERIFICATION: Stage.VERIFICATION, DeadlineKind.MEASURES: Stage.MEASURES}
+
+
+# --- Who may vote ------------------------------------------------------------------
+
+
+def recusal_reason(*, case: Case, member) -> str | None:
+    """Why a member may not vote on this case, or None."""
+    delegation_id = getattr(member, "delegation_id", None)
+    if delegation_id:
+        party = Party.objects.filter(delegation_id=delegation_id).first()
+        if party is not None:
+            return _("Your delegation is party %(party)s to the conflict.") % {"party": party.code}
+    if ConflictDeclaration.objects.filter(case=case, member=member).exists():
+        return _("You declared a conflict of interest on this case.")
+    return None
+
+
+def eligible_members(case: Case):
+    """Members at this moment, less those recused: a delegation that is a
+    party to the conflict, or a declared conflict of interest on the case."""
+    User = get_user_model()
+    party_delegations = Party.objects.filter(delegation__isnull=False).values("delegation_id")
+    conflicted = ConflictDeclaration.objects.filter(case=case).values("member_id")
+    return (User.objects.filter(groups__name=MEMBER, is_active=True)
+            .exclude(delegation_id__in=party_delegations).exclude(pk__in=conflicted)
+            .distinct().order_by("username"))
+
+
+def ballot_choices() -> set[str]:
+    return set(Party.objects.values_list("code", flat=True)) | {UNDETERMINED, ABSTAIN}
+
+
+# --- The predicates ------------------------------------------------------------------
+
+
+def triage_refusal(case: Case, *, what: str) -> Conflict | None:
+    """Linking and detaching reports: only in verification."""
+    if case.stage != Stage.VERIFICATION:
+        if what == "link":
+            return Conflict(_("Reports can be linked only while the case is in verification."))
+        return Conflict(_("Reports can be detached only while the case is in verification."))
+    return None
+
+
+def verification_refusal(case: Case) -> Conflict | None:
+    if case.stage != Stage.VERIFICATION:
+        return Conflict(_("The case is in %(stage)s; its verification is already recorded.") % {"stage": case.stage})
+    return None
+
+
+def conflict_refusal(case: Case, member, *, open_round: Round | None, now: datetime) -> Conflict | None:
+    """Declaring a conflict of interest (an existing declaration is not a
+    refusal: the service answers it idempotently)."""
+    if case.stage == Stage.CLOSED:
+        return Conflict(_("The case is closed."))
+    if (open_round is not None and open_round.closes_at > now
+            and RoundVoter.objects.filter(round=open_round, member=member, recused_at__isnull=True).exists()
+            and Ballot.objects.filter(round=open_round, voter=member).exists()):
+        return Conflict(_("You have already voted in the open round; ask the chair to open a new round."),
+                        code="already_voted")
+    return None
+
+
+def round_open_refusal(case: Case) -> Conflict | None:
+    if case.stage != Stage.ATTRIBUTION:
+        return Conflict(_("A round opens only in attribution; the case is in %(stage)s.") % {"stage": case.stage})
+    if Round.objects.filter(case=case, status=RoundStatus.OPEN).exists():
+        return Conflict(_("A round is already open on this case."), code="round_open")
+    if not eligible_members(case).exists():
+        return Conflict(_("No member is eligible to vote on this case."), code="no_eligible_voters")
+    return None
+
+
+def ballot_refusal(rnd: Round, member, *, now: datetime) -> ApplicationError | None:
+    if rnd.status != RoundStatus.OPEN or now >= rnd.closes_at:
+        return Conflict(_("The round is closed."), code="round_closed")
+    if not RoundVoter.objects.filter(round=rnd, member=member, recused_at__isnull=True).exists():
+        why = recusal_reason(case=rnd.case, member=member) or _("You were not a member when the round opened.")
+        return Forbidden(_("You are not an eligible voter in this round. %(why)s") % {"why": why},
+                         code="not_eligible")
+    return None
+
+
+def measure_propose_refusal(case: Case) -> Conflict | None:
+    if case.stage != Stage.MEASURES:
+        return Conflict(_("Measures are proposed in the measures stage; the case is in %(stage)s.")
+                        % {"stage": case.stage})
+    return None
+
+
+def measure_decide_refusal(case: Case, measure: Measure) -> Conflict | None:
+    if case.stage != Stage.MEASURES:
+        return Conflict(_("The case is in %(stage)s; measures are decided in the measures stage.")
+                        % {"stage": case.stage})
+    if measure.status != MeasureStatus.PROPOSED:
+        return Conflict(_("The measure is already %(status)s.") % {"status": measure.status})
+    return None
+
+
+def compliance_refusal(measure: Measure) -> Conflict | None:
+    if measure.status != MeasureStatus.ADOPTED:
+        return Conflict(_("Compliance is followed only for adopted measures."))
+    if measure.compliance not in (Compliance.PENDING, Compliance.OVERDUE):
+        return Conflict(_("Compliance is already recorded as %(compliance)s.") % {"compliance": measure.compliance})
+    return None
+
+
+def extension_refusal(deadline: Deadline, *, case: Case, round: Round | None, now: datetime) -> Conflict | None:
+    if deadline.status == DeadlineStatus.MET:
+        return Conflict(_("This deadline is met; there is nothing to extend."))
+    if deadline.kind != DeadlineKind.COMPLIANCE and case.stage == Stage.CLOSED:
+        return Conflict(_("The case is closed."))
+    # A stage's deadline means something only while the case is in that
+    # stage: once the case moved on, extending it would only fire it again.
+    stage = STAGE_OF_DEADLINE.get(deadline.kind)
+    if stage is not None and case.stage != stage:
+        return Conflict(_("The case has left the %(kind)s stage; this deadline no longer applies.")
+                        % {"kind": deadline.kind}, code="wrong_stage")
+    if round is not None and (round.status != RoundStatus.OPEN or round.closes_at <= now):
+        # Ballots are refused from the closing time on, before the sweep
+        # tallies: moving it then would reopen a round that has ended.
+        return Conflict(_("The round is closed."), code="round_closed")
+    if deadline.kind == DeadlineKind.COMPLIANCE and deadline.measure_id is not None:
+        # Compliance is recorded under the case's lock, which the service holds here.
+        compliance = Measure.objects.values_list("compliance", flat=True).get(pk=deadline.measure_id)
+        if compliance not in (Compliance.PENDING, Compliance.OVERDUE):
+            return Conflict(_("Compliance with this measure is already recorded."), code="wrong_stage")
+    return None
+
+
+def close_refusal(case: Case) -> Conflict | None:
+    if case.stage == Stage.CLOSED:
+        return Conflict(_("The case is already closed."))
+    if case.stage == Stage.VERIFICATION:
+        return Conflict(_("Record the verification first: not_confirmed or unfounded findings close the case."),
+                        code="wrong_stage")
+    if Round.objects.filter(case=case, status=RoundStatus.OPEN).exists():
+        return Conflict(_("A voting round is open; it must close before the case does."), code="round_open")
+    if case.stage == Stage.ATTRIBUTION:
+        last = Round.objects.filter(case=case).order_by("-number").first()
+        if last is None or last.outcome not in (TIE, NO_QUORUM):
+            return Conflict(_("A case in attribution closes only after a round that did not decide."),
+                            code="wrong_stage")
+    elif Measure.objects.filter(case=case, status=MeasureStatus.PROPOSED).exists():
+        return Conflict(_("Adopt or reject every proposed measure before closing the case."),
+                        code="measures_pending")
+    return None
+
+
+# --- What one person may do on a case ---------------------------------------------------
+
+
+def case_actions(user, case: Case, *, now: datetime | None = None) -> dict:
+    """What `user` may do next on `case`, from the predicates above and the
+    same role checks as the services:
+
+    {"case": [names], "measures": {id: [names]}, "deadlines": {id: [names]}}
+
+    Case actions: link_reports, detach_report, record_verification,
+    declare_conflict, open_round, cast_ballot, propose_measure, close.
+    Measure actions: decide (adopt or reject), record_compliance.
+    Deadline actions: extend.
+    """
+    now = now or timezone.now()
+    triage, chair, member = has_role(user, VERIFIER, CHAIR), has_role(user, CHAIR), has_role(user, MEMBER)
+    names: list[str] = []
+    if triage and triage_refusal(case, what="link") is None:
+        names.append("link_reports")
+        if CaseReport.objects.filter(case=case, detached_at__isnull=True).count() > 1:
+            names.append("detach_report")
+    if triage and verification_refusal(case) is None:
+        names.append("record_verification")
+    open_round = Round.objects.filter(case=case, status=RoundStatus.OPEN).select_related("case").first()
+    if (member and not ConflictDeclaration.objects.filter(case=case, member=user).exists()
+            and conflict_refusal(case, user, open_round=open_round, now=now) is None):
+        names.append("declare_conflict")
+    if chair and round_open_refusal(case) is None:
+        names.append("open_round")
+    if member and open_round is not None and ballot_refusal(open_round, user, now=now) is None:
+        names.append("cast_ballot")
+    if member and measure_propose_refusal(case) is None:
+        names.append("propose_measure")
+    if chair and close_refusal(case) is None:
+        names.append("close")
+    measures: dict[int, list[str]] = {}
+    deadlines: dict[int, list[str]] = {}
+    if chair:
+        for measure in Measure.objects.filter(case=case).order_by("id"):
+            allowed = []
+            if measure_decide_refusal(case, measure) is None:
+                allowed.append("decide")
+            if compliance_refusal(measure) is None:
+                allowed.append("record_compliance")
+            measures[measure.pk] = allowed
+        rounds = {r.pk: r for r in Round.objects.filter(case=case)}
+        for deadline in Deadline.objects.filter(case=case).order_by("due_at", "id"):
+            rnd = rounds.get(deadline.round_id) if deadline.kind == DeadlineKind.VOTE else None
+            deadlines[deadline.pk] = (["extend"] if extension_refusal(deadline, case=case, round=rnd, now=now)
+                                      is None else [])
+    return {"case": names, "measures": measures, "deadlines": deadlines}

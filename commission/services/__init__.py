@@ -1,0 +1,58 @@
+"""Writes of the commission's workflow, one module per sub-domain.
+
+Every change has the same shape: lock the row it changes
+(select_for_update), check the current state (the same predicates that
+commission.selectors.case_actions asks, so pages and API offer only what will
+be accepted), change it, write the audit event in the same transaction, and
+enqueue follow-up work on commit. The lock on the case (or on the round, for
+ballots) serialises two people acting on the same thing at once; the check
+after the lock makes the loser's request a clean 409 instead of a double effect.
+"""
+
+from commission.services.base import TEXT_MAX, TITLE_MAX
+from commission.services.closure import case_close
+from commission.services.conflicts import conflict_declare
+from commission.services.deadlines import deadline_extend
+from commission.services.measures import measure_compliance_record, measure_decide, measure_propose
+from commission.services.rounds import (
+    BallotReceipt,
+    ballot_cast,
+    commitment,
+    round_close_due,
+    round_open,
+)
+from commission.services.sweep import SweepResult, deadline_fire, deadline_remind, deadlines_sweep
+from commission.services.triage import (
+    MAX_REPORTS_PER_REQUEST,
+    case_detach_report,
+    case_link_reports,
+    case_open,
+    report_return,
+)
+from commission.services.verification import verification_record
+
+__all__ = [
+    "MAX_REPORTS_PER_REQUEST",
+    "TEXT_MAX",
+    "TITLE_MAX",
+    "BallotReceipt",
+    "SweepResult",
+    "ballot_cast",
+    "case_close",
+    "case_detach_report",
+    "case_link_reports",
+    "case_open",
+    "commitment",
+    "conflict_declare",
+    "deadline_extend",
+    "deadline_fire",
+    "deadline_remind",
+    "deadlines_sweep",
+    "measure_compliance_record",
+    "measure_decide",
+    "measure_propose",
+    "report_return",
+    "round_close_due",
+    "round_open",
+    "verification_record",
+]

@@ -1,0 +1,186 @@
+"""Attribution rounds: opened by the chair, sealed ballots cast by eligible
+members, tallied at the closing time or once everyone has voted."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from accounts.models import Party
+from accounts.roles import CHAIR, MEMBER
+from audit.services import audit_record
+from commission.models import (
+    OPEN_DEADLINE,
+    Ballot,
+    Case,
+    Deadline,
+    DeadlineKind,
+    DeadlineStatus,
+    Round,
+    RoundStatus,
+    RoundVoter,
+    Stage,
+    Threshold,
+)
+from commission.selectors import ballot_choices, ballot_refusal, eligible_members, round_open_refusal
+from commission.services.base import chairs, future, iso, locked_case, require, text
+from commission.services.closure import close_locked
+from commission.services.deadlines import deadline_create, deadline_settle
+from commission.services.notify import notify_about
+from commission.tally import NO_QUORUM, TIE, UNDETERMINED, tally
+
+
+def _quorum(value) -> Decimal:
+    try:
+        quorum = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"quorum": [_("A number between 0 (excluded) and 1.")]})
+    if not quorum.is_finite() or quorum <= 0 or quorum > 1 or quorum != quorum.quantize(Decimal("0.001")):
+        raise ValidationError({"quorum": [_("A number between 0 (excluded) and 1, with at most 3 decimals.")]})
+    return quorum
+
+
+def round_open(*, actor, case: Case, closes_at: datetime | None = None, quorum=Decimal("0.5"),
+               threshold: str = Threshold.SIMPLE) -> Round:
+    require(actor, CHAIR, what=gettext_noop("open a voting round"))
+    now = timezone.now()
+    closes_at = future(closes_at, field="closes_at", now=now) if closes_at else now + settings.DEADLINE_VOTE
+    quorum = _quorum(quorum if quorum is not None else Decimal("0.5"))
+    if threshold not in Threshold.values:
+        raise ValidationError({"threshold": [
+            _("Must be one of %(choices)s.") % {"choices": ", ".join(Threshold.values)}]})
+    with transaction.atomic():
+        case = locked_case(case.pk)
+        refusal = round_open_refusal(case)
+        if refusal is not None:
+            raise refusal
+        voters = list(eligible_members(case))  # not empty: round_open_refusal checked
+        number = Round.objects.filter(case=case).count() + 1
+        rnd = Round.objects.create(case=case, number=number, opened_by=actor, closes_at=closes_at, quorum=quorum,
+                                   threshold=threshold, eligible_count=len(voters))
+        RoundVoter.objects.bulk_create([RoundVoter(round=rnd, member=v) for v in voters])
+        audit_record(actor=actor, action="round.opened", object_type="round", object_id=rnd.pk,
+                     after={"case": case.reference, "number": number, "closes_at": iso(closes_at),
+                            "quorum": str(quorum), "threshold": threshold, "eligible_count": len(voters),
+                            "eligible": [v.username for v in voters]})
+        deadline_create(case=case, kind=DeadlineKind.VOTE, due_at=closes_at, actor=actor, round=rnd)
+        case.flag(False)  # a new round is the chair's answer to the escalation
+    return rnd
+
+
+def commitment(salt: str, choice: str, rationale: str) -> str:
+    """What the trail holds while the round is open (docs/audit.md)."""
+    return hashlib.sha256(f"{salt}\n{choice}\n{rationale}".encode()).hexdigest()
+
+
+@dataclass
+class BallotReceipt:
+    ballot: Ballot
+    round: Round
+    changed: bool
+
+
+def ballot_cast(*, actor, round: Round, choice: str, rationale: str) -> BallotReceipt:
+    """Cast or change the actor's sealed ballot. The round's row lock orders
+    ballots and the close: a ballot either commits before the close (and is
+    counted) or sees the round closed (and gets 409)."""
+    require(actor, MEMBER, what=gettext_noop("vote"))
+    if not isinstance(choice, str) or choice not in ballot_choices():
+        raise ValidationError({"choice": [_("Must be a party code, undetermined or abstain.")]})
+    rationale = text(rationale, field="rationale")
+    with transaction.atomic():
+        locked_case(round.case_id)
+        rnd = Round.objects.select_for_update().select_related("case").get(pk=round.pk)
+        now = timezone.now()
+        refusal = ballot_refusal(rnd, actor, now=now)
+        if refusal is not None:
+            raise refusal
+        current = Ballot.objects.filter(round=rnd, voter=actor, superseded=False).first()
+        if current is not None and current.choice == choice and current.rationale == rationale:
+            return BallotReceipt(ballot=current, round=rnd, changed=False)  # a resubmission changes nothing
+        if current is not None:
+            current.superseded = True
+            current.save(update_fields=["superseded"])
+        salt = secrets.token_hex(16)
+        ballot = Ballot.objects.create(round=rnd, voter=actor, choice=choice, rationale=rationale, salt=salt,
+                                       commitment=commitment(salt, choice, rationale))
+        # Sealed: only the commitment goes into the trail; the tally reveals the rest.
+        audit_record(actor=actor, action="ballot.changed" if current else "ballot.cast", object_type="ballot",
+                     object_id=ballot.pk,
+                     after={"round": rnd.pk, "voter": actor.username, "commitment": ballot.commitment})
+        close_if_everyone_voted(rnd, now=now)
+    return BallotReceipt(ballot=ballot, round=rnd, changed=current is not None)
+
+
+def close_if_everyone_voted(rnd: Round, *, now: datetime) -> None:
+    cast = Ballot.objects.filter(round=rnd, superseded=False, voter__in=RoundVoter.objects.filter(
+        round=rnd, recused_at__isnull=True).values("member_id")).count()
+    if cast >= rnd.eligible_count:
+        _close_locked(rnd, now=now, because="all_voted", email_now=True)
+
+
+def round_close_due(*, round_id: int, now: datetime | None = None, email_now: bool = True) -> bool:
+    """Close a round whose closing time has passed (the sweep's job). Safe to
+    run twice: a closed round is left as it is."""
+    now = now or timezone.now()
+    case_id = Round.objects.values_list("case_id", flat=True).get(pk=round_id)
+    with transaction.atomic():
+        locked_case(case_id)
+        rnd = Round.objects.select_for_update().select_related("case").get(pk=round_id)
+        if rnd.status != RoundStatus.OPEN or rnd.closes_at > now:
+            return False
+        _close_locked(rnd, now=now, because="deadline", email_now=email_now)
+    return True
+
+
+def _close_locked(rnd: Round, *, now: datetime, because: str, email_now: bool) -> None:
+    """Tally and close. The caller holds the case's and the round's locks, so
+    every ballot that will ever be accepted has committed and is visible here."""
+    case = Case.objects.select_for_update().get(pk=rnd.case_id)
+    voters = set(RoundVoter.objects.filter(round=rnd, recused_at__isnull=True).values_list("member_id", flat=True))
+    ballots = list(Ballot.objects.filter(round=rnd).select_related("voter").order_by("id"))
+    finals = [b for b in ballots if not b.superseded and b.voter_id in voters]
+    outcome, counts = tally([b.choice for b in finals], eligible=rnd.eligible_count, quorum=rnd.quorum,
+                            threshold=rnd.threshold)
+    rnd.status = RoundStatus.CLOSED
+    rnd.closed_at = now
+    rnd.closed_because = because
+    rnd.outcome = outcome
+    rnd.counts = counts
+    rnd.save(update_fields=["status", "closed_at", "closed_because", "outcome", "counts"])
+    final_ids = {b.pk for b in finals}
+    audit_record(actor=None, action="round.tallied", object_type="round", object_id=rnd.pk,
+                 before={"status": RoundStatus.OPEN},
+                 after={"case": case.reference, "closed_because": because,
+                        "result": {"outcome": outcome, "counts": counts}, "threshold": rnd.threshold,
+                        "eligible_count": rnd.eligible_count, "quorum": str(rnd.quorum),
+                        "ballots": [{"voter": b.voter.username, "choice": b.choice, "rationale": b.rationale,
+                                     "salt": b.salt, "commitment": b.commitment, "final": b.pk in final_ids}
+                                    for b in ballots]})
+    deadline = Deadline.objects.select_for_update().filter(round=rnd, status__in=OPEN_DEADLINE).first()
+    if deadline is not None:
+        deadline_settle(deadline, case=case, status=DeadlineStatus.MET, actor=None, now=now)
+    if outcome in (TIE, NO_QUORUM):
+        case.flag()
+        notify_about(case, recipients=chairs(), kind="round_escalated", key=f"round:{rnd.pk}:escalated",
+                     subject=f"{case.reference}: round {rnd.number} ended in {outcome}",
+                     body="The vote did not decide. You may open a new round.", email_now=email_now)
+        return
+    if outcome == UNDETERMINED:
+        close_locked(case, actor=None, outcome=UNDETERMINED, now=now)
+        return
+    before = {"stage": case.stage}
+    case.attributed_party = Party.objects.get(code=outcome)
+    case.save(update_fields=["attributed_party"])
+    case.move_to(Stage.MEASURES, now=now)
+    audit_record(actor=None, action="case.attributed", object_type="case", object_id=case.pk, before=before,
+                 after={"stage": case.stage, "party": outcome, "round": rnd.pk})
+    deadline_create(case=case, kind=DeadlineKind.MEASURES, due_at=now + settings.DEADLINE_MEASURES, actor=None)
