@@ -2,7 +2,7 @@
 member's ballot, the chair's board. Reads go through commission.selectors,
 every change through ONE commission service (the API's), called with the
 signed-in person as actor; the service decides what is allowed and its
-refusal is shown on the form. web/workflow.py is the only place that knows
+refusal is shown on the form. web/reads.py is the only place that knows
 the commission app's names."""
 
 import statistics
@@ -18,11 +18,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, has_role
+from commission import selectors as commission_selectors
+from commission import services
 from config.errors import ApplicationError, Conflict, Forbidden
 from reports import selectors as report_selectors
 from reports import services as report_services
+from web import commission_reads as reads
 from web import forms as f
-from web import workflow
 from web.access import role_required
 from web.labels import label
 
@@ -33,35 +35,31 @@ COMMISSION_READERS = (VERIFIER, CHAIR, MEMBER, AUDITOR)
 
 
 def home_context(user) -> dict:
-    if not workflow.available():
-        return {}
     ctx = {}
     if has_role(user, VERIFIER, CHAIR):
-        ctx["inbox_count"] = workflow.inbox_reports(user).count()
+        ctx["inbox_count"] = reads.inbox_reports(user).count()
     if has_role(user, MEMBER):
-        ctx["awaiting_ballot"] = workflow.rounds_awaiting_ballot(user)
+        ctx["awaiting_ballot"] = reads.rounds_awaiting_ballot(user)
     if has_role(user, VERIFIER, CHAIR, MEMBER):
-        deadlines = workflow.deadlines_for(user)
+        deadlines = reads.deadlines_for(user)
         ctx["missed_deadlines"] = [d for d in deadlines if d.status == "missed"][:10]
         ctx["coming_deadlines"] = [d for d in deadlines if d.status in ("pending", "extended")][:10]
-    ctx["notifications"] = workflow.notifications_for(user)[:10]
+    ctx["notifications"] = reads.notifications_for(user)[:10]
     return ctx
 
 
 def case_of_report(user, report):
-    if not workflow.available() or not has_role(user, *COMMISSION_READERS):
+    if not has_role(user, *COMMISSION_READERS):
         return None
-    case = workflow.case_of_report(report)
+    case = reads.case_of_report(report)
     if case is None:
         return None
     return {"reference": case.reference, "stage": case.stage, "url": reverse("web:case_detail", args=[case.pk])}
 
 
 def decision_times() -> list[dict]:
-    if not workflow.available():
-        return []
     rows = []
-    for stage, durations in workflow.stage_durations().items():
+    for stage, durations in reads.stage_durations().items():
         if not durations:
             continue
         rows.append({"stage": label(stage), "count": len(durations),
@@ -88,28 +86,17 @@ def _service(form, call, *args, **kwargs):
         return False, None
 
 
-def _need_workflow():
-    if not workflow.available():
-        raise Http404("The commission's workflow is not installed.")
-
-
-def _unavailable(request, title):
-    return render(request, "web/pending.html", {"title": title})
-
-
 # --- Verifier: inbox and opening cases -----------------------------------------
 
 
 @role_required(VERIFIER, CHAIR)
 def inbox(request, open_form=None, status=200, return_form=None):
-    if not workflow.available():
-        return _unavailable(request, _("Inbox"))
-    reports = list(workflow.inbox_reports(request.user)[:100])
+    reports = list(reads.inbox_reports(request.user)[:100])
     visible = report_selectors.report_list_for(request.user)
     items = [{"report": r, "similar": similar,
               "return_form": (return_form if return_form is not None and return_form.report_pk == r.pk
                               else f.ReportReturnForm(report_pk=r.pk))}
-             for r, similar in zip(reports, workflow.similar_with_cases(reports, visible), strict=True)]
+             for r, similar in zip(reports, reads.similar_with_cases(reports, visible), strict=True)]
     form = open_form or f.CaseOpenForm()
     selected = request.POST.getlist("reports") if request.method == "POST" else request.GET.getlist("report")
     return render(request, "web/inbox.html", {"items": items, "open_form": form, "selected": selected},
@@ -119,7 +106,6 @@ def inbox(request, open_form=None, status=200, return_form=None):
 @role_required(VERIFIER, CHAIR)
 @require_POST
 def case_open(request):
-    _need_workflow()
     form = f.CaseOpenForm(request.POST)
     form.fields["reports"].choices = [(v, v) for v in request.POST.getlist("reports")]
     if form.is_valid():
@@ -128,7 +114,7 @@ def case_open(request):
         if not reports:
             form.add_error("reports", _("Select at least one report."))
         else:
-            ok, case = _service(form, workflow.case_open, actor=request.user, title=form.cleaned_data["title"],
+            ok, case = _service(form, reads.case_open, actor=request.user, title=form.cleaned_data["title"],
                                 reports=reports)
             if ok:
                 messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
@@ -143,7 +129,6 @@ def report_return(request, pk: int):
     reports.services.report_return (the API's). No question: the message by
     the card's field, 400. The report already in a case or returned (someone
     acted first): said at the top of the inbox, 409."""
-    _need_workflow()
     report = report_selectors.report_get_for(request.user, pk)
     if report is None:
         raise Http404
@@ -171,19 +156,17 @@ def report_return(request, pk: int):
 
 @role_required(*COMMISSION_READERS)
 def case_list(request):
-    if not workflow.available():
-        return _unavailable(request, _("Cases"))
-    cases = list(workflow.case_list_for(request.user))
+    cases = list(commission_selectors.case_list_for(request.user))
     awaiting = []
     if has_role(request.user, MEMBER):
-        awaiting = [r.case for r in workflow.rounds_awaiting_ballot(request.user)]
-        for r, c in zip(workflow.rounds_awaiting_ballot(request.user), awaiting, strict=True):
+        awaiting = [r.case for r in reads.rounds_awaiting_ballot(request.user)]
+        for r, c in zip(reads.rounds_awaiting_ballot(request.user), awaiting, strict=True):
             c.open_round = r
     return render(request, "web/case_list.html", {"cases": cases, "awaiting": awaiting})
 
 
 def _case_or_404(user, pk):
-    case = workflow.case_get_for(user, pk)
+    case = commission_selectors.case_get_for(user, pk)
     if case is None:
         raise Http404
     return case
@@ -191,7 +174,6 @@ def _case_or_404(user, pk):
 
 @role_required(*COMMISSION_READERS)
 def case_detail(request, pk: int, forms: dict | None = None, status=200):
-    _need_workflow()
     case = _case_or_404(request.user, pk)
     ctx = _case_context(request, case, forms or {})
     for key, form in (forms or {}).items():
@@ -206,7 +188,7 @@ def case_detail(request, pk: int, forms: dict | None = None, status=200):
 
 
 # Which `can` flag puts each of the case page's forms on the page.
-_FORM_FLAGS = {"link": "link", "detach": "link", "verify": "verify", "round": "open_round", "ballot": "ballot",
+_FORM_FLAGS = {"link": "link", "detach": "detach", "verify": "verify", "round": "open_round", "ballot": "ballot",
                "conflict": "declare", "measure": "propose", "close": "close"}
 
 
@@ -217,7 +199,7 @@ def _form_shown(ctx: dict, key) -> bool:
         return bool(ctx["can"].get(_FORM_FLAGS[key]))
     name, pk = key
     if name == "detach":
-        return bool(ctx["can"]["link"]) and any(r.pk == pk for r in ctx["reports"])
+        return bool(ctx["can"]["detach"]) and any(r.pk == pk for r in ctx["reports"])
     if name == "extend":
         return any(d["pk"] == pk and d["can_extend"] for d in ctx["deadlines"])
     flag = {"decide": "can_decide", "comply": "can_comply"}[name]
@@ -237,62 +219,57 @@ def _case_context(request, case, bound: dict) -> dict:
     user = request.user
     parties = list(Party.objects.order_by("code"))
     now = timezone.now()
-    stage = case.stage
-    is_chair = has_role(user, CHAIR)
-    is_verifier = has_role(user, VERIFIER) or is_chair
     is_member = has_role(user, MEMBER)
 
     deadlines = []
-    for d in workflow.case_deadlines(case):
+    for d in commission_selectors.case_deadlines(case):
         open_ = d.status in ("pending", "extended")
         deadlines.append({
-            "pk": d.pk, "label": label(workflow.deadline_kind(d)), "due_at": d.due_at, "status": d.status,
-            "overdue": open_ and d.due_at < now, "extendable": open_ or d.status == "missed",
+            "pk": d.pk, "label": label(d.kind), "due_at": d.due_at, "status": d.status,
+            "overdue": open_ and d.due_at < now,
             "form": bound.get(("extend", d.pk)) or f.DeadlineExtendForm(
                 initial={"due_at": d.due_at}, auto_id=_auto_id(("extend", d.pk))),
         })
 
-    reports = list(workflow.case_reports(case, user))
+    reports = list(reads.case_reports(case, user))
     for r in reports:
         r.evidence_items = list(report_selectors.evidence_list_for(user, r))
         r.detach_form = bound.get(("detach", r.pk)) or f.DetachReportForm(initial={"report": r.pk},
                                                                               auto_id=_auto_id(("detach", r.pk)))
 
-    rounds = workflow.case_rounds(case, user)
+    rounds = reads.case_rounds(case, user)
     open_round = next((rd for rd in rounds if rd["status"] == "open"), None)
-    recusal = workflow.recusal_reason(case, user, open_round) if (open_round and is_member) else None
-    my_ballot = workflow.my_ballot(open_round, user) if (open_round and is_member and not recusal) else None
+    recusal = reads.recusal_reason(case, user, open_round) if (open_round and is_member) else None
+    my_ballot = reads.my_ballot(open_round, user) if (open_round and is_member and not recusal) else None
     ballot_initial = {"choice": my_ballot["choice"], "rationale": my_ballot["rationale"]} if my_ballot else None
 
-    measures = workflow.case_measures(case)
+    measures = reads.case_measures(case)
     for m in measures:
         m["decide_form"] = bound.get(("decide", m["pk"])) or f.MeasureDecisionForm(auto_id=_auto_id(("decide", m["pk"])))
         m["compliance_form"] = bound.get(("comply", m["pk"])) or f.ComplianceForm(auto_id=_auto_id(("comply", m["pk"])))
 
+    # What the forms offer is what the services accept: the same predicates (commission.selectors.case_actions).
+    actions = commission_selectors.case_actions(user, case, now=now)
+    allowed = set(actions["case"])
     can = {
         "audit": has_role(user, AUDITOR, CHAIR),
-        "extend": is_chair and stage != "closed",
-        "link": is_verifier and stage == "verification",
-        "verify": is_verifier and stage == "verification",
-        "open_round": is_chair and stage == "attribution" and open_round is None,
-        "declare": is_member and stage in ("verification", "attribution") and not workflow.has_declared_conflict(case, user),
-        "propose": is_member and stage == "measures",
-        "decide": is_chair and stage == "measures",
-        "comply": is_chair,
-        # As case_close allows: in measures, or in attribution after a round that did not decide.
-        "close": is_chair and (stage == "measures" or (
-            stage == "attribution" and open_round is None and bool(rounds)
-            and (rounds[-1].get("result") or {}).get("outcome") in ("tie", "no_quorum"))),
-        "ballot": bool(open_round and is_member and not recusal),
+        "link": "link_reports" in allowed,
+        "detach": "detach_report" in allowed,
+        "verify": "record_verification" in allowed,
+        "open_round": "open_round" in allowed,
+        "declare": "declare_conflict" in allowed,
+        "propose": "propose_measure" in allowed,
+        "close": "close" in allowed,
+        "ballot": "cast_ballot" in allowed,
     }
     for d in deadlines:
-        d["can_extend"] = can["extend"] and d["extendable"]
+        d["can_extend"] = "extend" in actions["deadlines"].get(d["pk"], [])
     for m in measures:
-        m["can_decide"] = can["decide"] and m["status"] == "proposed"
-        m["can_comply"] = can["comply"] and m["status"] == "adopted" and m["compliance_open"]
+        m["can_decide"] = "decide" in actions["measures"].get(m["pk"], [])
+        m["can_comply"] = "record_compliance" in actions["measures"].get(m["pk"], [])
     return {
         "case": case, "deadlines": deadlines, "missed": any(d["status"] == "missed" for d in deadlines),
-        "reports": reports, "verification": workflow.case_verification(case),
+        "reports": reports, "verification": reads.case_verification(case),
         "rounds": rounds, "open_round": open_round, "recusal": recusal, "my_ballot": my_ballot,
         "is_member": is_member, "measures": measures, "can": can,
         "link_form": bound.get("link") or f.LinkReportForm(auto_id=_auto_id("link")),
@@ -310,7 +287,6 @@ def _case_context(request, case, bound: dict) -> dict:
 def _case_action(request, pk, key, form, call, success, anchor=""):
     """POST handler shape shared by the case page's forms: validate the
     form's shape, run one service, redirect (PRG) or re-render with errors."""
-    _need_workflow()
     case = _case_or_404(request.user, pk)
     status = 400
     if form.is_valid():
@@ -339,10 +315,10 @@ def _case_action(request, pk, key, form, call, success, anchor=""):
 @require_POST
 def case_link(request, pk: int):
     def call(case, data):
-        report = workflow.report_by_reference(request.user, data["report"])
+        report = reads.report_by_reference(request.user, data["report"])
         if report is None:
             raise ValidationError({"report": [_("No submitted report with this reference.")]})
-        return workflow.case_link(actor=request.user, case=case, report=report)
+        return services.case_link_reports(actor=request.user, case=case, reports=[report])
 
     return _case_action(request, pk, "link", f.LinkReportForm(request.POST, auto_id=_auto_id("link")), call, _("Report linked."), "#h-reports")
 
@@ -355,7 +331,7 @@ def case_detach(request, pk: int):
         report = report_selectors.report_get_for(request.user, data["report"])
         if report is None:
             raise ValidationError({"report": [_("No such report.")]})
-        return workflow.case_detach(actor=request.user, case=case, report=report, reason=data["reason"])
+        return services.case_detach_report(actor=request.user, case=case, report=report, reason=data["reason"])
 
     report_pk = request.POST.get("report") or ""
     key = ("detach", int(report_pk) if report_pk.isdigit() else 0)
@@ -367,7 +343,7 @@ def case_detach(request, pk: int):
 @require_POST
 def case_verify(request, pk: int):
     def call(case, data):
-        return workflow.verification_record(actor=request.user, case=case, outcome=data["outcome"],
+        return services.verification_record(actor=request.user, case=case, outcome=data["outcome"],
                                             findings=data["findings"])
 
     return _case_action(request, pk, "verify", f.VerificationForm(request.POST, auto_id=_auto_id("verify")), call, _("Findings recorded."),
@@ -378,7 +354,7 @@ def case_verify(request, pk: int):
 @require_POST
 def round_open(request, pk: int):
     def call(case, data):
-        return workflow.round_open(actor=request.user, case=case, closes_at=data.get("closes_at"),
+        return services.round_open(actor=request.user, case=case, closes_at=data.get("closes_at"),
                                    quorum=data["quorum"], threshold=data["threshold"])
 
     return _case_action(request, pk, "round", f.RoundOpenForm(request.POST, auto_id=_auto_id("round")), call, _("Voting round opened."),
@@ -391,7 +367,11 @@ def ballot_cast(request, pk: int):
     parties = list(Party.objects.order_by("code"))
 
     def call(case, data):
-        return workflow.ballot_cast(actor=request.user, case=case, choice=data["choice"],
+        # The page posts to the case; the ballot goes to its open round.
+        rnd = commission_selectors.round_open_for_case(case)
+        if rnd is None:
+            raise Conflict(_("No voting round is open on this case."), code="round_closed")
+        return services.ballot_cast(actor=request.user, round=rnd, choice=data["choice"],
                                     rationale=data["rationale"])
 
     return _case_action(request, pk, "ballot", f.BallotForm(request.POST, parties=parties, auto_id=_auto_id("ballot")), call,
@@ -402,7 +382,7 @@ def ballot_cast(request, pk: int):
 @require_POST
 def conflict_declare(request, pk: int):
     def call(case, data):
-        return workflow.conflict_declare(actor=request.user, case=case, reason=data["reason"])
+        return services.conflict_declare(actor=request.user, case=case, reason=data["reason"])
 
     return _case_action(request, pk, "conflict", f.ConflictForm(request.POST, auto_id=_auto_id("conflict")), call,
                         _("Your conflict of interest is recorded."), "#h-attribution")
@@ -414,7 +394,7 @@ def measure_propose(request, pk: int):
     parties = list(Party.objects.order_by("code"))
 
     def call(case, data):
-        return workflow.measure_propose(actor=request.user, case=case, kind=data["kind"],
+        return services.measure_propose(actor=request.user, case=case, kind=data["kind"],
                                         addressee=data["addressee"], description=data["description"],
                                         compliance_due_at=data.get("compliance_due_at"))
 
@@ -426,8 +406,8 @@ def measure_propose(request, pk: int):
 @require_POST
 def measure_decide(request, pk: int, measure_pk: int):
     def call(case, data):
-        measure = workflow.measure_get(case, measure_pk)
-        return workflow.measure_decide(actor=request.user, measure=measure, adopt=data["decision"] == "adopt",
+        measure = reads.measure_get(case, measure_pk)
+        return services.measure_decide(actor=request.user, measure=measure, adopt=data["decision"] == "adopt",
                                        reason=data["reason"])
 
     return _case_action(request, pk, ("decide", measure_pk), f.MeasureDecisionForm(request.POST, auto_id=_auto_id(("decide", measure_pk))), call,
@@ -438,8 +418,8 @@ def measure_decide(request, pk: int, measure_pk: int):
 @require_POST
 def measure_compliance(request, pk: int, measure_pk: int):
     def call(case, data):
-        measure = workflow.measure_get(case, measure_pk)
-        return workflow.measure_compliance(actor=request.user, measure=measure, compliance=data["compliance"],
+        measure = reads.measure_get(case, measure_pk)
+        return services.measure_compliance_record(actor=request.user, measure=measure, compliance=data["compliance"],
                                            note=data["note"])
 
     return _case_action(request, pk, ("comply", measure_pk), f.ComplianceForm(request.POST, auto_id=_auto_id(("comply", measure_pk))), call,
@@ -450,8 +430,8 @@ def measure_compliance(request, pk: int, measure_pk: int):
 @require_POST
 def deadline_extend(request, pk: int, deadline_pk: int):
     def call(case, data):
-        deadline = workflow.deadline_get(case, deadline_pk)
-        return workflow.deadline_extend(actor=request.user, deadline=deadline, due_at=data["due_at"],
+        deadline = reads.deadline_get(case, deadline_pk)
+        return services.deadline_extend(actor=request.user, deadline=deadline, due_at=data["due_at"],
                                         reason=data["reason"])
 
     return _case_action(request, pk, ("extend", deadline_pk), f.DeadlineExtendForm(request.POST, auto_id=_auto_id(("extend", deadline_pk))), call,
@@ -462,7 +442,7 @@ def deadline_extend(request, pk: int, deadline_pk: int):
 @require_POST
 def case_close(request, pk: int):
     def call(case, data):
-        return workflow.case_close(actor=request.user, case=case, summary=data["summary"])
+        return services.case_close(actor=request.user, case=case, summary=data["summary"])
 
     return _case_action(request, pk, "close", f.CaseCloseForm(request.POST, auto_id=_auto_id("close")), call, _("Case closed."))
 
@@ -472,9 +452,7 @@ def case_close(request, pk: int):
 
 @role_required(CHAIR)
 def board(request):
-    if not workflow.available():
-        return _unavailable(request, _("Board"))
-    columns = workflow.board(request.user)
+    columns = reads.board(request.user)
     return render(request, "web/board.html", {"columns": columns})
 
 
@@ -486,7 +464,6 @@ def case_trail(request, pk: int):
     from audit import selectors as audit_selectors
     from web.audit_pages import integrity_context
 
-    _need_workflow()
     case = _case_or_404(request.user, pk)
     events = list(audit_selectors.event_list(refs=audit_selectors.case_refs(case.reference)))
     return render(request, "web/case_trail.html", {"case": case, "events": events, **integrity_context()})

@@ -1,14 +1,9 @@
-"""The one place where the pages meet the commission app: its selectors for
-reads, its services for writes (the same the API calls). Pages never touch
-the commission's models or rules directly: every write below is one call of
-a commission service, with the signed-in person as actor, so the page and an
-API client are allowed, refused and audited by the same code.
-
-What is added here is shape only: dicts in the names the templates use,
-and a few reads the pages need that the selectors do not give in one query.
+"""Shapes of the commission's reads for the templates: dicts in the names the
+templates use, and a few reads the pages need in one query. No rule lives
+here: what a person may do is commission.selectors.case_actions, and every
+write is a commission service called by the page itself (web.commission_pages).
 """
 
-import importlib
 import re
 from decimal import Decimal
 
@@ -16,27 +11,8 @@ from django.db.models import Count
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from config.errors import Conflict
-
-
-def _mod(name):
-    try:
-        return importlib.import_module(f"commission.{name}")
-    except ImportError:
-        return None
-
-
-def available() -> bool:
-    return _mod("services") is not None and _mod("selectors") is not None
-
-
-def _services():
-    return importlib.import_module("commission.services")
-
-
-def _selectors():
-    return importlib.import_module("commission.selectors")
-
+from commission import selectors as _sel
+from notifications.selectors import notification_list_for
 
 # --- Home, inbox, overview -------------------------------------------------------------
 
@@ -44,24 +20,24 @@ def _selectors():
 def inbox_reports(user):
     """Submitted reports in no case yet. Oldest first: the report that has
     waited longest is the one to triage next (the page says so)."""
-    return _selectors().inbox_reports(user).order_by("submitted_at", "id")
+    return _sel.inbox_reports(user).order_by("submitted_at", "id")
 
 
 def rounds_awaiting_ballot(user) -> list:
     # A list: the cases page walks it twice.
-    return list(_selectors().rounds_awaiting_ballot(user))
+    return list(_sel.rounds_awaiting_ballot(user))
 
 
 def deadlines_for(user) -> list:
-    return _selectors().deadlines_for_home(user)
+    return _sel.deadlines_for_home(user)
 
 
 def notifications_for(user):
-    return _selectors().notification_list_for(user)
+    return notification_list_for(user)
 
 
 def case_of_report(report):
-    return _selectors().case_of_report(report)
+    return _sel.case_of_report(report)
 
 
 def similar_with_case(report, visible) -> list:
@@ -78,7 +54,7 @@ def similar_with_cases(reports, visible) -> list[list]:
 
     lists = [report_selectors.report_similar(report, among=visible) for report in reports]
     ids = {other.pk for similar in lists for other in similar}
-    refs = _selectors().live_case_references(ids) if ids else {}
+    refs = _sel.live_case_references(ids) if ids else {}
     for similar in lists:
         for other in similar:
             other.case_reference = refs.get(other.pk)
@@ -112,30 +88,10 @@ def stage_durations() -> dict[str, list[float]]:
 # --- Cases ---------------------------------------------------------------------------------
 
 
-def case_open(*, actor, title, reports):
-    return _services().case_open(actor=actor, title=title, reports=reports)
-
-
-def case_list_for(user):
-    return _selectors().case_list_for(user)
-
-
-def case_get_for(user, pk):
-    return _selectors().case_get_for(user, pk)
-
-
-def case_deadlines(case):
-    return _selectors().case_deadlines(case)
-
-
-def deadline_kind(deadline) -> str:
-    return deadline.kind
-
-
 def case_reports(case, user):
     # Every commission reader may read every submitted report, and only
     # submitted reports are ever linked: the case's scope is the reader's.
-    return _selectors().case_reports(case)
+    return _sel.case_reports(case)
 
 
 def case_verification(case) -> dict | None:
@@ -164,26 +120,6 @@ def report_by_reference(user, text: str):
     return report
 
 
-def case_link(*, actor, case, report):
-    return _services().case_link_reports(actor=actor, case=case, reports=[report])
-
-
-def case_detach(*, actor, case, report, reason):
-    return _services().case_detach_report(actor=actor, case=case, report=report, reason=reason)
-
-
-def verification_record(*, actor, case, outcome, findings):
-    return _services().verification_record(actor=actor, case=case, outcome=outcome, findings=findings)
-
-
-def has_declared_conflict(case, user) -> bool:
-    return _selectors().case_conflicts(case).filter(member=user).exists()
-
-
-def conflict_declare(*, actor, case, reason):
-    return _services().conflict_declare(actor=actor, case=case, reason=reason)
-
-
 # --- Rounds and ballots ---------------------------------------------------------------------
 
 
@@ -194,7 +130,7 @@ def _percent(share) -> str:
 def case_rounds(case, user) -> list[dict]:
     """Every round as the public sees it (turnout while open, the result once
     closed: commission.selectors.round_public), plus the quorum in percent."""
-    sel = _selectors()
+    sel = _sel
     rounds = []
     for rnd in sel.case_rounds(case):
         public = sel.round_public(rnd)
@@ -207,32 +143,17 @@ def recusal_reason(case, user, open_round) -> str | None:
     """Why `user` cannot vote in the open round, or None if they can. The
     reasons are the service's; a member who joined after the round opened
     is not among its voters either."""
-    if _selectors().is_eligible(open_round["id"], user):
+    if _sel.is_eligible(open_round["id"], user):
         return None
-    return (_services().recusal_reason(case=case, member=user)
+    return (_sel.recusal_reason(case=case, member=user)
             or _("You were not a member when this round opened."))
 
 
 def my_ballot(open_round, user) -> dict | None:
-    ballot = _selectors().ballot_own(open_round["id"], user)
+    ballot = _sel.ballot_own(open_round["id"], user)
     if ballot is None:
         return None
     return {"choice": ballot.choice, "rationale": ballot.rationale, "cast_at": ballot.cast_at}
-
-
-def round_open(*, actor, case, closes_at=None, quorum=None, threshold="simple"):
-    kwargs = {"actor": actor, "case": case, "closes_at": closes_at, "threshold": threshold}
-    if quorum is not None:
-        kwargs["quorum"] = quorum
-    return _services().round_open(**kwargs)
-
-
-def ballot_cast(*, actor, case, choice, rationale):
-    """The page posts to the case; the ballot goes to its open round."""
-    rnd = _selectors().round_open_for_case(case)
-    if rnd is None:
-        raise Conflict(_("No voting round is open on this case."), code="round_closed")
-    return _services().ballot_cast(actor=actor, round=rnd, choice=choice, rationale=rationale)
 
 
 # --- Measures --------------------------------------------------------------------------------
@@ -240,7 +161,7 @@ def ballot_cast(*, actor, case, choice, rationale):
 
 def case_measures(case) -> list[dict]:
     out = []
-    for m in _selectors().case_measures(case):
+    for m in _sel.case_measures(case):
         out.append({
             "pk": m.pk, "kind": m.kind, "addressee": m.addressee.code, "description": m.description,
             "status": m.status, "compliance": m.compliance, "compliance_due_at": m.compliance_due_at,
@@ -252,42 +173,21 @@ def case_measures(case) -> list[dict]:
     return out
 
 
-def measure_propose(*, actor, case, kind, addressee, description, compliance_due_at=None):
-    return _services().measure_propose(actor=actor, case=case, kind=kind, addressee=addressee,
-                                       description=description, compliance_due_at=compliance_due_at)
-
-
 def measure_get(case, pk):
-    measure = _selectors().case_measures(case).filter(pk=pk).first()
+    measure = _sel.case_measures(case).filter(pk=pk).first()
     if measure is None:
         raise Http404
     return measure
-
-
-def measure_decide(*, actor, measure, adopt, reason):
-    return _services().measure_decide(actor=actor, measure=measure, adopt=adopt, reason=reason)
-
-
-def measure_compliance(*, actor, measure, compliance, note):
-    return _services().measure_compliance_record(actor=actor, measure=measure, compliance=compliance, note=note)
 
 
 # --- Deadlines and closure ------------------------------------------------------------------
 
 
 def deadline_get(case, pk):
-    deadline = _selectors().case_deadlines(case).filter(pk=pk).first()
+    deadline = _sel.case_deadlines(case).filter(pk=pk).first()
     if deadline is None:
         raise Http404
     return deadline
-
-
-def deadline_extend(*, actor, deadline, due_at, reason):
-    return _services().deadline_extend(actor=actor, deadline=deadline, due_at=due_at, reason=reason)
-
-
-def case_close(*, actor, case, summary):
-    return _services().case_close(actor=actor, case=case, summary=summary)
 
 
 # --- The chair's board ------------------------------------------------------------------------
@@ -299,7 +199,7 @@ def board(user) -> list[dict]:
     (turnout only). Five queries whatever the number of cases."""
     from commission.models import Ballot
 
-    columns = _selectors().board(user)
+    columns = _sel.board(user)
     open_rounds = [c.open_rounds[0] for col in columns for c in col["cases"] if c.open_rounds]
     # Turnout of every open round at once (never the choices: the round is open).
     cast = dict(Ballot.objects.filter(round__in=open_rounds, superseded=False).order_by()
