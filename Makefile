@@ -23,6 +23,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # Refresh the French catalog from the code, then compile it (translate new entries in between).
 messages: install
