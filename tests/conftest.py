@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from accounts import roles
@@ -24,6 +24,14 @@ def _fast_password_hashing(settings):
     # `people` creates eleven users; with the production hasher that costs
     # seconds per test, and no test here is about password hashing strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_thread_reset():
+    # A request in French leaves French active in the thread (LocaleMiddleware
+    # activates it): the next test must not inherit it.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from commission import selectors as commission_selectors
 from commission import services
 from config.errors import ApplicationError, Conflict, Forbidden
 from reports import selectors as report_selectors
-from reports import services as report_services
 from web import commission_reads as reads
 from web import forms as f
 from web.access import role_required
@@ -114,7 +113,7 @@ def case_open(request):
         if not reports:
             form.add_error("reports", _("Select at least one report."))
         else:
-            ok, case = _service(form, reads.case_open, actor=request.user, title=form.cleaned_data["title"],
+            ok, case = _service(form, services.case_open, actor=request.user, title=form.cleaned_data["title"],
                                 reports=reports)
             if ok:
                 messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
@@ -126,7 +125,7 @@ def case_open(request):
 @require_POST
 def report_return(request, pk: int):
     """Send a report back to its monitor with a question. The one write is
-    reports.services.report_return (the API's). No question: the message by
+    commission.services.report_return (the API's). No question: the message by
     the card's field, 400. The report already in a case or returned (someone
     acted first): said at the top of the inbox, 409."""
     report = report_selectors.report_get_for(request.user, pk)
@@ -136,7 +135,7 @@ def report_return(request, pk: int):
     status = 400
     if form.is_valid():
         try:
-            report_services.report_return(actor=request.user, report=report, reason=form.cleaned_data["reason"])
+            services.report_return(actor=request.user, report=report, reason=form.cleaned_data["reason"])
         except Forbidden as exc:
             raise PermissionDenied(exc.message)
         except Conflict as exc:
@@ -180,9 +179,11 @@ def case_detail(request, pk: int, forms: dict | None = None, status=200):
         if form.errors and not _form_shown(ctx, key):
             # Posted from a page that is out of date: the case has moved on
             # and this form is no longer on it, so its errors would be seen
-            # nowhere. Say what happened instead.
-            messages.error(request, _("This form no longer applies: the case is now in the %(stage)s stage. "
-                                      "Nothing was changed.") % {"stage": label(case.stage)})
+            # nowhere. Say the service's reason if it gave one, else what happened.
+            for reason in getattr(form, "service_errors", None) or [
+                    _("This form no longer applies: the case is now in the %(stage)s stage. "
+                      "Nothing was changed.") % {"stage": label(case.stage)}]:
+                messages.error(request, reason)
             status = 409
     return render(request, "web/case_detail.html", ctx, status=status)
 

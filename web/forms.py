@@ -160,7 +160,11 @@ def _add(form: forms.Form, field: str | None, message: str) -> None:
 
 def add_service_error(form: forms.Form, exc: Exception) -> None:
     """A service's refusal on the form: Django ValidationError per field, or
-    ApplicationError (with its field when it names one)."""
+    ApplicationError (with its field when it names one). The messages are
+    also kept on form.service_errors, so that a page which no longer shows
+    this form can still say the service's reason."""
+    form.service_errors = [*getattr(form, "service_errors", []),
+                           *(exc.messages if isinstance(exc, ValidationError) else [getattr(exc, "message", str(exc))])]
     if isinstance(exc, ValidationError):
         if hasattr(exc, "error_dict"):
             add_api_errors(form, {k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()})

@@ -15,6 +15,7 @@ from audit.services import trail_seal, trail_verify
 from commission import selectors, services
 from commission.models import Deadline
 from config.errors import Conflict, Forbidden
+from notifications import mailer
 from notifications.mailer import EMAIL_CLAIM_TIMEOUT, notifications_send
 from notifications.models import Notification
 from notifications.selectors import notification_list_for
@@ -314,7 +315,7 @@ def test_a_failed_email_is_sent_again_by_the_next_run(people, case_in, settings,
         calls.append(args)
         raise OSError("mail server down")
 
-    monkeypatch.setattr(services, "send_mail", refuse)
+    monkeypatch.setattr(mailer, "send_mail", refuse)
     assert notifications_send() == 0
     assert calls and Notification.objects.filter(emailed_at__isnull=True).exists()
     monkeypatch.undo()

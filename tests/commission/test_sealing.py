@@ -147,11 +147,12 @@ def test_the_exports_hold_commitments_only_while_the_round_is_open(people, open_
 
 def _admin_pages(client, rnd, case):
     models = {"case": Case, "casereport": CaseReport, "conflictdeclaration": ConflictDeclaration, "round": Round,
-              "roundvoter": RoundVoter, "ballot": Ballot, "deadline": Deadline, "notification": Notification}
+              "roundvoter": RoundVoter, "ballot": Ballot, "deadline": Deadline, "notifications/notification": Notification}
     for name, model in models.items():
-        yield f"/admin/commission/{name}/", client.get(f"/admin/commission/{name}/")
+        path = name if "/" in name else f"commission/{name}"
+        yield f"/admin/{path}/", client.get(f"/admin/{path}/")
         for pk in model.objects.values_list("pk", flat=True):
-            url = f"/admin/commission/{name}/{pk}/change/"
+            url = f"/admin/{path}/{pk}/change/"
             yield url, client.get(url)
     yield "/admin/commission/ballot/?q=Zq", client.get("/admin/commission/ballot/?q=Zq")
 
