@@ -9,6 +9,28 @@ CHAIR = "chair"
 AUDITOR = "auditor"
 ALL_ROLES = (MONITOR, VERIFIER, MEMBER, CHAIR, AUDITOR)
 
+# Django permissions each role's group holds. Apps below accounts (the trail)
+# check their own permission and know no role names; this is where roles get
+# them. role_groups_sync() applies it after every migrate (accounts/apps.py).
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    AUDITOR: ("audit.view_auditevent",),
+    CHAIR: ("audit.view_auditevent",),
+}
+
+
+def role_groups_sync() -> None:
+    """Make every role's group exist with exactly the permissions above
+    (idempotent; a permission granted by hand to a role group is removed)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role in ALL_ROLES:
+        group, _created = Group.objects.get_or_create(name=role)
+        wanted = []
+        for name in ROLE_PERMISSIONS.get(role, ()):
+            app_label, codename = name.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+
 
 def roles_of(user) -> frozenset[str]:
     """The user's role names, cached on the user object for the request."""

@@ -12,10 +12,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import AUDITOR, CHAIR, HasRole
-from audit import selectors, services
+from audit import scopes, selectors, services
+from audit.permissions import CanReadTrail
 
-READ_TRAIL = [IsAuthenticated, HasRole(AUDITOR, CHAIR)]
+READ_TRAIL = [IsAuthenticated, CanReadTrail]
 
 _ERRORS = {
     401: OpenApiResponse(description="Not signed in."),
@@ -79,7 +79,7 @@ class AuditEventListApi(APIView):
         filters.is_valid(raise_exception=True)
         data = dict(filters.validated_data)
         case = data.pop("case", None)
-        refs = selectors.case_refs(case) if case else None
+        refs = scopes.case_refs(case) if case else None
         events = selectors.event_list(refs=refs, **data)
         paginator = self.Pagination()
         page = paginator.paginate_queryset(events, request, view=self)

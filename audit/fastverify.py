@@ -6,20 +6,17 @@ split between worker processes (each with its own connection), and the
 parent checks the joints between ranges. Stdlib + psycopg only, so that the
 spawned workers start without Django.
 
-The canonical bytes are spliced by hand in the recipe's key order (sorted:
-action, actor, after, at, before, object_id, object_type, prev_hash, reason,
-seq) with the json module's own string encoder, which is byte-for-byte what
-json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) gives;
-tests/audit/test_fastverify.py holds the two together.
+Each row's hash is recomputed with audit.chain's recipe (stdlib only, so the
+workers can import it): the one recipe the sealer and every check share.
 """
 
-import hashlib
 import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from json.encoder import encode_basestring
 
-ZERO_HASH = "0" * 64
+from audit import chain
+
+ZERO_HASH = chain.ZERO_HASH
 # Workers pay a process start-up; below this a single pass is faster.
 PARALLEL_MIN_EVENTS = 200_000
 
@@ -29,34 +26,14 @@ RANGE_SQL = (
     " FROM audit_auditevent WHERE seq BETWEEN %s AND %s ORDER BY seq"
 )
 
-_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-
-
-def canonical_text(seq, at, actor, action, object_type, object_id, before, after, reason, prev_hash) -> str:
-    """canonical(obj) as text; `before`/`after` are the stored JSON text (or None)."""
-    s = encode_basestring
-    return (
-        '{"action":' + s(action)
-        + ',"actor":' + (s(actor) if actor else "null")
-        + ',"after":' + ("null" if after is None else _encode(json.loads(after)))
-        + ',"at":' + s(at)
-        + ',"before":' + ("null" if before is None else _encode(json.loads(before)))
-        + ',"object_id":' + s(object_id)
-        + ',"object_type":' + s(object_type)
-        + ',"prev_hash":' + s(prev_hash)
-        + ',"reason":' + s(reason)
-        + ',"seq":' + str(int(seq))
-        + "}"
-    )
-
-
 def check_rows(rows, first_seq: int, prev_hash: str | None) -> dict:
     """Check rows (RANGE_SQL's columns) that should be seq first_seq, first_seq+1, ...
     prev_hash None: accept the first row's prev_hash (the parent checks that joint)."""
     expected = first_seq
     first_prev = None
     checked = 0
-    sha256 = hashlib.sha256
+    loads = json.loads
+    event_hash = chain.event_hash
     for seq, at, actor, action, object_type, object_id, before, after, reason, row_prev, row_hash in rows:
         if seq != expected:
             return {"checked": checked, "bad": expected, "first_prev": first_prev, "last_hash": prev_hash,
@@ -68,8 +45,10 @@ def check_rows(rows, first_seq: int, prev_hash: str | None) -> dict:
         if row_prev != prev_hash:
             return {"checked": checked, "bad": seq, "first_prev": first_prev, "last_hash": prev_hash,
                     "problem": f"seq {seq}: prev_hash does not match the hash of seq {seq - 1}"}
-        text = canonical_text(seq, at, actor, action, object_type, object_id, before, after, reason, row_prev)
-        if sha256((row_prev + "\n" + text).encode("utf-8")).hexdigest() != row_hash:
+        obj = chain.event_obj(seq=seq, at=at, actor_username=actor, action=action, object_type=object_type,
+                              object_id=object_id, before=None if before is None else loads(before),
+                              after=None if after is None else loads(after), reason=reason, prev_hash=row_prev)
+        if event_hash(row_prev, obj) != row_hash:
             return {"checked": checked, "bad": seq, "first_prev": first_prev, "last_hash": prev_hash,
                     "problem": f"seq {seq}: hash does not match its content (altered)"}
         prev_hash = row_hash
@@ -79,7 +58,7 @@ def check_rows(rows, first_seq: int, prev_hash: str | None) -> dict:
             "end": expected - 1}
 
 
-def _range_rows(cursor, first: int, last: int):
+def range_rows(cursor, first: int, last: int):
     cursor.execute(RANGE_SQL, (first, last))
     while True:
         rows = cursor.fetchmany(10_000)
@@ -92,7 +71,7 @@ def verify_range(conninfo: str, first: int, last: int, prev_hash: str | None) ->
     import psycopg
 
     with psycopg.connect(conninfo) as conn, conn.cursor(name="audit_verify") as cursor:
-        result = check_rows(_range_rows(cursor, first, last), first, prev_hash)
+        result = check_rows(range_rows(cursor, first, last), first, prev_hash)
     if result["bad"] is None and result["end"] != last:
         result.update(bad=result["end"] + 1, problem=f"seq {result['end'] + 1} is missing")
     return result

@@ -1,15 +1,14 @@
 """Reads of the trail: the chain check, listings, export lines, checkpoints."""
 
-import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from audit import chain
+from audit import chain, fastverify
 from audit.models import AuditEvent, Checkpoint
-from config.errors import ApplicationError
 
 _SEALED_SQL = f"SELECT {', '.join(chain.COLUMNS)} FROM audit_auditevent WHERE seq IS NOT NULL ORDER BY seq"  # noqa: S608 (constants only)
 _CHUNK = 5000
@@ -28,20 +27,36 @@ def sealed_rows() -> Iterator[tuple]:
             yield from rows
 
 
-def chain_check(rows: Iterable[tuple]):
-    """Check rows in seq order; stop at the first bad one."""
-    from audit.services import TrailReport
+class TrailReport:
+    """The outcome of a whole-chain check."""
 
+    def __init__(self, *, ok: bool, checked: int, first_bad_seq: int | None, problem: str,
+                 head_seq: int | None, head_hash: str | None):
+        self.ok = ok
+        self.checked = checked
+        self.first_bad_seq = first_bad_seq
+        self.problem = problem
+        self.head_seq = head_seq
+        self.head_hash = head_hash
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "first_bad_seq": self.first_bad_seq,
+            "problem": self.problem or None,
+            "head": {"seq": self.head_seq, "hash": self.head_hash} if self.head_seq is not None else None,
+        }
+
+
+def chain_check(rows: Iterable[tuple]) -> TrailReport:
+    """Check rows (chain.COLUMNS) in seq order; stop at the first bad one.
+    The portable path (SQLite); PostgreSQL uses chain_verify's fast one."""
     expected = 1
     prev_hash = chain.ZERO_HASH
     checked = 0
-    # Inlined hot loop (docs/audit.md's benchmark): this is the whole cost.
-    dumps = json.dumps
-    loads = json.loads
-    sha256 = hashlib.sha256
-    format_at = chain.format_at
     for row in rows:
-        _id, seq, at, actor, action, object_type, object_id, before, after, reason, row_prev, row_hash = row
+        seq, row_prev, row_hash = row[1], row[-2], row[-1]
         if seq != expected:
             problem = f"seq {expected} is missing (found {seq} next)" if seq > expected else f"seq {seq} out of order"
             return TrailReport(ok=False, checked=checked, first_bad_seq=expected, problem=problem,
@@ -51,20 +66,7 @@ def chain_check(rows: Iterable[tuple]):
             return TrailReport(ok=False, checked=checked, first_bad_seq=seq,
                                problem=f"seq {seq}: prev_hash does not match the hash of seq {seq - 1}",
                                head_seq=seq - 1 or None, head_hash=prev_hash if seq > 1 else None)
-        obj = {
-            "seq": seq,
-            "at": format_at(at) if not isinstance(at, str) else chain._at_value(at),
-            "actor": actor or None,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "before": loads(before) if isinstance(before, str) else before,
-            "after": loads(after) if isinstance(after, str) else after,
-            "reason": reason,
-            "prev_hash": row_prev,
-        }
-        payload = dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        if sha256(row_prev.encode("ascii") + b"\n" + payload).hexdigest() != row_hash:
+        if chain.event_hash(row_prev, chain.obj_from_row(row)) != row_hash:
             return TrailReport(ok=False, checked=checked, first_bad_seq=seq,
                                problem=f"seq {seq}: hash does not match its content (altered)",
                                head_seq=seq - 1 or None, head_hash=prev_hash if seq > 1 else None)
@@ -76,38 +78,48 @@ def chain_check(rows: Iterable[tuple]):
                        head_seq=head_seq or None, head_hash=prev_hash if head_seq else None)
 
 
+def _conninfo() -> str:
+    # The workers of fastverify run without Django: they get the same
+    # connection parameters Django uses, as a libpq string.
+    from psycopg.conninfo import make_conninfo
+
+    params = connection.get_connection_params()
+    keep = {"dbname", "user", "password", "host", "port", "sslmode", "sslrootcert", "sslcert", "sslkey",
+            "options", "application_name"}
+    return make_conninfo(**{k: v for k, v in params.items() if k in keep and v not in (None, "")})
+
+
+def chain_verify(*, workers: int | None = None) -> TrailReport:
+    """Check the whole sealed chain: seq gap-free from 1, each prev_hash equal
+    to the previous hash, each hash recomputed (audit.chain's recipe)."""
+    if connection.vendor != "postgresql":
+        return chain_check(sealed_rows())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(seq), 0) FROM audit_auditevent")
+        head = cursor.fetchone()[0]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8)
+    if connection.in_atomic_block or workers <= 1 or head < fastverify.PARALLEL_MIN_EVENTS:
+        # Same connection (it may see rows its own transaction wrote), one pass.
+        with connection.chunked_cursor() as cursor:
+            result = fastverify.check_rows(fastverify.range_rows(cursor, 1, head), 1, chain.ZERO_HASH)
+        if result["bad"] is None and result["end"] != head:
+            result.update(bad=result["end"] + 1, problem=f"seq {result['end'] + 1} is missing")
+        outcome = {"ok": result["bad"] is None, "checked": result["checked"], "first_bad_seq": result["bad"],
+                   "problem": result["problem"], "head_hash": result["last_hash"]}
+    else:
+        # Rows 1..head are sealed and immutable: separate snapshots agree.
+        outcome = fastverify.verify_chain(_conninfo(), head, workers=workers)
+    if outcome["ok"]:
+        return TrailReport(ok=True, checked=outcome["checked"], first_bad_seq=None, problem="",
+                           head_seq=head or None, head_hash=outcome["head_hash"] if head else None)
+    return TrailReport(ok=False, checked=outcome["checked"], first_bad_seq=outcome["first_bad_seq"],
+                       problem=outcome["problem"], head_seq=None, head_hash=None)
+
+
 def trail_head() -> tuple[int, str] | None:
     row = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first()
     return tuple(row) if row else None
-
-
-# --- Case filter (the commission app provides the refs) ----------------------
-
-
-def _case_by_reference(reference: str):
-    from commission.models import Case
-
-    return Case.objects.filter(reference=reference).first()
-
-
-def case_refs(case_reference: str) -> set[tuple[str, str]]:
-    """(object_type, object_id) pairs belonging to a case: the case, its
-    reports, rounds, ballots, measures, deadlines, evidence. The commission
-    app knows which they are (commission.selectors.case_object_refs)."""
-    unavailable = ApplicationError(
-        "Filtering the trail by case is not available (commission.selectors.case_object_refs is missing).",
-        field="case", code="unavailable")
-    try:
-        from commission.selectors import case_object_refs
-    except ImportError:
-        raise unavailable
-    try:
-        case = _case_by_reference(case_reference)
-    except ImportError:
-        raise unavailable
-    if case is None:
-        raise ApplicationError(f"No case with reference {case_reference}.", field="case", code="not_found")
-    return {(str(t), str(i)) for t, i in case_object_refs(case)}
 
 
 def _refs_q(refs: set[tuple[str, str]]) -> Q:

@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from audit import chain
 from audit.models import AuditEvent, Checkpoint
+from audit.scopes import case_refs
+from audit.selectors import TrailReport, chain_verify, export_lines
 from config.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -302,70 +304,11 @@ def trail_seal(*, blocking: bool = False) -> int:
 # --- Verification -----------------------------------------------------------
 
 
-class TrailReport:
-    """The outcome of a whole-chain check."""
-
-    def __init__(self, *, ok: bool, checked: int, first_bad_seq: int | None, problem: str,
-                 head_seq: int | None, head_hash: str | None):
-        self.ok = ok
-        self.checked = checked
-        self.first_bad_seq = first_bad_seq
-        self.problem = problem
-        self.head_seq = head_seq
-        self.head_hash = head_hash
-
-    def as_dict(self) -> dict:
-        return {
-            "ok": self.ok,
-            "checked": self.checked,
-            "first_bad_seq": self.first_bad_seq,
-            "problem": self.problem or None,
-            "head": {"seq": self.head_seq, "hash": self.head_hash} if self.head_seq is not None else None,
-        }
-
-
-def _conninfo() -> str:
-    from psycopg.conninfo import make_conninfo
-
-    params = connection.get_connection_params()
-    keep = {"dbname", "user", "password", "host", "port", "sslmode", "sslrootcert", "sslcert", "sslkey",
-            "options", "application_name"}
-    return make_conninfo(**{k: v for k, v in params.items() if k in keep and v not in (None, "")})
-
-
 def trail_verify(*, seal: bool = True, workers: int | None = None) -> TrailReport:
-    """Seal what is pending, then check the whole chain: seq gap-free from 1,
-    each prev_hash equal to the previous hash, each hash recomputed."""
-    import os
-
-    from audit import fastverify
-    from audit.selectors import chain_check, sealed_rows
-
+    """Seal what is pending, then check the whole chain (selectors.chain_verify)."""
     if seal:
         trail_seal(blocking=True)
-    if connection.vendor != "postgresql":
-        return chain_check(sealed_rows())
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(max(seq), 0) FROM audit_auditevent")
-        head = cursor.fetchone()[0]
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 8)
-    if connection.in_atomic_block or workers <= 1 or head < fastverify.PARALLEL_MIN_EVENTS:
-        # Same connection (it may see rows its own transaction wrote), one pass.
-        with connection.chunked_cursor() as cursor:
-            result = fastverify.check_rows(fastverify._range_rows(cursor, 1, head), 1, chain.ZERO_HASH)
-        if result["bad"] is None and result["end"] != head:
-            result.update(bad=result["end"] + 1, problem=f"seq {result['end'] + 1} is missing")
-        outcome = {"ok": result["bad"] is None, "checked": result["checked"], "first_bad_seq": result["bad"],
-                   "problem": result["problem"], "head_hash": result["last_hash"]}
-    else:
-        # Rows 1..head are sealed and immutable: separate snapshots agree.
-        outcome = fastverify.verify_chain(_conninfo(), head, workers=workers)
-    if outcome["ok"]:
-        return TrailReport(ok=True, checked=outcome["checked"], first_bad_seq=None, problem="",
-                           head_seq=head or None, head_hash=outcome["head_hash"] if head else None)
-    return TrailReport(ok=False, checked=outcome["checked"], first_bad_seq=outcome["first_bad_seq"],
-                       problem=outcome["problem"], head_seq=None, head_hash=None)
+    return chain_verify(workers=workers)
 
 
 # --- Checkpoints ------------------------------------------------------------
@@ -431,8 +374,6 @@ def trail_export(*, case_reference: str | None = None, actor=None) -> Iterator[s
     latest checkpoint. Seals first; a full export also publishes a fresh
     checkpoint when a signing key is configured, so it is covered to its end.
     Errors (an unknown case) are raised here, before any line is produced."""
-    from audit.selectors import case_refs, export_lines
-
     refs = case_refs(case_reference) if case_reference else None
     trail_seal(blocking=True)
     if refs is None and settings.AUDIT_SIGNING_KEY:

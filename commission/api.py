@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, HasRole, has_role
 from audit.api import AuditEventListApi, EventSerializer
+from audit.permissions import CanReadTrail
 from audit.selectors import event_list
 from commission import selectors, services
 from commission.models import Case, Round
@@ -51,7 +52,7 @@ TRIAGE = [IsAuthenticated, HasRole(VERIFIER, CHAIR)]
 MEMBERS = [IsAuthenticated, HasRole(MEMBER)]
 CHAIR_ONLY = [IsAuthenticated, HasRole(CHAIR)]
 # The decision trail of a case: the auditors' and the chair's, as the whole trail is (audit.api).
-TRAIL = [IsAuthenticated, HasRole(safe_roles=(AUDITOR, CHAIR))]
+TRAIL = [IsAuthenticated, CanReadTrail]
 
 
 def _errors(*codes: int, missing: str = "case") -> dict:

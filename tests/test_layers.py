@@ -14,7 +14,7 @@ LINT = Path(sys.executable).parent / "lint-imports"
 
 
 def _lint(root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(LINT), "--config", str(root / "pyproject.toml"), "--no-cache"], cwd=root,
+    return subprocess.run([str(LINT), str(root / "pyproject.toml"), "--no-cache"], cwd=root,
                           capture_output=True, text=True, timeout=120, env={"PYTHONPATH": str(root), "PATH": ""})
 
 

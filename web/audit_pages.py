@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from accounts.roles import AUDITOR, CHAIR
 from audit import selectors as audit_selectors
 from audit import services as audit_services
+from audit.scopes import case_refs
 from config.errors import ApplicationError
 from reports import selectors as report_selectors
-from web.access import role_required
+from web.access import role_required, trail_reader_required
 
 EVENTS_PER_PAGE = 50
 
@@ -32,7 +33,7 @@ def integrity_context() -> dict:
     }
 
 
-@role_required(AUDITOR, CHAIR)
+@trail_reader_required
 def trail(request):
     """The whole trail, newest first, filtered like the API's event list."""
     actor = request.GET.get("actor") or None
@@ -42,7 +43,7 @@ def trail(request):
     refs = None
     if case:
         try:
-            refs = audit_selectors.case_refs(case)
+            refs = case_refs(case)
         except ApplicationError as exc:
             error = exc.message
             refs = set()
@@ -57,7 +58,7 @@ def event_rows(events) -> list[dict]:
     return [audit_selectors.event_export_dict(e) for e in events]
 
 
-@role_required(AUDITOR, CHAIR)
+@trail_reader_required
 def trail_export(request):
     """JSON Lines of the trail (or one case's: ?case=REF), ending with the
     latest signed checkpoint: the audit service's export, as a download."""

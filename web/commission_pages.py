@@ -18,13 +18,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, has_role
+from audit.permissions import can_read_trail
 from commission import selectors as commission_selectors
 from commission import services
 from config.errors import ApplicationError, Conflict, Forbidden
 from reports import selectors as report_selectors
 from web import commission_reads as reads
 from web import forms as f
-from web.access import role_required
+from web.access import role_required, trail_reader_required
 from web.labels import label
 
 COMMISSION_READERS = (VERIFIER, CHAIR, MEMBER, AUDITOR)
@@ -253,7 +254,7 @@ def _case_context(request, case, bound: dict) -> dict:
     actions = commission_selectors.case_actions(user, case, now=now)
     allowed = set(actions["case"])
     can = {
-        "audit": has_role(user, AUDITOR, CHAIR),
+        "audit": can_read_trail(user),
         "link": "link_reports" in allowed,
         "detach": "detach_report" in allowed,
         "verify": "record_verification" in allowed,
@@ -460,11 +461,11 @@ def board(request):
 # --- Auditor: a case's trail -----------------------------------------------------------
 
 
-@role_required(AUDITOR, CHAIR)
+@trail_reader_required
 def case_trail(request, pk: int):
     from audit import selectors as audit_selectors
     from web.audit_pages import integrity_context
 
     case = _case_or_404(request.user, pk)
-    events = list(audit_selectors.event_list(refs=audit_selectors.case_refs(case.reference)))
+    events = list(audit_selectors.event_list(refs=set(commission_selectors.case_object_refs(case))))
     return render(request, "web/case_trail.html", {"case": case, "events": events, **integrity_context()})

@@ -84,6 +84,13 @@ def case_conflicts(case: Case) -> QuerySet[ConflictDeclaration]:
     return ConflictDeclaration.objects.filter(case=case).select_related("member").order_by("id")
 
 
+def case_object_refs_by_reference(reference: str) -> list[tuple[str, str]] | None:
+    """The trail's case scope (audit.scopes, registered in commission/apps.py):
+    None when no case has this reference."""
+    case = Case.objects.filter(reference=reference).first()
+    return None if case is None else case_object_refs(case)
+
+
 def case_object_refs(case: Case) -> list[tuple[str, str]]:
     """Every (object_type, object_id) whose events belong to the case's trail:
     the case, its reports (linked now or ever) and their evidence, rounds,

@@ -56,11 +56,31 @@ def test_the_event_list_filters_by_actor_action_and_time(api, people):
 
 
 def test_the_case_filter_says_clearly_when_it_is_not_available(api, people, monkeypatch):
-    import sys
+    from audit import scopes
 
-    monkeypatch.setitem(sys.modules, "commission.selectors", None)
+    monkeypatch.setattr(scopes, "_case_scope", None)  # as if no app had registered cases
     response = api(people["auditor"]).get("/api/v1/audit/events/?case=CASE-2026-000001")
-    assert response.status_code == 400 and "case" in response.json()
+    assert response.status_code == 400 and "not available" in str(response.json()["case"])
+
+
+def test_an_unknown_case_is_a_clear_400(api, people):
+    response = api(people["auditor"]).get("/api/v1/audit/events/?case=CASE-2026-999999")
+    assert response.status_code == 400 and "No case with reference" in str(response.json()["case"])
+
+
+def test_the_trail_asks_its_own_permission_not_a_role_name(api, people):
+    # Granted directly, with no role: the trail admits whoever holds audit.view_auditevent ...
+    from django.contrib.auth.models import Permission
+
+    outsider = people["outsider"]
+    outsider.user_permissions.add(Permission.objects.get(content_type__app_label="audit", codename="view_auditevent"))
+    assert api(outsider).get("/api/v1/audit/verify/").status_code == 200
+    # ... and a role group without it (the auditor's, stripped) no longer reads it.
+    from django.contrib.auth.models import Group
+
+    Group.objects.get(name="auditor").permissions.clear()
+    auditor = type(people["auditor"]).objects.get(pk=people["auditor"].pk)  # no cached permissions
+    assert api(auditor).get("/api/v1/audit/verify/").status_code == 403
 
 
 @pytest.mark.parametrize("url", ["/api/v1/audit/events/", "/api/v1/audit/checkpoints/"])

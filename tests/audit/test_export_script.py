@@ -105,23 +105,18 @@ def test_the_script_checks_a_downloaded_evidence_file(people, tmp_path):
 
 
 def test_export_by_case_fails_clearly_without_the_commission_hook(monkeypatch):
-    import sys
+    from audit import scopes
 
-    monkeypatch.setitem(sys.modules, "commission.selectors", None)  # as if the hook did not exist
+    monkeypatch.setattr(scopes, "_case_scope", None)  # as if no app had registered cases
     with pytest.raises(CommandError, match="not available"):
         _export("--case", "CASE-2026-000001")
 
 
 def test_a_case_export_is_a_partial_export_that_still_verifies(monkeypatch, tmp_path):
-    import types
+    from audit import scopes
 
     record(6, object_type="report")
-    fake = types.ModuleType("commission.selectors")
-    fake.case_object_refs = lambda case: {("report", "1"), ("report", "3"), ("report", "4")}
-    monkeypatch.setitem(__import__("sys").modules, "commission.selectors", fake)
-    from audit import selectors
-
-    monkeypatch.setattr(selectors, "_case_by_reference", lambda reference: object())
+    monkeypatch.setattr(scopes, "_case_scope", lambda reference: {("report", "1"), ("report", "3"), ("report", "4")})
     text = _export("--case", "CASE-2026-000001")
     assert [e["object_id"] for e in lines(text)] == ["1", "3", "4"]
     assert run_script(text, tmp_path=tmp_path).returncode == 1  # not a whole chain ...

@@ -1,18 +1,57 @@
-"""The hand-spliced canonical form used by fast verification is byte-for-byte the recipe's."""
-
-import json
+"""The fast verifier (PostgreSQL, text rows, worker processes) and the portable
+check use the one recipe in audit.chain: both accept what the sealer wrote,
+down to awkward text, and both name the same first bad seq when it is altered."""
 
 import pytest
+from django.db import connection, transaction
 
-from audit import chain, fastverify
+from audit import fastverify, triggers
+from audit.selectors import _conninfo, chain_check, sealed_rows
+from audit.services import audit_record, trail_seal
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+AWKWARD = ["plain", 'quote " and \\ backslash', "line\nbreak\ttab\x01\x1f", "Київ ✓ 🇺🇦", ""]
 
 
-@pytest.mark.parametrize("text", ["plain", 'quote " and \\ backslash', "line\nbreak\ttab\x01\x1f", "Київ ✓ 🇺🇦", ""])
-def test_the_spliced_canonical_form_equals_the_recipe(text):
-    obj = {"seq": 12, "at": "2026-11-24T10:00:00.123456Z", "actor": text or None, "action": text,
-           "object_type": text, "object_id": text, "before": {"z": [1, 2.5, None, text], "a": {"é": True}},
-           "after": None, "reason": text, "prev_hash": "ab" * 32}
-    spliced = fastverify.canonical_text(
-        obj["seq"], obj["at"], obj["actor"], obj["action"], obj["object_type"], obj["object_id"],
-        json.dumps(obj["before"]), None, obj["reason"], obj["prev_hash"])
-    assert spliced.encode("utf-8") == chain.canonical(obj)
+@pytest.fixture
+def awkward_trail():
+    if connection.vendor != "postgresql":
+        pytest.skip("the fast verifier reads PostgreSQL's text rows")
+    for i, text in enumerate(AWKWARD):
+        with transaction.atomic():
+            audit_record(actor=None, action=f"test.{i}", object_type="thing", object_id=i, reason=text,
+                         after={"z": [1, 2.5, None, text], "a": {"é": True}, "text": text})
+    trail_seal(blocking=True)
+    return len(AWKWARD)
+
+
+def _fast(head, workers=1):
+    return fastverify.verify_chain(_conninfo(), head, workers=workers)
+
+
+def test_the_fast_and_the_portable_check_accept_what_the_sealer_hashed(awkward_trail):
+    fast = _fast(awkward_trail)
+    portable = chain_check(sealed_rows())
+    assert fast["ok"] and fast["checked"] == awkward_trail
+    assert portable.ok and portable.checked == awkward_trail
+    assert fast["head_hash"] == portable.head_hash
+
+
+def test_split_into_ranges_it_checks_the_joints_as_one_pass_would(awkward_trail, monkeypatch):
+    monkeypatch.setattr(fastverify, "PARALLEL_MIN_EVENTS", 1)
+    assert _fast(awkward_trail, workers=2)["ok"]
+
+
+def test_both_name_the_same_first_bad_seq_when_an_event_is_altered(awkward_trail):
+    triggers.drop(connection)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE audit_auditevent SET reason = 'rewritten' WHERE seq = 4")
+        fast = _fast(awkward_trail)
+        portable = chain_check(sealed_rows())
+    finally:
+        triggers.install(connection)
+    assert not fast["ok"] and fast["first_bad_seq"] == 4 and "altered" in fast["problem"]
+    assert not portable.ok and portable.first_bad_seq == 4 and "altered" in portable.problem
+
