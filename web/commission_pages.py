@@ -165,7 +165,7 @@ def case_list(request):
     return render(request, "web/case_list.html", {"cases": cases, "awaiting": awaiting})
 
 
-def _case_or_404(user, pk):
+def case_or_404(user, pk):
     case = commission_selectors.case_get_for(user, pk)
     if case is None:
         raise Http404
@@ -174,7 +174,7 @@ def _case_or_404(user, pk):
 
 @role_required(*COMMISSION_READERS)
 def case_detail(request, pk: int, forms: dict | None = None, status=200):
-    case = _case_or_404(request.user, pk)
+    case = case_or_404(request.user, pk)
     ctx = _case_context(request, case, forms or {})
     for key, form in (forms or {}).items():
         if form.errors and not _form_shown(ctx, key):
@@ -208,7 +208,7 @@ def _form_shown(ctx: dict, key) -> bool:
     return any(m["pk"] == pk and m[flag] for m in ctx["measures"])
 
 
-def _auto_id(key) -> str:
+def form_auto_id(key) -> str:
     """Field ids per form of the case page: several forms there have a
     `reason` field (detach, decision, extension, conflict), and each label
     must point at its own field. ("extend", 7) -> id_extend7_reason."""
@@ -230,14 +230,14 @@ def _case_context(request, case, bound: dict) -> dict:
             "pk": d.pk, "label": label(d.kind), "due_at": d.due_at, "status": d.status,
             "overdue": open_ and d.due_at < now,
             "form": bound.get(("extend", d.pk)) or f.DeadlineExtendForm(
-                initial={"due_at": d.due_at}, auto_id=_auto_id(("extend", d.pk))),
+                initial={"due_at": d.due_at}, auto_id=form_auto_id(("extend", d.pk))),
         })
 
     reports = list(reads.case_reports(case, user))
     for r in reports:
         r.evidence_items = list(report_selectors.evidence_list_for(user, r))
         r.detach_form = bound.get(("detach", r.pk)) or f.DetachReportForm(initial={"report": r.pk},
-                                                                              auto_id=_auto_id(("detach", r.pk)))
+                                                                              auto_id=form_auto_id(("detach", r.pk)))
 
     rounds = reads.case_rounds(case, user)
     open_round = next((rd for rd in rounds if rd["status"] == "open"), None)
@@ -247,8 +247,8 @@ def _case_context(request, case, bound: dict) -> dict:
 
     measures = reads.case_measures(case)
     for m in measures:
-        m["decide_form"] = bound.get(("decide", m["pk"])) or f.MeasureDecisionForm(auto_id=_auto_id(("decide", m["pk"])))
-        m["compliance_form"] = bound.get(("comply", m["pk"])) or f.ComplianceForm(auto_id=_auto_id(("comply", m["pk"])))
+        m["decide_form"] = bound.get(("decide", m["pk"])) or f.MeasureDecisionForm(auto_id=form_auto_id(("decide", m["pk"])))
+        m["compliance_form"] = bound.get(("comply", m["pk"])) or f.ComplianceForm(auto_id=form_auto_id(("comply", m["pk"])))
 
     # What the forms offer is what the services accept: the same predicates (commission.selectors.case_actions).
     actions = commission_selectors.case_actions(user, case, now=now)
@@ -274,179 +274,16 @@ def _case_context(request, case, bound: dict) -> dict:
         "reports": reports, "verification": reads.case_verification(case),
         "rounds": rounds, "open_round": open_round, "recusal": recusal, "my_ballot": my_ballot,
         "is_member": is_member, "measures": measures, "can": can,
-        "link_form": bound.get("link") or f.LinkReportForm(auto_id=_auto_id("link")),
-        "verification_form": bound.get("verify") or f.VerificationForm(auto_id=_auto_id("verify")),
+        "link_form": bound.get("link") or f.LinkReportForm(auto_id=form_auto_id("link")),
+        "verification_form": bound.get("verify") or f.VerificationForm(auto_id=form_auto_id("verify")),
         "round_form": bound.get("round") or f.RoundOpenForm(initial={"quorum": 0.5, "threshold": "simple"},
-                                                            auto_id=_auto_id("round")),
+                                                            auto_id=form_auto_id("round")),
         "ballot_form": bound.get("ballot") or f.BallotForm(initial=ballot_initial, parties=parties,
-                                                           auto_id=_auto_id("ballot")),
-        "conflict_form": bound.get("conflict") or f.ConflictForm(auto_id=_auto_id("conflict")),
-        "measure_form": bound.get("measure") or f.MeasureForm(parties=parties, auto_id=_auto_id("measure")),
-        "close_form": bound.get("close") or f.CaseCloseForm(auto_id=_auto_id("close")),
+                                                           auto_id=form_auto_id("ballot")),
+        "conflict_form": bound.get("conflict") or f.ConflictForm(auto_id=form_auto_id("conflict")),
+        "measure_form": bound.get("measure") or f.MeasureForm(parties=parties, auto_id=form_auto_id("measure")),
+        "close_form": bound.get("close") or f.CaseCloseForm(auto_id=form_auto_id("close")),
     }
-
-
-def _case_action(request, pk, key, form, call, success, anchor=""):
-    """POST handler shape shared by the case page's forms: validate the
-    form's shape, run one service, redirect (PRG) or re-render with errors."""
-    case = _case_or_404(request.user, pk)
-    status = 400
-    if form.is_valid():
-        try:
-            call(case, form.cleaned_data)
-        except Forbidden as exc:
-            raise PermissionDenied(exc.message)
-        except Conflict as exc:
-            # The case moved on (a round closed, someone acted first): the
-            # form this came from may not even be on the page any more, so a
-            # conflict about the case itself is said at the top of the page.
-            status = 409
-            if exc.field and exc.field in form.fields:
-                f.add_service_error(form, exc)
-            else:
-                messages.error(request, exc.message)
-        except (ValidationError, ApplicationError) as exc:
-            f.add_service_error(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect(reverse("web:case_detail", args=[case.pk]) + anchor)
-    return case_detail(request, pk, forms={key: form}, status=status)
-
-
-@role_required(VERIFIER, CHAIR)
-@require_POST
-def case_link(request, pk: int):
-    def call(case, data):
-        report = reads.report_by_reference(request.user, data["report"])
-        if report is None:
-            raise ValidationError({"report": [_("No submitted report with this reference.")]})
-        return services.case_link_reports(actor=request.user, case=case, reports=[report])
-
-    return _case_action(request, pk, "link", f.LinkReportForm(request.POST, auto_id=_auto_id("link")), call, _("Report linked."), "#h-reports")
-
-
-@role_required(VERIFIER, CHAIR)
-@require_POST
-def case_detach(request, pk: int):
-
-    def call(case, data):
-        report = report_selectors.report_get_for(request.user, data["report"])
-        if report is None:
-            raise ValidationError({"report": [_("No such report.")]})
-        return services.case_detach_report(actor=request.user, case=case, report=report, reason=data["reason"])
-
-    report_pk = request.POST.get("report") or ""
-    key = ("detach", int(report_pk) if report_pk.isdigit() else 0)
-    form = f.DetachReportForm(request.POST, auto_id=_auto_id(key))
-    return _case_action(request, pk, key, form, call, _("Report detached."), "#h-reports")
-
-
-@role_required(VERIFIER, CHAIR)
-@require_POST
-def case_verify(request, pk: int):
-    def call(case, data):
-        return services.verification_record(actor=request.user, case=case, outcome=data["outcome"],
-                                            findings=data["findings"])
-
-    return _case_action(request, pk, "verify", f.VerificationForm(request.POST, auto_id=_auto_id("verify")), call, _("Findings recorded."),
-                        "#h-verification")
-
-
-@role_required(CHAIR)
-@require_POST
-def round_open(request, pk: int):
-    def call(case, data):
-        return services.round_open(actor=request.user, case=case, closes_at=data.get("closes_at"),
-                                   quorum=data["quorum"], threshold=data["threshold"])
-
-    return _case_action(request, pk, "round", f.RoundOpenForm(request.POST, auto_id=_auto_id("round")), call, _("Voting round opened."),
-                        "#h-attribution")
-
-
-@role_required(MEMBER)
-@require_POST
-def ballot_cast(request, pk: int):
-    parties = list(Party.objects.order_by("code"))
-
-    def call(case, data):
-        # The page posts to the case; the ballot goes to its open round.
-        rnd = commission_selectors.round_open_for_case(case)
-        if rnd is None:
-            raise Conflict(_("No voting round is open on this case."), code="round_closed")
-        return services.ballot_cast(actor=request.user, round=rnd, choice=data["choice"],
-                                    rationale=data["rationale"])
-
-    return _case_action(request, pk, "ballot", f.BallotForm(request.POST, parties=parties, auto_id=_auto_id("ballot")), call,
-                        _("Your sealed ballot is recorded."), "#h-attribution")
-
-
-@role_required(MEMBER)
-@require_POST
-def conflict_declare(request, pk: int):
-    def call(case, data):
-        return services.conflict_declare(actor=request.user, case=case, reason=data["reason"])
-
-    return _case_action(request, pk, "conflict", f.ConflictForm(request.POST, auto_id=_auto_id("conflict")), call,
-                        _("Your conflict of interest is recorded."), "#h-attribution")
-
-
-@role_required(MEMBER)
-@require_POST
-def measure_propose(request, pk: int):
-    parties = list(Party.objects.order_by("code"))
-
-    def call(case, data):
-        return services.measure_propose(actor=request.user, case=case, kind=data["kind"],
-                                        addressee=data["addressee"], description=data["description"],
-                                        compliance_due_at=data.get("compliance_due_at"))
-
-    return _case_action(request, pk, "measure", f.MeasureForm(request.POST, parties=parties, auto_id=_auto_id("measure")), call,
-                        _("Measure proposed."), "#h-measures")
-
-
-@role_required(CHAIR)
-@require_POST
-def measure_decide(request, pk: int, measure_pk: int):
-    def call(case, data):
-        measure = reads.measure_get(case, measure_pk)
-        return services.measure_decide(actor=request.user, measure=measure, adopt=data["decision"] == "adopt",
-                                       reason=data["reason"])
-
-    return _case_action(request, pk, ("decide", measure_pk), f.MeasureDecisionForm(request.POST, auto_id=_auto_id(("decide", measure_pk))), call,
-                        _("Decision recorded."), "#h-measures")
-
-
-@role_required(CHAIR)
-@require_POST
-def measure_compliance(request, pk: int, measure_pk: int):
-    def call(case, data):
-        measure = reads.measure_get(case, measure_pk)
-        return services.measure_compliance_record(actor=request.user, measure=measure, compliance=data["compliance"],
-                                           note=data["note"])
-
-    return _case_action(request, pk, ("comply", measure_pk), f.ComplianceForm(request.POST, auto_id=_auto_id(("comply", measure_pk))), call,
-                        _("Compliance recorded."), "#h-measures")
-
-
-@role_required(CHAIR)
-@require_POST
-def deadline_extend(request, pk: int, deadline_pk: int):
-    def call(case, data):
-        deadline = reads.deadline_get(case, deadline_pk)
-        return services.deadline_extend(actor=request.user, deadline=deadline, due_at=data["due_at"],
-                                        reason=data["reason"])
-
-    return _case_action(request, pk, ("extend", deadline_pk), f.DeadlineExtendForm(request.POST, auto_id=_auto_id(("extend", deadline_pk))), call,
-                        _("Deadline extended."), "#h-deadlines")
-
-
-@role_required(CHAIR)
-@require_POST
-def case_close(request, pk: int):
-    def call(case, data):
-        return services.case_close(actor=request.user, case=case, summary=data["summary"])
-
-    return _case_action(request, pk, "close", f.CaseCloseForm(request.POST, auto_id=_auto_id("close")), call, _("Case closed."))
 
 
 # --- Chair: the board --------------------------------------------------------------
@@ -466,6 +303,6 @@ def case_trail(request, pk: int):
     from audit import selectors as audit_selectors
     from web.audit_pages import integrity_context
 
-    case = _case_or_404(request.user, pk)
+    case = case_or_404(request.user, pk)
     events = list(audit_selectors.event_list(refs=set(commission_selectors.case_object_refs(case))))
     return render(request, "web/case_trail.html", {"case": case, "events": events, **integrity_context()})

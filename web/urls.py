@@ -1,6 +1,7 @@
 from django.urls import path
 
 from web import audit_pages, overview, views
+from web import case_posts as posts
 from web import commission_pages as cp
 
 app_name = "web"
@@ -22,17 +23,17 @@ urlpatterns = [
     path("cases/", cp.case_list, name="case_list"),
     path("cases/<int:pk>/", cp.case_detail, name="case_detail"),
     path("cases/<int:pk>/trail/", cp.case_trail, name="case_trail"),
-    path("cases/<int:pk>/link/", cp.case_link, name="case_link"),
-    path("cases/<int:pk>/detach/", cp.case_detach, name="case_detach"),
-    path("cases/<int:pk>/verification/", cp.case_verify, name="case_verify"),
-    path("cases/<int:pk>/rounds/", cp.round_open, name="round_open"),
-    path("cases/<int:pk>/ballot/", cp.ballot_cast, name="ballot_cast"),
-    path("cases/<int:pk>/conflict/", cp.conflict_declare, name="conflict_declare"),
-    path("cases/<int:pk>/measures/", cp.measure_propose, name="measure_propose"),
-    path("cases/<int:pk>/measures/<int:measure_pk>/decision/", cp.measure_decide, name="measure_decide"),
-    path("cases/<int:pk>/measures/<int:measure_pk>/compliance/", cp.measure_compliance, name="measure_compliance"),
-    path("cases/<int:pk>/deadlines/<int:deadline_pk>/extend/", cp.deadline_extend, name="deadline_extend"),
-    path("cases/<int:pk>/close/", cp.case_close, name="case_close"),
+    path("cases/<int:pk>/link/", posts.case_link, name="case_link"),
+    path("cases/<int:pk>/detach/", posts.case_detach, name="case_detach"),
+    path("cases/<int:pk>/verification/", posts.case_verify, name="case_verify"),
+    path("cases/<int:pk>/rounds/", posts.round_open, name="round_open"),
+    path("cases/<int:pk>/ballot/", posts.ballot_cast, name="ballot_cast"),
+    path("cases/<int:pk>/conflict/", posts.conflict_declare, name="conflict_declare"),
+    path("cases/<int:pk>/measures/", posts.measure_propose, name="measure_propose"),
+    path("cases/<int:pk>/measures/<int:measure_pk>/decision/", posts.measure_decide, name="measure_decide"),
+    path("cases/<int:pk>/measures/<int:measure_pk>/compliance/", posts.measure_compliance, name="measure_compliance"),
+    path("cases/<int:pk>/deadlines/<int:deadline_pk>/extend/", posts.deadline_extend, name="deadline_extend"),
+    path("cases/<int:pk>/close/", posts.case_close, name="case_close"),
     path("board/", cp.board, name="board"),
     # Auditor
     path("trail/", audit_pages.trail, name="audit"),
