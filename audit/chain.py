@@ -30,8 +30,13 @@ def format_at(value: datetime) -> str:
     return value.strftime(AT_FORMAT)
 
 
+# json.dumps(obj, **options) builds this same encoder on every call; one
+# instance gives the same bytes without that cost per event.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(obj) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _ENCODER.encode(obj).encode("utf-8")
 
 
 def _json_value(value):
