@@ -31,9 +31,10 @@ class TrailReport:
     """The outcome of a whole-chain check."""
 
     def __init__(self, *, ok: bool, checked: int, first_bad_seq: int | None, problem: str,
-                 head_seq: int | None, head_hash: str | None):
+                 head_seq: int | None, head_hash: str | None, checkpoints_checked: int = 0):
         self.ok = ok
         self.checked = checked
+        self.checkpoints_checked = checkpoints_checked
         self.first_bad_seq = first_bad_seq
         self.problem = problem
         self.head_seq = head_seq
@@ -43,6 +44,7 @@ class TrailReport:
         return {
             "ok": self.ok,
             "checked": self.checked,
+            "checkpoints_checked": self.checkpoints_checked,
             "first_bad_seq": self.first_bad_seq,
             "problem": self.problem or None,
             "head": {"seq": self.head_seq, "hash": self.head_hash} if self.head_seq is not None else None,
@@ -89,9 +91,9 @@ def _conninfo() -> str:
     return make_conninfo(**{k: v for k, v in params.items() if k in keep and v not in (None, "")})
 
 
-def chain_verify(*, workers: int | None = None) -> TrailReport:
-    """Check the whole sealed chain: seq gap-free from 1, each prev_hash equal
-    to the previous hash, each hash recomputed (audit.chain's recipe)."""
+def _chain_only(*, workers: int | None) -> TrailReport:
+    """The sealed chain alone: seq gap-free from 1, each prev_hash equal to
+    the previous hash, each hash recomputed (audit.chain's recipe)."""
     if connection.vendor != "postgresql":
         return chain_check(sealed_rows())
     with connection.cursor() as cursor:
@@ -115,6 +117,56 @@ def chain_verify(*, workers: int | None = None) -> TrailReport:
                            head_seq=head or None, head_hash=outcome["head_hash"] if head else None)
     return TrailReport(ok=False, checked=outcome["checked"], first_bad_seq=outcome["first_bad_seq"],
                        problem=outcome["problem"], head_seq=None, head_hash=None)
+
+
+def stored_checkpoints_check(*, head_seq: int | None, trusted_key: str | None) -> tuple[int, int | None, str]:
+    """Every stored checkpoint against the chain: signed by the commission's
+    key (any key that verifies, when none is configured), and the chain's hash
+    at its seq equal to the signed one. A forger who edits an event and
+    re-hashes everything after it yields a valid-looking chain; only a
+    signature over an old head shows it. Returns (checked, bad seq, problem)."""
+    checked = 0
+    checkpoints = Checkpoint.objects.order_by("seq").values_list("seq", "hash", "at", "signature", "public_key")
+    for batch in _batches(checkpoints.iterator(chunk_size=_CHUNK), _CHUNK):
+        on_chain = dict(AuditEvent.objects.filter(seq__in=[c[0] for c in batch]).values_list("seq", "hash"))
+        for seq, digest, at, signature, public_key in batch:
+            if trusted_key is not None and public_key != trusted_key:
+                return checked, seq, f"checkpoint at seq {seq} was signed by another key than the commission's"
+            data = {"seq": seq, "hash": digest, "at": chain.format_at(at), "signature": signature}
+            if not checkpoint_signature_ok(data, public_key):
+                return checked, seq, f"checkpoint at seq {seq}: signature is invalid (forged or altered)"
+            if head_seq is None or seq > head_seq:
+                return checked, seq, (f"checkpoint at seq {seq} is beyond the chain's head "
+                                      f"({head_seq or 'empty'}): the tail was removed")
+            if on_chain.get(seq) != digest:
+                return checked, seq, (f"checkpoint at seq {seq}: the chain's hash there is not the signed one "
+                                      "(the trail was rewritten)")
+            checked += 1
+    return checked, None, ""
+
+
+def _batches(iterable, size):
+    batch = []
+    for item in iterable:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def chain_verify(*, workers: int | None = None, trusted_key: str | None = None) -> TrailReport:
+    """The whole trail's check: the chain, then every stored signed checkpoint
+    compared with it. `ok` only when both hold."""
+    report = _chain_only(workers=workers)
+    if not report.ok:
+        return report
+    checked, bad_seq, problem = stored_checkpoints_check(head_seq=report.head_seq, trusted_key=trusted_key)
+    report.checkpoints_checked = checked
+    if bad_seq is not None:
+        report.ok, report.first_bad_seq, report.problem = False, bad_seq, problem
+    return report
 
 
 def trail_head() -> tuple[int, str] | None:

@@ -21,10 +21,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit import chain
+from audit.keys import (  # noqa: F401 (CheckpointsDisabled, signing_public_key_hex re-exported)
+    CheckpointsDisabled,
+    signing_key,
+    signing_public_key_hex,
+    trusted_public_key_hex,
+)
 from audit.models import AuditEvent, Checkpoint
 from audit.scopes import case_refs
 from audit.selectors import TrailReport, chain_verify, export_lines
-from config.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +42,6 @@ SEAL_BATCH = 1000
 MAX_SEAL_ROUNDS = 20
 # The benchmark switches this off to measure intake without on-commit sealing.
 SEAL_ON_COMMIT = True
-
-
-class CheckpointsDisabled(ApplicationError):
-    status_code = 503
-    default_code = "checkpoints_disabled"
 
 
 def _plain(data):
@@ -308,30 +308,10 @@ def trail_verify(*, seal: bool = True, workers: int | None = None) -> TrailRepor
     """Seal what is pending, then check the whole chain (selectors.chain_verify)."""
     if seal:
         trail_seal(blocking=True)
-    return chain_verify(workers=workers)
+    return chain_verify(workers=workers, trusted_key=trusted_public_key_hex())
 
 
 # --- Checkpoints ------------------------------------------------------------
-
-
-def _signing_key():
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    raw = settings.AUDIT_SIGNING_KEY
-    if not raw:
-        raise CheckpointsDisabled(
-            "AUDIT_SIGNING_KEY is not set: checkpoints cannot be signed (set it to the hex of a 32-byte Ed25519 key)."
-        )
-    try:
-        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(raw))
-    except ValueError:
-        raise CheckpointsDisabled("AUDIT_SIGNING_KEY must be the hex of a 32-byte Ed25519 private key.")
-
-
-def signing_public_key_hex() -> str:
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    return _signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
 
 
 def checkpoint_publish(*, actor=None) -> Checkpoint | None:
@@ -342,7 +322,7 @@ def checkpoint_publish(*, actor=None) -> Checkpoint | None:
     checkpoint would be stale at once. Checkpoints are signed and append-only
     in their own right. `actor` is who asked (None: beat), for the log only.
     """
-    key = _signing_key()
+    key = signing_key()
     public_key = signing_public_key_hex()
     with transaction.atomic(), connection.cursor() as cursor:
         # The sealer's lock: the head cannot move while we sign it, and two

@@ -101,9 +101,11 @@ def test_a_removed_tail_is_caught_against_a_saved_checkpoint(settings, tmp_path)
     call_command("verify_audit", "--checkpoint", str(saved), "--public-key", PUBLIC_KEY, stdout=StringIO())
 
     _tamper("DELETE FROM audit_auditevent WHERE seq >= 5")
-    # What is left is a valid chain on its own ...
-    assert trail_verify().ok
-    # ... but the checkpoint the auditor kept says it used to be longer.
+    # What is left is a valid chain on its own, but the checkpoint the export
+    # stored says it used to be longer ...
+    report = trail_verify()
+    assert not report.ok and report.first_bad_seq == 6 and "tail was removed" in report.problem
+    # ... and so does the one the auditor kept.
     with pytest.raises(CommandError, match="tail was removed"):
         call_command("verify_audit", "--checkpoint", str(saved), "--public-key", PUBLIC_KEY, stdout=StringIO())
 
@@ -126,7 +128,9 @@ def test_a_rewritten_tail_is_caught_against_a_saved_checkpoint(settings, tmp_pat
     obj["reason"] = "rewritten"
     _tamper("UPDATE audit_auditevent SET reason = 'rewritten', hash = %s WHERE seq = 3",
             [event_hash(obj["prev_hash"], obj)])
-    assert trail_verify().ok
+    # The chain alone holds; the stored checkpoint signed its old hash.
+    report = trail_verify()
+    assert not report.ok and report.first_bad_seq == 3 and "rewritten" in report.problem
     with pytest.raises(CommandError, match="rewritten"):
         call_command("verify_audit", "--checkpoint", str(genuine), stdout=StringIO())
 
@@ -270,3 +274,77 @@ def test_a_commit_that_finds_another_sealer_at_work_owes_a_seal_and_pays_it_at_e
     _seal_at_exit()
     assert AuditEvent.objects.get().seq == 1
     assert not fresh_sealer.owed
+
+
+def _rehash_from(seq):
+    """Re-hash the chain from `seq` to the head, as a forger with the
+    database's owner rights would after editing an event."""
+    from audit.chain import event_hash
+    from audit.selectors import event_export_dict
+
+    prev = AuditEvent.objects.get(seq=seq - 1).hash if seq > 1 else "0" * 64
+    for event in AuditEvent.objects.filter(seq__gte=seq).order_by("seq"):
+        obj = event_export_dict(event)
+        obj.pop("hash")
+        obj["prev_hash"] = prev
+        prev = event_hash(prev, obj)
+        _tamper("UPDATE audit_auditevent SET prev_hash = %s, hash = %s WHERE seq = %s", [obj["prev_hash"], prev, event.seq])
+
+
+def test_a_rehashed_chain_fails_the_apps_own_check_at_the_first_stored_checkpoint_it_breaks(settings, api, people):
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    record(4)
+    checkpoint_publish()  # signs seq 4
+    record(3)
+    checkpoint_publish()  # signs seq 7
+    _tamper("UPDATE audit_auditevent SET reason = 'forged' WHERE seq = 2")
+    _rehash_from(2)
+    report = trail_verify()
+    assert not report.ok and report.first_bad_seq == 4 and "rewritten" in report.problem
+    assert "first bad seq 4" in _verify_fails()
+    body = api(people["auditor"]).get("/api/v1/audit/verify/").json()
+    assert body["ok"] is False and body["first_bad_seq"] == 4
+
+
+def test_an_intact_trail_reports_how_many_stored_checkpoints_match(settings):
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    record(2)
+    checkpoint_publish()
+    record(1)
+    checkpoint_publish()
+    report = trail_verify()
+    assert report.ok and report.checkpoints_checked == 2
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    assert "2 stored signed checkpoints match the chain" in out.getvalue()
+
+
+def test_a_checkpoint_row_signed_with_another_key_is_refused(settings):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from audit.chain import checkpoint_message, format_at
+    from audit.models import Checkpoint
+
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    record(3)
+    head = AuditEvent.objects.get(seq=3)
+    # An operator mints a key of their own and signs the head they want.
+    forger = Ed25519PrivateKey.generate()
+    at = head.at
+    _tamper("INSERT INTO audit_checkpoint (seq, hash, at, signature, public_key) VALUES (%s, %s, %s, %s, %s)", [
+        3, head.hash, at,
+        forger.sign(checkpoint_message(seq=3, hash=head.hash, at=format_at(at))).hex(),
+        forger.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()])
+    assert Checkpoint.objects.count() == 1
+    report = trail_verify()
+    assert not report.ok and "another key" in report.problem
+
+
+def test_a_checkpoint_row_whose_signature_was_altered_is_refused(settings):
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    record(2)
+    checkpoint_publish()
+    _tamper("UPDATE audit_checkpoint SET signature = %s", ["00" * 64])
+    report = trail_verify()
+    assert not report.ok and report.first_bad_seq == 2 and "signature is invalid" in report.problem

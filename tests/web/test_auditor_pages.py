@@ -47,6 +47,39 @@ def test_the_trail_page_names_the_first_bad_event_when_the_chain_is_broken(peopl
 
 
 @pytest.mark.django_db
+def test_the_trail_page_never_says_on_the_chain_when_the_signed_hash_no_longer_matches(people, web, settings):
+    # A forger edits an event and re-hashes the chain after it: the chain is
+    # consistent again, but the stored checkpoint signed the old head.
+    from django.db import connection
+
+    from audit import chain, triggers
+    from audit.models import AuditEvent
+    from audit.selectors import event_export_dict
+    from audit.services import checkpoint_publish
+    from tests.audit.helpers import SIGNING_KEY
+
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    file_report(people["monitor"])
+    file_report(people["monitor"])
+    checkpoint_publish()
+    assert "on the chain" in web(people["auditor"]).get("/trail/").content.decode()
+    triggers.drop(connection)
+    prev = chain.ZERO_HASH
+    with connection.cursor() as cursor:
+        for event in AuditEvent.objects.order_by("seq"):
+            obj = event_export_dict(event)
+            obj.pop("hash")
+            obj["reason"] = "forged" if event.seq == 1 else obj["reason"]
+            obj["prev_hash"] = prev
+            prev = chain.event_hash(prev, obj)
+            cursor.execute("UPDATE audit_auditevent SET reason = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+                           [obj["reason"], obj["prev_hash"], prev, event.seq])
+    page = web(people["auditor"]).get("/trail/").content.decode()
+    assert "NOT verified" in page and "rewritten" in page
+    assert ">on the chain<" not in page and "not on the verified chain" in page
+
+
+@pytest.mark.django_db
 def test_the_json_lines_export_is_the_audit_export(people, web):
     file_report(people["monitor"])
     response = web(people["auditor"]).get("/trail/export.jsonl")

@@ -9,7 +9,8 @@ from audit.services import signing_public_key_hex, trail_verify
 
 
 class Command(BaseCommand):
-    help = ("Check the whole decision trail (gap-free seq, prev_hash links, every hash recomputed). "
+    help = ("Check the whole decision trail (gap-free seq, prev_hash links, every hash recomputed, every "
+            "stored signed checkpoint equal to the chain at its seq). "
             "Exit status 0 only when it is intact; otherwise names the first bad seq.")
 
     def add_arguments(self, parser):
@@ -26,7 +27,8 @@ class Command(BaseCommand):
             raise CommandError(f"trail NOT intact: first bad seq {report.first_bad_seq}: {report.problem} "
                                f"({report.checked} events checked before it)", returncode=1)
         head = f"head seq {report.head_seq} hash {report.head_hash}" if report.head_seq else "empty trail"
-        self.stdout.write(f"trail intact: {report.checked} events checked, {head}")
+        self.stdout.write(f"trail intact: {report.checked} events checked, {head}; "
+                          f"{report.checkpoints_checked} stored signed checkpoints match the chain")
         if checkpoint:
             try:
                 data = json.loads(Path(checkpoint).read_text().strip().splitlines()[-1])
