@@ -64,6 +64,25 @@ def eligible_members(case: Case):
             .distinct().order_by("username"))
 
 
+def recused_members(case: Case) -> list[dict]:
+    """The active members who may not vote on this case, and why, in the
+    trail's language (English codes): a delegation that is a party, or a
+    declared conflict of interest. With eligible_members, the round's opening
+    event records both, so eligibility can be recomputed from the trail."""
+    User = get_user_model()
+    party_of = dict(Party.objects.filter(delegation__isnull=False).values_list("delegation_id", "code"))
+    conflicted = set(ConflictDeclaration.objects.filter(case=case).values_list("member_id", flat=True))
+    recused = []
+    for member in (User.objects.filter(groups__name=MEMBER, is_active=True).distinct().order_by("username")
+                   .only("pk", "username", "delegation_id")):
+        if member.delegation_id in party_of:
+            recused.append({"member": member.username, "reason": "party_delegation",
+                            "party": party_of[member.delegation_id]})
+        elif member.pk in conflicted:
+            recused.append({"member": member.username, "reason": "conflict_declared"})
+    return recused
+
+
 def ballot_choices() -> set[str]:
     return set(Party.objects.values_list("code", flat=True)) | {UNDETERMINED, ABSTAIN}
 

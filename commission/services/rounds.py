@@ -30,7 +30,13 @@ from commission.models import (
     Stage,
     Threshold,
 )
-from commission.selectors import ballot_choices, ballot_refusal, eligible_members, round_open_refusal
+from commission.selectors import (
+    ballot_choices,
+    ballot_refusal,
+    eligible_members,
+    recused_members,
+    round_open_refusal,
+)
 from commission.services.base import chairs, future, iso, locked_case, require, text
 from commission.services.closure import close_locked
 from commission.services.deadlines import deadline_create, deadline_settle
@@ -70,7 +76,7 @@ def round_open(*, actor, case: Case, closes_at: datetime | None = None, quorum=D
         audit_record(actor=actor, action="round.opened", object_type="round", object_id=rnd.pk,
                      after={"case": case.reference, "number": number, "closes_at": iso(closes_at),
                             "quorum": str(quorum), "threshold": threshold, "eligible_count": len(voters),
-                            "eligible": [v.username for v in voters]})
+                            "eligible": [v.username for v in voters], "recused": recused_members(case)})
         deadline_create(case=case, kind=DeadlineKind.VOTE, due_at=closes_at, actor=actor, round=rnd)
         case.flag(False)  # a new round is the chair's answer to the escalation
     return rnd

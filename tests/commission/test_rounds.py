@@ -68,6 +68,8 @@ def test_the_chair_opens_a_round_with_the_members_less_the_recused(people, case,
     assert abs(rnd.closes_at - (timezone.now() + settings.DEADLINE_VOTE)) < timedelta(minutes=1)
     opened = AuditEvent.objects.get(action="round.opened")
     assert opened.after["eligible"] == sorted(VOTERS) and opened.after["eligible_count"] == 4
+    # Who could not vote, and why: eligibility can be recomputed from the trail.
+    assert opened.after["recused"] == [{"member": "member5", "reason": "party_delegation", "party": "UA"}]
     deadline = Deadline.objects.get(round=rnd)
     assert deadline.kind == "vote" and deadline.due_at == rnd.closes_at and deadline.status == "pending"
 
@@ -84,6 +86,8 @@ def test_a_declared_conflict_excludes_the_member_and_its_reason_is_in_the_trail(
     services.conflict_declare(actor=people["member2"], case=case, reason="My brother serves in the brigade.")
     rnd = services.round_open(actor=people["chair"], case=case)
     assert rnd.eligible_count == 3 and not selectors.is_eligible(rnd, people["member2"])
+    opened = AuditEvent.objects.get(action="round.opened")
+    assert {"member": "member2", "reason": "conflict_declared"} in opened.after["recused"]
     event = AuditEvent.objects.get(action="conflict.declared")
     assert event.actor == people["member2"] and event.reason == "My brother serves in the brigade."
     with pytest.raises(Forbidden) as err:

@@ -9,12 +9,12 @@ also on a re-run.
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import roles
+from accounts import services as account_services
 from accounts.models import Delegation, Party, User
 from commission import selectors, services
 from config.errors import ApplicationError
@@ -189,58 +189,48 @@ class Command(BaseCommand):
 
 
 def seed_people(*, password: str) -> dict[str, User]:
-    """Delegations, parties, role groups, demo users and the admin; returns users by username."""
+    """Delegations, parties, demo users and the admin; returns users by username.
+    Authority (roles, delegations, parties' links, flags) goes through
+    accounts.services, so the demo's trail says who holds what from the start."""
     delegations = {}
     for code, name in DELEGATIONS.items():
         delegation, _ = Delegation.objects.update_or_create(code=code, defaults={"name": name})
         delegations[code] = delegation
     for code, name, delegation_code in PARTIES:
-        Party.objects.update_or_create(
-            code=code,
-            defaults={"name": name, "delegation": delegations[delegation_code] if delegation_code else None},
-        )
-    groups = {name: Group.objects.get_or_create(name=name)[0] for name in roles.ALL_ROLES}
+        delegation = delegations[delegation_code] if delegation_code else None
+        party = Party.objects.filter(code=code).first()
+        if party is None:
+            account_services.party_create(actor=None, code=code, name=name, delegation=delegation, reason=SEEDED)
+        else:
+            account_services.party_delegation_set(actor=None, party=party, delegation=delegation, reason=SEEDED)
 
     people = {}
     for username, delegation_code, role, _purpose in USERS:
-        people[username] = _ensure_user(
-            username=username,
-            password=password,
-            delegation=delegations[delegation_code],
-            groups=[groups[role]],
-        )
-    people[ADMIN_USERNAME] = _ensure_user(
-        username=ADMIN_USERNAME, password=password, delegation=None, groups=[], staff=True
-    )
+        people[username] = _ensure_user(username=username, password=password,
+                                        delegation=delegations[delegation_code], roles=[role])
+    people[ADMIN_USERNAME] = _ensure_user(username=ADMIN_USERNAME, password=password, delegation=None, roles=[],
+                                          staff=True)
     return people
 
 
-def _ensure_user(*, username: str, password: str, delegation, groups: list[Group], staff: bool = False) -> User:
+SEEDED = "seed_demo: the demo's known state"
+
+
+def _ensure_user(*, username: str, password: str, delegation, roles: list[str], staff: bool = False) -> User:
+    flags = {"is_active": True, "is_staff": staff, "is_superuser": staff}
+    email = f"{username}@demo.invalid"
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User(username=username)
-    wanted = {
-        "delegation_id": delegation.pk if delegation else None,
-        "email": f"{username}@demo.invalid",
-        "is_active": True,
-        "is_staff": staff,
-        "is_superuser": staff,
-    }
-    changed = user.pk is None
-    for field, value in wanted.items():
-        if getattr(user, field) != value:
-            setattr(user, field, value)
-            changed = True
+        return account_services.user_create(actor=None, username=username, password=password, email=email,
+                                            delegation=delegation, roles=roles, flags=flags, reason=SEEDED)
     # check_password first: re-hashing an unchanged password would rewrite the
     # row with a new salt on every run.
-    if user.pk is None or not user.check_password(password):
+    if user.email != email or not user.check_password(password):
+        user.email = email
         user.set_password(password)
-        changed = True
-    if changed:
-        user.save()
-    if set(user.groups.all()) != set(groups):
-        user.groups.set(groups)
-    return user
+        user.save(update_fields=["email", "password"])
+    return account_services.user_authority_set(actor=None, user=user, roles=roles, delegation=delegation,
+                                               flags=flags, reason=SEEDED)
 
 
 def seed_reports(*, people: dict[str, User]) -> list:

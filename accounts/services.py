@@ -1,0 +1,146 @@
+"""Changes of authority, each one transaction with its audit event.
+
+Who holds which role, which delegation a person sits for, which party a
+delegation *is* (that decides recusal from attribution) and whose account is
+active decide who may vote on a state's responsibility. So none of them is a
+silent row change: the admin and seed_demo call these services, and the trail
+shows who changed what, when, before and after. (Someone with a Python shell
+or the database can still bypass them; the round's own opening event records
+who was eligible and why others were not, so the effect stays visible.)
+"""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import Delegation, Party, User
+from accounts.roles import ALL_ROLES
+from audit.services import audit_record
+
+# The flags whose change is a change of authority (staff reach the admin;
+# superusers hold every permission, the trail's included).
+FLAGS = ("is_active", "is_staff", "is_superuser")
+# "Leave the delegation as it is" (None means: no delegation).
+KEEP = object()
+
+
+def _roles(user: User) -> list[str]:
+    return sorted(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
+
+
+def _code(delegation: Delegation | None) -> str | None:
+    return delegation.code if delegation is not None else None
+
+
+def _checked_roles(roles: Iterable[str]) -> list[str]:
+    wanted = sorted(set(roles))
+    unknown = [r for r in wanted if r not in ALL_ROLES]
+    if unknown:
+        raise ValidationError({"roles": [_("Unknown role: %(roles)s.") % {"roles": ", ".join(unknown)}]})
+    return wanted
+
+
+def user_authority_set(*, actor: User | None, user: User, roles: Iterable[str] | None = None,
+                       delegation: Delegation | None | object = KEEP, flags: dict[str, bool] | None = None,
+                       reason: str = "") -> User:
+    """Set what is given (roles, delegation, the FLAGS); write one event per
+    kind of change (user.roles_changed, user.delegation_changed,
+    user.flags_changed); nothing when nothing changes. `user` must be saved."""
+    wanted_roles = _checked_roles(roles) if roles is not None else None
+    flags = flags or {}
+    if set(flags) - set(FLAGS):
+        raise ValueError(f"not an authority flag: {sorted(set(flags) - set(FLAGS))}")
+    with transaction.atomic():
+        # The lock: two admins changing the same person serialise, and each
+        # event's "before" is what the other one left.
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if wanted_roles is not None:
+            before = _roles(locked)
+            if before != wanted_roles:
+                locked.groups.remove(*Group.objects.filter(name__in=set(before) - set(wanted_roles)))
+                locked.groups.add(*[Group.objects.get_or_create(name=r)[0] for r in set(wanted_roles) - set(before)])
+                audit_record(actor=actor, action="user.roles_changed", object_type="user", object_id=locked.pk,
+                             before={"username": locked.username, "roles": before},
+                             after={"username": locked.username, "roles": wanted_roles}, reason=reason)
+        if delegation is not KEEP and locked.delegation_id != (delegation.pk if delegation else None):
+            before_code = _code(locked.delegation)
+            locked.delegation = delegation
+            locked.save(update_fields=["delegation"])
+            audit_record(actor=actor, action="user.delegation_changed", object_type="user", object_id=locked.pk,
+                         before={"username": locked.username, "delegation": before_code},
+                         after={"username": locked.username, "delegation": _code(delegation)}, reason=reason)
+        changed = {f: v for f, v in flags.items() if getattr(locked, f) != bool(v)}
+        if changed:
+            before_flags = {f: getattr(locked, f) for f in sorted(changed)}
+            for field, value in changed.items():
+                setattr(locked, field, bool(value))
+            locked.save(update_fields=sorted(changed))
+            audit_record(actor=actor, action="user.flags_changed", object_type="user", object_id=locked.pk,
+                         before={"username": locked.username, **before_flags},
+                         after={"username": locked.username, **{f: bool(v) for f, v in sorted(changed.items())}},
+                         reason=reason)
+    # The caller's instance follows what was stored.
+    user.refresh_from_db(fields=["delegation", *FLAGS])
+    return user
+
+
+def user_create(*, actor: User | None, username: str, password: str | None, email: str = "",
+                delegation: Delegation | None = None, roles: Iterable[str] = (),
+                flags: dict[str, bool] | None = None, reason: str = "") -> User:
+    """A new account and its first authority, in one transaction: user.created
+    (with roles, delegation and flags), never the password."""
+    wanted_roles = _checked_roles(roles)
+    flags = {"is_active": True, "is_staff": False, "is_superuser": False, **(flags or {})}
+    with transaction.atomic():
+        user = User(username=username, email=email, delegation=delegation, **flags)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+        user.groups.add(*[Group.objects.get_or_create(name=r)[0] for r in wanted_roles])
+        audit_record(actor=actor, action="user.created", object_type="user", object_id=user.pk,
+                     after={"username": username, "roles": wanted_roles, "delegation": _code(delegation),
+                            **{f: bool(v) for f, v in sorted(flags.items())}}, reason=reason)
+    return user
+
+
+def user_created_record(*, actor: User | None, user: User, reason: str = "") -> None:
+    """The user.created event for an account the admin's add form just saved
+    (in the same transaction): what it holds, never the password."""
+    audit_record(actor=actor, action="user.created", object_type="user", object_id=user.pk,
+                 after={"username": user.username, "roles": _roles(user), "delegation": _code(user.delegation),
+                        **{f: getattr(user, f) for f in FLAGS}}, reason=reason)
+
+
+def party_delegation_set(*, actor: User | None, party: Party, delegation: Delegation | None,
+                         reason: str = "") -> Party:
+    """Link a party to the delegation that *is* it (its members are recused
+    from attribution from the next round on), or unlink it."""
+    with transaction.atomic():
+        locked = Party.objects.select_for_update().get(pk=party.pk)
+        if locked.delegation_id == (delegation.pk if delegation else None):
+            return locked
+        before = _code(locked.delegation)
+        locked.delegation = delegation
+        locked.save(update_fields=["delegation"])
+        audit_record(actor=actor, action="party.delegation_changed", object_type="party", object_id=locked.pk,
+                     before={"party": locked.code, "delegation": before},
+                     after={"party": locked.code, "delegation": _code(delegation)}, reason=reason)
+    party.refresh_from_db(fields=["delegation"])
+    return locked
+
+
+def party_create(*, actor: User | None, code: str, name: str, delegation: Delegation | None = None,
+                 reason: str = "") -> Party:
+    with transaction.atomic():
+        party = Party(code=code, name=name, delegation=delegation)
+        party.full_clean()
+        party.save()
+        audit_record(actor=actor, action="party.created", object_type="party", object_id=party.pk,
+                     after={"party": code, "name": name, "delegation": _code(delegation)}, reason=reason)
+    return party
