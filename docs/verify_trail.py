@@ -92,6 +92,7 @@ class Trail:
         self.ballot_events = []
         self.tallies = []
         self.evidence = {}
+        self.authority = []
 
     def hash_at(self, seq):
         return self.hashes.get(seq)
@@ -101,7 +102,7 @@ def _chunk(path, start, end, wanted):
     """Check the lines that begin in [start, end) of the file on their own:
     each event's hash, and the links between consecutive seqs inside it."""
     out = {"count": 0, "first": None, "last": None, "gaps": [], "failure": None, "checkpoint": None,
-           "after_checkpoint": None, "hashes": {}, "ballots": [], "tallies": [], "evidence": []}
+           "after_checkpoint": None, "hashes": {}, "ballots": [], "tallies": [], "evidence": [], "authority": []}
     loads, encode, sha256 = json.loads, _ENCODE, hashlib.sha256
     prev_seq = prev_hash = None
     with open(path, "rb") as handle:
@@ -153,6 +154,8 @@ def _chunk(path, start, end, wanted):
                                        tuple(sorted({"choice", "rationale", "salt"} & set(after)))))
             elif action == "round.tallied":
                 out["tallies"].append(event)
+            elif action in AUTHORITY_ACTIONS:
+                out["authority"].append((seq, action, event["after"] or {}))
             elif action == "evidence.uploaded":
                 out["evidence"].append(((event["after"] or {}).get("sha256"), seq, event["object_type"],
                                         event["object_id"]))
@@ -221,6 +224,7 @@ def read_and_check_chain(path, allow_partial, wanted, jobs, chunk_bytes=8 << 20)
         trail.hashes.update(part["hashes"])
         trail.ballot_events += part["ballots"]
         trail.tallies += part["tallies"]
+        trail.authority += part["authority"]
         for sha, seq, object_type, object_id in part["evidence"]:
             trail.evidence.setdefault(sha, []).append((seq, object_type, object_id))
         checkpoint = part["checkpoint"] or checkpoint
@@ -269,6 +273,61 @@ def check_ballots(trail):
         if result.get("outcome") != outcome or {k: v for k, v in result.get("counts", {}).items() if v} != counts:
             raise Failure(f"seq {seq}: recount gives {outcome} {counts}, the trail says "
                           f"{result.get('outcome')} {result.get('counts')}")
+    return rounds
+
+
+# Who may vote is decided by these events: accounts' roles, delegations and
+# flags, parties' links to delegations, conflicts declared on a case.
+AUTHORITY_ACTIONS = frozenset({"user.created", "user.roles_changed", "user.delegation_changed", "user.flags_changed",
+                               "party.created", "party.delegation_changed", "conflict.declared", "round.opened"})
+
+
+def check_eligibility(trail):
+    """Replay the authority events and, at each round's opening, recompute who
+    was eligible and who was recused (and why); they must be what the round's
+    event says. Returns the number of rounds checked, or None when the trail
+    holds no account history to replay (a trail begun before authority
+    changes were audited, or a partial export)."""
+    if trail.partial or not any(action.startswith("user.") for _s, action, _a in trail.authority):
+        return None
+    users, parties, conflicts, rounds = {}, {}, set(), 0
+    for seq, action, after in trail.authority:
+        if action.startswith("user."):
+            user = users.setdefault(after["username"], {"roles": set(), "delegation": None, "is_active": True})
+            if "roles" in after:
+                user["roles"] = set(after["roles"])
+            if action in ("user.created", "user.delegation_changed"):
+                user["delegation"] = after["delegation"]
+            if "is_active" in after:
+                user["is_active"] = after["is_active"]
+        elif action.startswith("party."):
+            parties[after["party"]] = after["delegation"]
+        elif action == "conflict.declared":
+            conflicts.add((after["case"], after["member"]))
+        elif action == "round.opened":
+            rounds += 1
+            party_of = {delegation: party for party, delegation in parties.items() if delegation}
+            eligible, recused = set(), {}
+            for name, user in users.items():
+                if "member" not in user["roles"] or not user["is_active"]:
+                    continue
+                if user["delegation"] in party_of:
+                    recused[name] = {"member": name, "reason": "party_delegation", "party": party_of[user["delegation"]]}
+                elif (after["case"], name) in conflicts:
+                    recused[name] = {"member": name, "reason": "conflict_declared"}
+                else:
+                    eligible.add(name)
+            said_eligible = set(after.get("eligible", []))
+            said_recused = {r["member"]: r for r in after.get("recused", [])}
+            unknown = (said_eligible | set(said_recused)) - set(users)
+            if unknown:
+                raise Failure(f"seq {seq}: round names {sorted(unknown)}, whom the trail never gave an account")
+            if said_eligible != eligible:
+                raise Failure(f"seq {seq}: the round lets {sorted(said_eligible)} vote; the trail's authority "
+                              f"events give {sorted(eligible)}")
+            if said_recused != recused:
+                raise Failure(f"seq {seq}: the round recuses {sorted(said_recused.values(), key=str)}; the trail's "
+                              f"authority events give {sorted(recused.values(), key=str)}")
     return rounds
 
 
@@ -322,6 +381,12 @@ def main(argv=None):
         rounds = check_ballots(trail)
         if rounds:
             print(f"ballots: {rounds} tallies recounted, every commitment checked")
+        opened = check_eligibility(trail)
+        if opened is None:
+            if not trail.partial:
+                print("eligibility: not recomputed (the export holds no account history)")
+        elif opened:
+            print(f"eligibility: {opened} rounds' eligible and recused members recomputed from the trail")
         if checkpoint is not None:
             print(check_checkpoint(checkpoint, trail, public_key, "final checkpoint"))
             if not public_key:

@@ -1,0 +1,74 @@
+"""Who may vote is recomputable from the trail alone: accounts, roles,
+delegations and parties' links are audited (accounts.services), a round's
+opening event names the eligible and the recused with the reason, and
+docs/verify_trail.py replays the one against the other. A link changed in the
+database behind the services' back shows as a mismatch."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from accounts.models import User
+from audit.models import AuditEvent
+from commission import services
+from reports.services import report_create
+from tests.audit.helpers import run_script
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", "--password", "demo-pass-for-tests", stdout=StringIO())
+    return {u.username: u for u in User.objects.all()}
+
+
+def _new_case_in_attribution(people):
+    report = report_create(actor=people["monitor1"], data={
+        "occurred_at": "2026-01-01T10:00:00Z", "lat": 47.5, "lon": 35.8, "category": "shelling",
+        "source_type": "uav", "description": "impacts", "alleged_party": "RU"})[0]
+    case = services.case_open(actor=people["verifier1"], title="Eligibility check", reports=[report])
+    return services.verification_record(actor=people["verifier1"], case=case, outcome="confirmed",
+                                        findings="Craters and fragments match 152 mm rounds.")
+
+
+def _export():
+    out = StringIO()
+    call_command("export_audit", stdout=out)
+    return out.getvalue()
+
+
+def test_the_demo_trail_recomputes_every_rounds_eligible_and_recused_members(demo, tmp_path):
+    case = _new_case_in_attribution(demo)
+    services.round_open(actor=demo["chair"], case=case)
+    opened = AuditEvent.objects.filter(action="round.opened").count()
+    result = run_script(_export(), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert f"eligibility: {opened} rounds' eligible and recused members recomputed" in result.stdout
+
+
+def test_a_party_unlinked_in_the_database_shows_as_a_round_the_trail_does_not_explain(demo, tmp_path):
+    case = _new_case_in_attribution(demo)
+    # An operator frees UA's delegation from recusal without the services.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE accounts_party SET delegation_id = NULL WHERE code = 'UA'")
+    rnd = services.round_open(actor=demo["chair"], case=case)
+    assert "member5" in AuditEvent.objects.get(action="round.opened", object_id=str(rnd.pk)).after["eligible"]
+    result = run_script(_export(), tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert "member5" in result.stdout and "authority events give" in result.stdout
+
+
+def test_a_party_unlinked_through_the_services_is_explained_by_the_trail(demo, tmp_path):
+    from accounts.models import Party
+    from accounts.services import party_delegation_set
+
+    case = _new_case_in_attribution(demo)
+    party_delegation_set(actor=demo["admin"], party=Party.objects.get(code="UA"), delegation=None,
+                         reason="Test of the rule.")
+    services.round_open(actor=demo["chair"], case=case)
+    result = run_script(_export(), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout
