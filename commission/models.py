@@ -137,6 +137,9 @@ class Threshold(models.TextChoices):
 class RoundStatus(models.TextChoices):
     OPEN = "open"
     CLOSED = "closed"
+    # Stopped without a result: a stored ballot no longer matched the
+    # commitment the trail recorded when it was cast (round.held).
+    HELD = "held"
 
 
 class Round(models.Model):

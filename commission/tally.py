@@ -3,6 +3,7 @@ auditor's script (docs/verify_trail.py, which repeats it without importing
 the project) all count the same way. The rule is written in docs/audit.md.
 """
 
+import hashlib
 from collections import Counter
 from fractions import Fraction
 
@@ -39,3 +40,9 @@ def tally(choices: list[str], *, eligible: int, quorum, threshold: str) -> tuple
         return TIE, dict(counts)
     decisive = top * 2 > total if threshold == "simple" else top * 3 >= total * 2
     return (leaders[0] if decisive else TIE), dict(counts)
+
+
+def commitment(salt: str, choice: str, rationale: str) -> str:
+    """A sealed ballot's commitment: what the trail holds while the round is
+    open, and what the tally checks every stored ballot against (docs/audit.md)."""
+    return hashlib.sha256(f"{salt}\n{choice}\n{rationale}".encode()).hexdigest()

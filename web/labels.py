@@ -33,6 +33,7 @@ LABELS = {
     "attribution": _("Attribution"),
     "measures": _("Measures"),
     "closed": _("Closed"),
+    "held": _("Held"),
     "confirmed": _("Confirmed"),
     "not_confirmed": _("Not confirmed (insufficient evidence)"),
     "unfounded": _("Unfounded"),
@@ -68,7 +69,7 @@ LABELS = {
 
 BADGE = {
     "submitted": "info", "draft": "warn", "returned": "warn", "confirmed": "ok", "closed": "", "missed": "bad", "overdue": "bad",
-    "adopted": "ok", "rejected": "bad", "complied": "ok", "not_complied": "bad", "met": "ok", "open": "info",
+    "adopted": "ok", "rejected": "bad", "complied": "ok", "not_complied": "bad", "met": "ok", "open": "info", "held": "bad",
     "verification": "info", "attribution": "warn", "measures": "warn", "pending": "", "extended": "warn",
 }
 

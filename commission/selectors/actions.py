@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Party
 from accounts.roles import CHAIR, MEMBER, VERIFIER, has_role
+from audit.models import AuditEvent
 from commission.models import (
     Ballot,
     Case,
@@ -31,7 +32,7 @@ from commission.models import (
     RoundVoter,
     Stage,
 )
-from commission.tally import ABSTAIN, NO_QUORUM, TIE, UNDETERMINED
+from commission.tally import ABSTAIN, NO_QUORUM, TIE, UNDETERMINED, commitment
 from config.errors import ApplicationError, Conflict, Forbidden
 
 # The stage a stage deadline belongs to: once the case left it, the deadline no longer applies.
@@ -81,6 +82,18 @@ def recused_members(case: Case) -> list[dict]:
         elif member.pk in conflicted:
             recused.append({"member": member.username, "reason": "conflict_declared"})
     return recused
+
+
+def ballots_not_matching_trail(ballots) -> list[int]:
+    """Ids of ballots whose stored salt, choice and rationale no longer hash to
+    the commitment the trail recorded when they were cast (ballot.cast or
+    ballot.changed). Rewriting a row's commitment too does not help: the
+    trail's copy is chained and sealed."""
+    recorded = dict(AuditEvent.objects.filter(
+        object_type="ballot", object_id__in=[str(b.pk) for b in ballots], action__in=("ballot.cast", "ballot.changed"),
+    ).values_list("object_id", "after__commitment"))
+    return [b.pk for b in ballots
+            if commitment(b.salt, b.choice, b.rationale) != b.commitment or recorded.get(str(b.pk)) != b.commitment]
 
 
 def ballot_choices() -> set[str]:

@@ -132,6 +132,7 @@ def round_public(rnd: Round) -> dict:
     is open, the result once it is closed. No choice ever leaves through here
     while the round is open."""
     closed = rnd.status == RoundStatus.CLOSED
+    ended = rnd.status != RoundStatus.OPEN  # closed, or held without a result
     cast = getattr(rnd, "ballots_cast", None)
     if cast is None:
         cast = Ballot.objects.filter(round=rnd, superseded=False).count()
@@ -139,8 +140,8 @@ def round_public(rnd: Round) -> dict:
         "id": rnd.pk, "case": rnd.case_id, "number": rnd.number, "status": rnd.status,
         "opened_at": rnd.opened_at, "closes_at": rnd.closes_at, "quorum": rnd.quorum, "threshold": rnd.threshold,
         "eligible_count": rnd.eligible_count, "ballots_cast": cast,
-        "closed_at": rnd.closed_at if closed else None,
-        "closed_because": rnd.closed_because if closed else None,
+        "closed_at": rnd.closed_at if ended else None,
+        "closed_because": rnd.closed_because if ended else None,
         "result": {"outcome": rnd.outcome, "counts": rnd.counts or {}} if closed else None,
     }
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import CHAIR, has_role
+from accounts.roles import AUDITOR, CHAIR, has_role
 from audit.tasks import publish_checkpoint
 from commission.models import Case
 from config.errors import Forbidden
@@ -52,6 +52,11 @@ def locked_case(case_id: int) -> Case:
 def chairs():
     User = get_user_model()
     return User.objects.filter(groups__name=CHAIR, is_active=True).distinct().order_by("id")
+
+
+def auditors():
+    User = get_user_model()
+    return User.objects.filter(groups__name=AUDITOR, is_active=True).distinct().order_by("id")
 
 
 def iso(value: datetime | None) -> str | None:

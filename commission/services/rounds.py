@@ -1,7 +1,6 @@
 """Attribution rounds: opened by the chair, sealed ballots cast by eligible
 members, tallied at the closing time or once everyone has voted."""
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,15 +32,16 @@ from commission.models import (
 from commission.selectors import (
     ballot_choices,
     ballot_refusal,
+    ballots_not_matching_trail,
     eligible_members,
     recused_members,
     round_open_refusal,
 )
-from commission.services.base import chairs, future, iso, locked_case, require, text
+from commission.services.base import auditors, chairs, future, iso, locked_case, require, text
 from commission.services.closure import close_locked
 from commission.services.deadlines import deadline_create, deadline_settle
 from commission.services.notify import notify_about
-from commission.tally import NO_QUORUM, TIE, UNDETERMINED, tally
+from commission.tally import NO_QUORUM, TIE, UNDETERMINED, commitment, tally
 
 
 def _quorum(value) -> Decimal:
@@ -80,11 +80,6 @@ def round_open(*, actor, case: Case, closes_at: datetime | None = None, quorum=D
         deadline_create(case=case, kind=DeadlineKind.VOTE, due_at=closes_at, actor=actor, round=rnd)
         case.flag(False)  # a new round is the chair's answer to the escalation
     return rnd
-
-
-def commitment(salt: str, choice: str, rationale: str) -> str:
-    """What the trail holds while the round is open (docs/audit.md)."""
-    return hashlib.sha256(f"{salt}\n{choice}\n{rationale}".encode()).hexdigest()
 
 
 @dataclass
@@ -147,12 +142,41 @@ def round_close_due(*, round_id: int, now: datetime | None = None, email_now: bo
     return True
 
 
+def _hold_locked(rnd: Round, case: Case, *, forged: list[int], now: datetime, because: str,
+                 email_now: bool) -> None:
+    """A stored ballot no longer matches the commitment the trail recorded
+    when it was cast: someone changed it behind the service. Nothing is
+    counted or revealed; the round is held, the case flagged, and the chair
+    and auditors told. The chair may open a new round."""
+    rnd.status = RoundStatus.HELD
+    rnd.closed_at = now
+    rnd.closed_because = because
+    rnd.save(update_fields=["status", "closed_at", "closed_because"])
+    audit_record(actor=None, action="round.held", object_type="round", object_id=rnd.pk,
+                 before={"status": RoundStatus.OPEN},
+                 after={"case": case.reference, "status": RoundStatus.HELD, "closed_because": because,
+                        "ballots_not_matching": forged},
+                 reason="Stored ballots do not match the commitments recorded in the trail when they were cast.")
+    deadline = Deadline.objects.select_for_update().filter(round=rnd, status__in=OPEN_DEADLINE).first()
+    if deadline is not None:
+        deadline_settle(deadline, case=case, status=DeadlineStatus.MET, actor=None, now=now)
+    case.flag()
+    notify_about(case, recipients=list({u.pk: u for u in [*chairs(), *auditors()]}.values()), kind="round_held", key=f"round:{rnd.pk}:held",
+                 subject=f"{case.reference}: round {rnd.number} held, ballots altered",
+                 body="Stored ballots do not match their commitments in the trail. Nothing was counted.",
+                 email_now=email_now)
+
+
 def _close_locked(rnd: Round, *, now: datetime, because: str, email_now: bool) -> None:
     """Tally and close. The caller holds the case's and the round's locks, so
     every ballot that will ever be accepted has committed and is visible here."""
     case = Case.objects.select_for_update().get(pk=rnd.case_id)
     voters = set(RoundVoter.objects.filter(round=rnd, recused_at__isnull=True).values_list("member_id", flat=True))
     ballots = list(Ballot.objects.filter(round=rnd).select_related("voter").order_by("id"))
+    forged = ballots_not_matching_trail(ballots)
+    if forged:
+        _hold_locked(rnd, case, forged=forged, now=now, because=because, email_now=email_now)
+        return
     finals = [b for b in ballots if not b.superseded and b.voter_id in voters]
     outcome, counts = tally([b.choice for b in finals], eligible=rnd.eligible_count, quorum=rnd.quorum,
                             threshold=rnd.threshold)
