@@ -69,7 +69,7 @@ def audit_record(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must be called inside the change's transaction")
-    event = AuditEvent(
+    event = AuditEvent.objects.create(
         at=timezone.now(),
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_username=actor.get_username() if actor is not None and actor.is_authenticated else "",
@@ -80,37 +80,8 @@ def audit_record(
         after=_plain(after),
         reason=reason or "",
     )
-    _insert(event)
     _seal_after_commit_once()
     return event
-
-
-_INSERT: tuple[str, list] | None = None
-
-
-def _insert(event: AuditEvent) -> None:
-    """event.save() for a new event. On PostgreSQL, one INSERT written once
-    from the model's metadata, with each field's own pre_save and database
-    preparation (what the ORM does, without compiling the query on every
-    event: that was a third of the event's CPU)."""
-    global _INSERT
-    if connection.vendor != "postgresql":
-        event.save(force_insert=True)
-        return
-    if _INSERT is None:
-        meta, qn = AuditEvent._meta, connection.ops.quote_name
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
-        _INSERT = (
-            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608 (names from the model)
-            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(meta.pk.column)}",
-            fields,
-        )
-    sql, fields = _INSERT
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields])
-        event.pk = cursor.fetchone()[0]
-    event._state.adding = False
-    event._state.db = connection.alias
 
 
 class _Coalescer:
