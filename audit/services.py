@@ -119,7 +119,18 @@ class _Coalescer:
 _coalescer = _Coalescer()
 
 
+# Set by every event recorded in this thread, cleared by the first on-commit
+# seal that runs after it: a transaction that wrote several events registers
+# a seal for each, and the first one to run seals them all, so the others
+# return at once. A flag left set by a rolled-back transaction only makes the
+# next commit's seal run, which it would anyway.
+_seal_requested = threading.local()
+
+
 def _seal_after_commit() -> None:
+    if not getattr(_seal_requested, "flag", False):
+        return  # an earlier seal after this same commit took our events
+    _seal_requested.flag = False
     if not settings.AUDIT_SEAL_COALESCE_MS:
         # Every commit seals, re-checking for events that committed while
         # the lock was held (docs/audit.md, "Re-check").
@@ -163,14 +174,13 @@ def _seal_at_exit() -> None:
 
 
 def _seal_after_commit_once() -> None:
+    """One seal per transaction however many events it wrote (the sealer
+    takes them all). Every event registers its own callback, so that a
+    savepoint rolled back with its callback leaves the others in place;
+    _seal_after_commit skips all but the first."""
     if not SEAL_ON_COMMIT:
         return
-    conn = transaction.get_connection()
-    # One seal per transaction however many events it wrote (the sealer takes
-    # them all). A registration made inside a savepoint that rolled back is
-    # gone from this list, so we register again in that case.
-    if any(func is _seal_after_commit for _sids, func, _robust in conn.run_on_commit):
-        return
+    _seal_requested.flag = True
     transaction.on_commit(_seal_after_commit)
 
 
