@@ -200,28 +200,18 @@ _HEAD_SQL = "SELECT seq, hash FROM audit_auditevent WHERE seq IS NOT NULL ORDER 
 _PENDING_SQL = (
     f"SELECT {', '.join(chain.COLUMNS)} FROM audit_auditevent WHERE seq IS NULL ORDER BY id LIMIT {SEAL_BATCH}"  # noqa: S608 (constants only)
 )
-_SEAL_SQL = "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s AND seq IS NULL"
-# PostgreSQL: the whole batch in one statement, four arrays as parameters (the
-# text is constant, whatever the batch size). One statement per event cost a
-# parse, plan and executor start-up each, on both sides, for every event.
-_SEAL_BATCH_SQL = (
-    "UPDATE audit_auditevent AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash"
-    " FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[]) AS v(id, seq, prev_hash, hash)"
-    " WHERE e.id = v.id AND e.seq IS NULL"
-)
 
 
-def _write_seals(cursor, updates: list[tuple[int, str, str, int]]) -> None:
-    """Store (seq, prev_hash, hash, id) for each event, all or nothing."""
-    if connection.vendor != "postgresql":
-        cursor.executemany(_SEAL_SQL, updates)
-        return
-    seqs, prev_hashes, hashes, ids = (list(column) for column in zip(*updates, strict=True))
-    cursor.execute(_SEAL_BATCH_SQL, [ids, seqs, prev_hashes, hashes])
-    if cursor.rowcount != len(updates):
+def _write_seals(updates: list[tuple[int, str, str, int]]) -> None:
+    """Store (seq, prev_hash, hash, id) for each event, all or nothing: the
+    ORM's bulk_update, one statement per batch, on still-unsealed rows only."""
+    events = [AuditEvent(pk=pk, seq=seq, prev_hash=prev_hash, hash=digest)
+              for seq, prev_hash, digest, pk in updates]
+    written = AuditEvent.objects.filter(seq__isnull=True).bulk_update(events, ["seq", "prev_hash", "hash"])
+    if written != len(updates):
         # Cannot happen while we hold the lock; if it ever did, a seq would be
         # missing from the chain. Raising rolls the whole seal back.
-        raise RuntimeError(f"sealed {cursor.rowcount} of {len(updates)} events; seal rolled back")
+        raise RuntimeError(f"sealed {written} of {len(updates)} events; seal rolled back")
 
 
 def _seal_locked(cursor) -> int:
@@ -248,7 +238,7 @@ def _seal_locked(cursor) -> int:
             digest = chain.event_hash(prev_hash, obj)
             updates.append((seq, prev_hash, digest, row[0]))
             prev_hash = digest
-        _write_seals(cursor, updates)
+        _write_seals(updates)
         sealed += len(updates)
         if len(rows) < SEAL_BATCH:
             # That was all of them (a commit since is the next seal's).
