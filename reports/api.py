@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, HasRole
 from config.errors import TooLarge
 from reports import selectors, services
@@ -85,28 +86,6 @@ class CasualtiesSerializer(serializers.Serializer):
     civilian_injured = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
     military_killed = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
     military_injured = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class PartyCodeField(serializers.Field):
-    """A party by its code, from the per-process copy of the parties
-    (reports.selectors.party_by_code): no query per report."""
-
-    default_error_messages = {
-        "invalid": "Invalid value.",
-        "does_not_exist": "Object with code={value} does not exist.",
-    }
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        party = selectors.party_by_code(data)
-        if party is None:
-            self.fail("does_not_exist", value=data)
-        return party
-
-    def to_representation(self, value):
-        return value.code
 
 
 class _ObjectField(serializers.Field):
@@ -213,7 +192,8 @@ class ReportInputSerializer(_FieldsBuiltOnce, serializers.Serializer):
     location = LocationField()
     category = serializers.ChoiceField(choices=Category.choices)
     description = serializers.CharField(help_text="required; at most REPORT_DESCRIPTION_MAX characters")
-    alleged_party = PartyCodeField(required=False, allow_null=True, help_text="a party code (RU, UA) or null")
+    alleged_party = serializers.SlugRelatedField(slug_field="code", queryset=Party.objects.all(), required=False,
+                                                 allow_null=True, help_text="a party code (RU, UA) or null")
     source_type = serializers.ChoiceField(choices=SourceType.choices)
     casualties = CasualtiesField(required=False)
     weapons = serializers.CharField(max_length=500, required=False, allow_blank=True)
