@@ -191,7 +191,7 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header is what makes DRF answer 401
     # (not 403) to a request that is not signed in.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.TokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Deny by default: every view names the roles it admits on top of this.
