@@ -71,7 +71,7 @@ def audit_record(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must be called inside the change's transaction")
-    event = AuditEvent(
+    event = AuditEvent.objects.create(
         at=timezone.now(),
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_username=actor.get_username() if actor is not None and actor.is_authenticated else "",
@@ -82,37 +82,8 @@ def audit_record(
         after=_plain(after),
         reason=reason or "",
     )
-    _insert(event)
     _seal_after_commit_once()
     return event
-
-
-_INSERT: tuple[str, list] | None = None
-
-
-def _insert(event: AuditEvent) -> None:
-    """event.save() for a new event. On PostgreSQL, one INSERT written once
-    from the model's metadata, with each field's own pre_save and database
-    preparation (what the ORM does, without compiling the query on every
-    event: that was a third of the event's CPU)."""
-    global _INSERT
-    if connection.vendor != "postgresql":
-        event.save(force_insert=True)
-        return
-    if _INSERT is None:
-        meta, qn = AuditEvent._meta, connection.ops.quote_name
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
-        _INSERT = (
-            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608 (names from the model)
-            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(meta.pk.column)}",
-            fields,
-        )
-    sql, fields = _INSERT
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields])
-        event.pk = cursor.fetchone()[0]
-    event._state.adding = False
-    event._state.db = connection.alias
 
 
 class _Coalescer:
@@ -150,7 +121,18 @@ class _Coalescer:
 _coalescer = _Coalescer()
 
 
+# Set by every event recorded in this thread, cleared by the first on-commit
+# seal that runs after it: a transaction that wrote several events registers
+# a seal for each, and the first one to run seals them all, so the others
+# return at once. A flag left set by a rolled-back transaction only makes the
+# next commit's seal run, which it would anyway.
+_seal_requested = threading.local()
+
+
 def _seal_after_commit() -> None:
+    if not getattr(_seal_requested, "flag", False):
+        return  # an earlier seal after this same commit took our events
+    _seal_requested.flag = False
     if not settings.AUDIT_SEAL_COALESCE_MS:
         # Every commit seals, re-checking for events that committed while
         # the lock was held (docs/audit.md, "Re-check").
@@ -194,14 +176,13 @@ def _seal_at_exit() -> None:
 
 
 def _seal_after_commit_once() -> None:
+    """One seal per transaction however many events it wrote (the sealer
+    takes them all). Every event registers its own callback, so that a
+    savepoint rolled back with its callback leaves the others in place;
+    _seal_after_commit skips all but the first."""
     if not SEAL_ON_COMMIT:
         return
-    conn = transaction.get_connection()
-    # One seal per transaction however many events it wrote (the sealer takes
-    # them all). A registration made inside a savepoint that rolled back is
-    # gone from this list, so we register again in that case.
-    if any(func is _seal_after_commit for _sids, func, _robust in conn.run_on_commit):
-        return
+    _seal_requested.flag = True
     transaction.on_commit(_seal_after_commit)
 
 
@@ -221,28 +202,18 @@ _HEAD_SQL = "SELECT seq, hash FROM audit_auditevent WHERE seq IS NOT NULL ORDER 
 _PENDING_SQL = (
     f"SELECT {', '.join(chain.COLUMNS)} FROM audit_auditevent WHERE seq IS NULL ORDER BY id LIMIT {SEAL_BATCH}"  # noqa: S608 (constants only)
 )
-_SEAL_SQL = "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s AND seq IS NULL"
-# PostgreSQL: the whole batch in one statement, four arrays as parameters (the
-# text is constant, whatever the batch size). One statement per event cost a
-# parse, plan and executor start-up each, on both sides, for every event.
-_SEAL_BATCH_SQL = (
-    "UPDATE audit_auditevent AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash"
-    " FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[]) AS v(id, seq, prev_hash, hash)"
-    " WHERE e.id = v.id AND e.seq IS NULL"
-)
 
 
-def _write_seals(cursor, updates: list[tuple[int, str, str, int]]) -> None:
-    """Store (seq, prev_hash, hash, id) for each event, all or nothing."""
-    if connection.vendor != "postgresql":
-        cursor.executemany(_SEAL_SQL, updates)
-        return
-    seqs, prev_hashes, hashes, ids = (list(column) for column in zip(*updates, strict=True))
-    cursor.execute(_SEAL_BATCH_SQL, [ids, seqs, prev_hashes, hashes])
-    if cursor.rowcount != len(updates):
+def _write_seals(updates: list[tuple[int, str, str, int]]) -> None:
+    """Store (seq, prev_hash, hash, id) for each event, all or nothing: the
+    ORM's bulk_update, one statement per batch, on still-unsealed rows only."""
+    events = [AuditEvent(pk=pk, seq=seq, prev_hash=prev_hash, hash=digest)
+              for seq, prev_hash, digest, pk in updates]
+    written = AuditEvent.objects.filter(seq__isnull=True).bulk_update(events, ["seq", "prev_hash", "hash"])
+    if written != len(updates):
         # Cannot happen while we hold the lock; if it ever did, a seq would be
         # missing from the chain. Raising rolls the whole seal back.
-        raise RuntimeError(f"sealed {cursor.rowcount} of {len(updates)} events; seal rolled back")
+        raise RuntimeError(f"sealed {written} of {len(updates)} events; seal rolled back")
 
 
 def _seal_locked(cursor) -> int:
@@ -269,7 +240,7 @@ def _seal_locked(cursor) -> int:
             digest = chain.event_hash(prev_hash, obj)
             updates.append((seq, prev_hash, digest, row[0]))
             prev_hash = digest
-        _write_seals(cursor, updates)
+        _write_seals(updates)
         sealed += len(updates)
         if len(rows) < SEAL_BATCH:
             # That was all of them (a commit since is the next seal's).

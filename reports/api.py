@@ -1,25 +1,23 @@
 """The reports API: thin views that validate input, call one service or
 selector, and serialize the result. Scoping lives in reports.selectors."""
 
-import copy
 import math
-from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.validators import URLValidator
 from django.http import FileResponse
-from django.utils import timezone, translation
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, HasRole
 from config.errors import TooLarge
 from reports import selectors, services
@@ -87,122 +85,13 @@ class CasualtiesSerializer(serializers.Serializer):
     military_injured = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
 
 
-@extend_schema_field(OpenApiTypes.STR)
-class PartyCodeField(serializers.Field):
-    """A party by its code, from the per-process copy of the parties
-    (reports.selectors.party_by_code): no query per report."""
-
-    default_error_messages = {
-        "invalid": "Invalid value.",
-        "does_not_exist": "Object with code={value} does not exist.",
-    }
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        party = selectors.party_by_code(data)
-        if party is None:
-            self.fail("does_not_exist", value=data)
-        return party
-
-    def to_representation(self, value):
-        return value.code
-
-
-class _ObjectField(serializers.Field):
-    """A JSON object checked key by key, with the error shape of a nested
-    serializer ({"location": {"lat": ["..."]}}). The checks are the fields of
-    `serializer_class`, built once per process: a nested Serializer would
-    deep-copy its fields on every request, about 1 ms of intake CPU."""
-
-    serializer_class: type[serializers.Serializer]
-    default_error_messages = {"invalid": "Invalid data. Expected a dictionary, but got {datatype}."}
-    _checks: dict[tuple[str, str], dict] = {}
-
-    @classmethod
-    def checks(cls) -> dict:
-        # One set per language: DRF renders a validator's message (such as
-        # "less than or equal to 90") once, in the language active when it is
-        # first used, so a set shared across languages would answer an English
-        # user in French after a French request.
-        language = translation.get_language() or ""
-        key = (cls.__name__, language)
-        checks = _ObjectField._checks.get(key)
-        if checks is None:
-            # Bound to a throwaway, never partial, instance; they keep no
-            # state between calls, so threads may share them.
-            checks = _ObjectField._checks[key] = dict(cls.serializer_class().fields)
-        return checks
-
-    def to_internal_value(self, data):
-        if not isinstance(data, Mapping):
-            message = self.error_messages["invalid"].format(datatype=type(data).__name__)
-            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [message]}, code="invalid")
-        partial = getattr(self.root, "partial", False)
-        out, errors = {}, {}
-        for name, field in self.checks().items():
-            if name not in data:
-                if field.required and not partial:
-                    errors[name] = [ErrorDetail(field.error_messages["required"], code="required")]
-                continue
-            try:
-                out[name] = field.run_validation(data[name])
-            except ValidationError as exc:
-                errors[name] = exc.detail
-        if errors:
-            raise ValidationError(errors)
-        return out
-
-
-@extend_schema_field(LocationSerializer)
-class LocationField(_ObjectField):
-    serializer_class = LocationSerializer
-
-
-@extend_schema_field(CasualtiesSerializer)
-class CasualtiesField(_ObjectField):
-    serializer_class = CasualtiesSerializer
-
-
-def _fresh(field: serializers.Field) -> serializers.Field:
-    """An unbound shallow copy of a field (and of its list item's field)."""
-    clone = copy.copy(field)
-    child = getattr(field, "child", None)
-    if isinstance(child, serializers.Field):
-        clone.child = _fresh(child)
-        clone.child.parent = clone
-    return clone
-
-
-class _FieldsBuiltOnce:
-    """A Serializer whose declared fields are built once per process and
-    language, each instance binding shallow copies of them. DRF deep-copies
-    every declared field per instance, re-running each field's __init__: for
-    the report body that was 0.17 ms of CPU per report, half its validation.
-    The copies share only what fields never change after __init__ (options,
-    validators, error messages); what binding sets (name, parent, source) is
-    the copy's own, so `partial` and the context are each instance's. One set
-    per language, as for _ObjectField: a validator's message is rendered once,
-    in the language active when it is first used."""
-
-    _prototypes: dict[tuple[type, str], dict] = {}
-
-    def get_fields(self):
-        key = (type(self), translation.get_language() or "")
-        prototypes = _FieldsBuiltOnce._prototypes.get(key)
-        if prototypes is None:
-            # Never bound themselves; threads may share them.
-            prototypes = _FieldsBuiltOnce._prototypes[key] = super().get_fields()
-        return {name: _fresh(field) for name, field in prototypes.items()}
-
-
 def _not_in_future(value):
     if value is not None and value > timezone.now() + services.CLOCK_SKEW:
         raise serializers.ValidationError("Cannot be in the future.")
     return value
 
 
-class ReportInputSerializer(_FieldsBuiltOnce, serializers.Serializer):
+class ReportInputSerializer(serializers.Serializer):
     """A report as a monitor files it. validated_data comes out flat (lat,
     lon, ..., civilian_killed, ...; alleged_party a Party), the shape
     reports.services.report_create takes."""
@@ -210,12 +99,13 @@ class ReportInputSerializer(_FieldsBuiltOnce, serializers.Serializer):
     occurred_at = serializers.DateTimeField(help_text="ISO 8601; not in the future (5 minutes of clock skew allowed)")
     occurred_until = serializers.DateTimeField(required=False, allow_null=True,
                                                help_text="end of a lasting incident; not before occurred_at")
-    location = LocationField()
+    location = LocationSerializer()
     category = serializers.ChoiceField(choices=Category.choices)
     description = serializers.CharField(help_text="required; at most REPORT_DESCRIPTION_MAX characters")
-    alleged_party = PartyCodeField(required=False, allow_null=True, help_text="a party code (RU, UA) or null")
+    alleged_party = serializers.SlugRelatedField(slug_field="code", queryset=Party.objects.all(), required=False,
+                                                 allow_null=True, help_text="a party code (RU, UA) or null")
     source_type = serializers.ChoiceField(choices=SourceType.choices)
-    casualties = CasualtiesField(required=False)
+    casualties = CasualtiesSerializer(required=False)
     weapons = serializers.CharField(max_length=500, required=False, allow_blank=True)
     severity = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
     links = serializers.ListField(child=HttpUrlField(), max_length=services.MAX_LINKS, required=False)

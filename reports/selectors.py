@@ -1,13 +1,10 @@
 """Reads of reports and evidence, always scoped to who is asking."""
 
-import threading
-import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.db.models.signals import post_delete, post_save
 
 from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, roles_of
@@ -22,35 +19,9 @@ READERS_OF_SUBMITTED = frozenset({VERIFIER, CHAIR, MEMBER, AUDITOR})
 SHARED_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.RETURNED)
 
 
-# Parties (RU, UA) are two rows that change almost never, and every report
-# names one: a per-process copy saves a query per intake. A code not in the
-# copy re-reads at once (a party just added is found); a change saved in this
-# process clears it; other processes re-read within PARTY_CACHE_SECONDS.
-PARTY_CACHE_SECONDS = 60
-_parties_lock = threading.Lock()
-_parties: dict = {"by_code": {}, "loaded_at": float("-inf")}
-
-
 def party_by_code(code: str) -> Party | None:
     """The party with this code, or None."""
-    now = time.monotonic()
-    with _parties_lock:
-        by_code, loaded_at = _parties["by_code"], _parties["loaded_at"]
-    if code in by_code and now - loaded_at < PARTY_CACHE_SECONDS:
-        return by_code[code]
-    by_code = {party.code: party for party in Party.objects.all()}
-    with _parties_lock:
-        _parties.update(by_code=by_code, loaded_at=now)
-    return by_code.get(code)
-
-
-def forget_parties(**_kwargs) -> None:
-    with _parties_lock:
-        _parties.update(by_code={}, loaded_at=float("-inf"))
-
-
-post_save.connect(forget_parties, sender=Party, dispatch_uid="reports.selectors.forget_parties.save")
-post_delete.connect(forget_parties, sender=Party, dispatch_uid="reports.selectors.forget_parties.delete")
+    return Party.objects.filter(code=code).first()
 
 
 def _visibility_q(user) -> Q | None:

@@ -1,5 +1,7 @@
-"""Sessions, the session's user and messages serve browsers; API calls with a
-token skip them (config/middleware.py), and nothing else changes."""
+"""The API answers two kinds of clients: a browser signed in by its session
+(with a CSRF token for writes) and a program with a token. Django's stock
+session, auth and messages middleware run for both; DRF decides which
+credentials count."""
 
 from django.test import Client
 from rest_framework.authtoken.models import Token
@@ -12,19 +14,6 @@ def _token(user) -> str:
     return Token.objects.create(user=user).key
 
 
-def test_a_token_api_call_skips_the_browser_middleware(people):
-    client = Client()
-    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {_token(people['monitor'])}")
-    assert response.status_code == 200
-    request = response.wsgi_request
-    assert not hasattr(request, "session")
-    assert not hasattr(request, "_messages")
-    # DRF sets the user itself, from the token.
-    assert request.user == people["monitor"]
-    assert "Cookie" not in response.get("Vary", "")
-    assert not response.cookies
-
-
 def test_a_browser_api_call_still_gets_its_session_and_user(people):
     client = Client()
     client.force_login(people["monitor"])
@@ -34,18 +23,18 @@ def test_a_browser_api_call_still_gets_its_session_and_user(people):
     assert hasattr(response.wsgi_request, "session")
 
 
-def test_only_the_token_scheme_on_api_paths_skips_the_browser_middleware(people):
+def test_a_web_page_with_a_token_header_is_still_signed_in_by_its_session(people):
+    # Pages use the session only: a token header does not change who is signed in.
     client = Client()
-    # Another scheme: DRF would try the session next, so the session is there.
-    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer abc")
-    assert response.status_code == 401
-    assert hasattr(response.wsgi_request, "session")
-    # A web page with a token header is still a web page.
     client.force_login(people["monitor"])
     response = client.get("/my/reports/", HTTP_AUTHORIZATION=f"Token {_token(people['verifier'])}")
     assert response.status_code == 200
-    assert hasattr(response.wsgi_request, "session")
     assert response.wsgi_request.user == people["monitor"]
+
+
+def test_another_authorization_scheme_is_not_signed_in(people):
+    response = Client().get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer abc")
+    assert response.status_code == 401
 
 
 def test_a_signed_in_browser_files_a_report_through_the_api_only_with_its_csrf_token(people):
@@ -71,7 +60,6 @@ def test_a_token_wins_over_a_session_and_a_bad_token_never_falls_back_to_it(peop
     # Any case of the keyword, as DRF reads it.
     response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"token {_token(people['chair'])}")
     assert response.json()["username"] == "chair"
-    assert not hasattr(response.wsgi_request, "session")
 
 
 def test_a_token_api_call_still_answers_in_the_language_asked_for(people):

@@ -202,12 +202,30 @@ def _commit_one(action):
         audit_record(actor=None, action=action, object_type="t", object_id=1)
 
 
-def test_an_event_is_sealed_right_after_its_transaction_commits(django_capture_on_commit_callbacks, fresh_sealer):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+@pytest.mark.parametrize("coalesce_ms", [100, 0])
+def test_an_event_is_sealed_right_after_its_transaction_commits(django_capture_on_commit_callbacks, fresh_sealer,
+                                                                 monkeypatch, settings, coalesce_ms):
+    from audit import services
+
+    settings.AUDIT_SEAL_COALESCE_MS = coalesce_ms
+    seals = []
+    seal_locked = services._seal_locked
+    monkeypatch.setattr(services, "_seal_locked", lambda cursor: seals.append(1) or seal_locked(cursor))
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         audit_record(actor=None, action="a.one", object_type="t", object_id=1)
         audit_record(actor=None, action="a.two", object_type="t", object_id=2)
-    assert len(callbacks) == 1  # one seal per transaction, however many events
+    assert len(seals) == 1  # one seal per transaction, however many events
     assert list(AuditEvent.objects.order_by("seq").values_list("seq", "action")) == [(1, "a.one"), (2, "a.two")]
+
+
+def test_an_event_rolled_back_with_its_savepoint_does_not_cost_the_others_their_seal(
+        django_capture_on_commit_callbacks, fresh_sealer):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            audit_record(actor=None, action="a.undone", object_type="t", object_id=1)
+            1 / 0  # noqa: B018 (the savepoint fails, its on-commit seal goes with it)
+        audit_record(actor=None, action="a.kept", object_type="t", object_id=2)
+    assert list(AuditEvent.objects.values_list("seq", "action")) == [(1, "a.kept")]
 
 
 @pytest.mark.django_db(transaction=True)

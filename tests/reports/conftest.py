@@ -62,11 +62,3 @@ def png_bytes(width: int = 1, height: int = 1) -> bytes:
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 
-
-@pytest.fixture(autouse=True)
-def _no_parties_from_another_test():
-    # The per-process copy of the parties outlives a test's rolled-back rows
-    # (a rollback sends no signal): start every test without it.
-    from reports.selectors import forget_parties
-
-    forget_parties()

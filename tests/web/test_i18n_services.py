@@ -125,8 +125,7 @@ def test_the_api_refuses_a_late_ballot_in_the_language_asked_for(api, people, pa
 
 
 def test_a_token_client_asking_for_french_gets_the_services_reasons_in_french(client, people, case_in):  # noqa: F811
-    # Token calls skip the session middleware (config/middleware.py), not the
-    # locale: Accept-Language still chooses the language.
+    # Accept-Language chooses the language of a token client's answers.
     case = case_in("attribution")
     rnd = services.round_open(actor=people["chair"], case=case)
     token = Token.objects.create(user=people["member5"]).key
