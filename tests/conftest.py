@@ -16,6 +16,11 @@ from accounts import roles
 from accounts.models import Delegation, Party, User
 from reports.services import report_create
 
+# Fixture modules shared across test packages: a test anywhere asks for
+# `case_in` or `browser` by name, with no import of another package's conftest.
+# (pytest honours pytest_plugins only in this top-level conftest.)
+pytest_plugins = ["tests.commission.fixtures", "tests.web.browser"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

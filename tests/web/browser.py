@@ -1,5 +1,7 @@
 """Headless Debian Chromium through Playwright's sync API, and screenshots
-at desktop and phone widths into docs/screenshots/."""
+at desktop and phone widths into docs/screenshots/. The `browser` fixture
+reaches every test through tests/conftest.py's `pytest_plugins`; the helpers
+(Session, make_png, needs_chromium) are plain imports."""
 
 import os
 from pathlib import Path

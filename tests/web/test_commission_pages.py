@@ -16,7 +16,6 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from commission import services
 from commission.models import Ballot, Case, ConflictDeclaration, Deadline, Measure, Round
-from tests.commission.conftest import case_in, submitted  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 

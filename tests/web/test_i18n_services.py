@@ -16,7 +16,6 @@ from commission import services
 from commission.models import Ballot, Deadline, Round
 from config.errors import Forbidden
 from notifications.models import Notification
-from tests.commission.conftest import case_in, submitted  # noqa: F401 (fixtures)
 from tests.web.test_commission_pages import field_errors, later
 
 pytestmark = pytest.mark.django_db

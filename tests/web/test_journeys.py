@@ -9,13 +9,13 @@ import pytest
 
 from reports.models import Evidence, Report, ReportStatus
 from tests.conftest import PASSWORD
-from tests.web.browser import Session, browser, make_png, needs_chromium  # noqa: F401 (fixture)
+from tests.web.browser import Session, make_png, needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def session(browser, live_server):  # noqa: F811
+def session(browser, live_server):
     opened = []
 
     def open_as(username: str) -> Session:
@@ -115,7 +115,7 @@ def test_a_verifier_returns_a_report_and_its_monitor_answers(people, session, me
     assert report.description == "Twelve impacts, counted from the school roof."
 
 
-def test_the_overview_and_the_trail_in_a_browser(people, session, browser, live_server):  # noqa: F811
+def test_the_overview_and_the_trail_in_a_browser(people, session, browser, live_server):
     from tests.web.test_auditor_pages import file_report
 
     file_report(people["monitor"])

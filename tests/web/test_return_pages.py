@@ -14,7 +14,6 @@ from commission import services as commission_services
 from commission.services import report_return
 from notifications.models import Notification
 from reports.models import Report, ReportStatus
-from tests.commission.conftest import submitted  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 

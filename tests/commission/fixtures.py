@@ -1,5 +1,8 @@
-"""Helpers for the commission's tests: submitted reports, and cases brought
-to each stage through the services (never by writing rows directly)."""
+"""Fixtures for the commission's tests, and for any test that needs a case:
+submitted reports, and cases brought to each stage through the services
+(never by writing rows directly). Loaded for the whole suite by
+tests/conftest.py's `pytest_plugins`, so tests elsewhere (the pages) ask
+for them by name instead of importing them."""
 
 import pytest
 
