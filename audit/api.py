@@ -5,8 +5,7 @@ Only auditors and the chair read the whole trail; everyone else gets 403.
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -14,6 +13,13 @@ from rest_framework.views import APIView
 
 from accounts.roles import AUDITOR, CHAIR, HasRole
 from audit import selectors, services
+from audit.serializers import (
+    CheckpointKeySerializer,
+    CheckpointSerializer,
+    EventFilterSerializer,
+    EventSerializer,
+    TrailVerificationSerializer,
+)
 
 READ_TRAIL = [IsAuthenticated, HasRole(AUDITOR, CHAIR)]
 
@@ -21,45 +27,6 @@ _ERRORS = {
     401: OpenApiResponse(description="Not signed in."),
     403: OpenApiResponse(description="Only auditors and the chair read the trail."),
 }
-
-
-class EventSerializer(serializers.Serializer):
-    """An event in the export's form (docs/audit.md); seq/prev_hash/hash are
-    null for the few milliseconds between its commit and its sealing."""
-
-    seq = serializers.IntegerField(allow_null=True)
-    at = serializers.CharField(help_text="ISO 8601 UTC, microseconds, e.g. 2026-11-24T10:00:00.123456Z")
-    actor = serializers.CharField(allow_null=True, help_text="username; null for the system")
-    action = serializers.CharField()
-    object_type = serializers.CharField()
-    object_id = serializers.CharField()
-    before = serializers.JSONField(allow_null=True)
-    after = serializers.JSONField(allow_null=True)
-    reason = serializers.CharField()
-    prev_hash = serializers.CharField(allow_null=True)
-    hash = serializers.CharField(allow_null=True)
-
-    def to_representation(self, instance):
-        return selectors.event_export_dict(instance)
-
-
-class CheckpointSerializer(serializers.Serializer):
-    seq = serializers.IntegerField()
-    hash = serializers.CharField()
-    at = serializers.CharField()
-    signature = serializers.CharField(help_text="Ed25519 over canonical({seq, hash, at}), hex")
-    public_key = serializers.CharField(help_text="the signer's Ed25519 public key, hex")
-
-    def to_representation(self, instance):
-        return selectors.checkpoint_dict(instance)
-
-
-class EventFilterSerializer(serializers.Serializer):
-    case = serializers.CharField(required=False, help_text="case reference, e.g. CASE-2026-000001")
-    actor = serializers.CharField(required=False, help_text="username")
-    action = serializers.CharField(required=False, help_text='e.g. "ballot.cast"')
-    after = serializers.DateTimeField(required=False, help_text="events at or after this time")
-    before = serializers.DateTimeField(required=False, help_text="events before this time")
 
 
 class AuditEventListApi(APIView):
@@ -92,14 +59,7 @@ class AuditVerifyApi(APIView):
     @extend_schema(
         operation_id="audit_verify",
         responses={
-            200: inline_serializer("TrailVerification", {
-                "ok": serializers.BooleanField(),
-                "checked": serializers.IntegerField(),
-                "first_bad_seq": serializers.IntegerField(allow_null=True),
-                "problem": serializers.CharField(allow_null=True),
-                "head": inline_serializer("TrailHead", {
-                    "seq": serializers.IntegerField(), "hash": serializers.CharField()}, allow_null=True),
-            }),
+            200: TrailVerificationSerializer,
             **_ERRORS,
         },
     )
@@ -147,8 +107,7 @@ class PublicKeyApi(APIView):
     @extend_schema(
         operation_id="audit_public_key",
         responses={
-            200: inline_serializer("CheckpointKey", {
-                "algorithm": serializers.CharField(), "public_key": serializers.CharField()}),
+            200: CheckpointKeySerializer,
             503: OpenApiResponse(description="No signing key is configured."),
             **_ERRORS,
         },

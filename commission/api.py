@@ -14,8 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, HasRole, has_role
-from audit.api import AuditEventListApi, EventSerializer
+from audit.api import AuditEventListApi
 from audit.selectors import event_list
+from audit.serializers import EventSerializer
 from commission import selectors, services
 from commission.models import Case, Round
 from commission.serializers import (
@@ -39,8 +40,8 @@ from commission.serializers import (
     RoundSerializer,
     VerificationInputSerializer,
 )
-from reports.api import ReportSerializer
 from reports.selectors import report_get_for
+from reports.serializers import ReportSerializer
 
 READERS = (VERIFIER, CHAIR, MEMBER, AUDITOR)
 # Everyone of the commission reads; monitors and people without a role do not.

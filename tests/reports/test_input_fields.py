@@ -1,11 +1,11 @@
 """The report body's fields are built once per process and language and
-shared by every request (reports.api._FieldsBuiltOnce): what one request
+shared by every request (reports.serializers._FieldsBuiltOnce): what one request
 does with them never shows in the next."""
 
 import pytest
 
-from reports.api import ReportInputSerializer
 from reports.models import Report
+from reports.serializers import ReportInputSerializer
 from tests.reports.conftest import body
 
 pytestmark = pytest.mark.django_db
