@@ -7,11 +7,12 @@ from rest_framework.views import APIView
 from accounts.models import Party
 from accounts.roles import ALL_ROLES, HasRole
 from accounts.serializers import MeSerializer, PartySerializer, TokenRequestSerializer, TokenResponseSerializer
+from config.schema import ErrorSerializer
 
 # Anyone with a role; an account without one (created but not yet assigned) reads nothing.
 ANY_ROLE = [IsAuthenticated, HasRole(*ALL_ROLES)]
-REFUSALS = {401: OpenApiResponse(description="Not signed in."),
-            403: OpenApiResponse(description="Your account has no role yet.")}
+REFUSALS = {401: OpenApiResponse(response=ErrorSerializer, description="Not signed in."),
+            403: OpenApiResponse(response=ErrorSerializer, description="Your account has no role yet.")}
 
 
 class TokenApi(ObtainAuthToken):
@@ -19,7 +20,7 @@ class TokenApi(ObtainAuthToken):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenResponseSerializer, 400: None},
+        responses={200: TokenResponseSerializer, 400: OpenApiResponse(response=ErrorSerializer, description="Wrong username or password.")},
         auth=[],
     )
     def post(self, request, *args, **kwargs):

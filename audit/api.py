@@ -6,6 +6,7 @@ Only auditors and the chair read the whole trail; everyone else gets 403.
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -20,26 +21,33 @@ from audit.serializers import (
     EventSerializer,
     TrailVerificationSerializer,
 )
+from config.schema import PAGE_NOT_FOUND, ErrorSerializer
 
 READ_TRAIL = [IsAuthenticated, HasRole(AUDITOR, CHAIR)]
 
 _ERRORS = {
-    401: OpenApiResponse(description="Not signed in."),
-    403: OpenApiResponse(description="Only auditors and the chair read the trail."),
+    401: OpenApiResponse(response=ErrorSerializer, description="Not signed in."),
+    403: OpenApiResponse(response=ErrorSerializer, description="Only auditors and the chair read the trail."),
 }
 
 
-class AuditEventListApi(APIView):
+class AuditEventListApi(GenericAPIView):
     permission_classes = READ_TRAIL
+    serializer_class = EventSerializer
+    # A generic view with its paginator, so the schema shows the page envelope and its parameters.
+    filter_backends: list = []
 
     class Pagination(PageNumberPagination):
         page_size_query_param = "page_size"
         max_page_size = 500
 
+    pagination_class = Pagination
+
     @extend_schema(
         operation_id="audit_events_list",
         parameters=[EventFilterSerializer],
-        responses={200: EventSerializer(many=True), 400: OpenApiResponse(description="Bad filter."), **_ERRORS},
+        responses={200: EventSerializer(many=True), 400: OpenApiResponse(response=ErrorSerializer, description="Bad filter."),
+                   404: OpenApiResponse(response=ErrorSerializer, description=PAGE_NOT_FOUND), **_ERRORS},
     )
     def get(self, request):
         filters = EventFilterSerializer(data=request.query_params)
@@ -48,9 +56,8 @@ class AuditEventListApi(APIView):
         case = data.pop("case", None)
         refs = selectors.case_refs(case) if case else None
         events = selectors.event_list(refs=refs, **data)
-        paginator = self.Pagination()
-        page = paginator.paginate_queryset(events, request, view=self)
-        return paginator.get_paginated_response(EventSerializer(page, many=True).data)
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(EventSerializer(page, many=True).data)
 
 
 class AuditVerifyApi(APIView):
@@ -77,7 +84,7 @@ class AuditExportApi(APIView):
             (200, "application/x-ndjson"): OpenApiResponse(
                 OpenApiTypes.STR,
                 description='JSON Lines: one event per line in the recipe\'s form, then {"checkpoint": {...}}.'),
-            400: OpenApiResponse(description="Unknown case."),
+            400: OpenApiResponse(response=ErrorSerializer, description="Unknown case."),
             **_ERRORS,
         },
     )
@@ -88,17 +95,19 @@ class AuditExportApi(APIView):
         return response
 
 
-class CheckpointListApi(APIView):
+class CheckpointListApi(GenericAPIView):
     permission_classes = READ_TRAIL
+    serializer_class = CheckpointSerializer
+    filter_backends: list = []
 
     @extend_schema(
         operation_id="audit_checkpoints_list",
-        responses={200: CheckpointSerializer(many=True), **_ERRORS},
+        responses={200: CheckpointSerializer(many=True),
+                   404: OpenApiResponse(response=ErrorSerializer, description=PAGE_NOT_FOUND), **_ERRORS},
     )
     def get(self, request):
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(selectors.checkpoint_list(), request, view=self)
-        return paginator.get_paginated_response(CheckpointSerializer(page, many=True).data)
+        page = self.paginate_queryset(selectors.checkpoint_list())
+        return self.get_paginated_response(CheckpointSerializer(page, many=True).data)
 
 
 class PublicKeyApi(APIView):
@@ -108,7 +117,7 @@ class PublicKeyApi(APIView):
         operation_id="audit_public_key",
         responses={
             200: CheckpointKeySerializer,
-            503: OpenApiResponse(description="No signing key is configured."),
+            503: OpenApiResponse(response=ErrorSerializer, description="No signing key is configured."),
             **_ERRORS,
         },
     )

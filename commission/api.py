@@ -40,6 +40,7 @@ from commission.serializers import (
     RoundSerializer,
     VerificationInputSerializer,
 )
+from config.schema import ErrorSerializer
 from reports.selectors import report_get_for
 from reports.serializers import ReportSerializer
 
@@ -63,7 +64,7 @@ def _errors(*codes: int, missing: str = "case") -> dict:
         404: f"No such {missing} (or not one you may see).",
         409: "Not in a state that allows this (the wrong stage, a closed round, already decided).",
     }
-    return {code: OpenApiResponse(description=text[code]) for code in codes}
+    return {code: OpenApiResponse(response=ErrorSerializer, description=text[code]) for code in codes}
 
 
 # --- Lookups ------------------------------------------------------------------------
@@ -156,7 +157,7 @@ class CaseListCreateApi(GenericAPIView):
         summary="Open a case from submitted reports (verifiers, the chair); the verification deadline starts",
         request=CaseOpenSerializer,
         responses={201: CaseDetailSerializer, **_errors(400, 401, 403),
-                   409: OpenApiResponse(description="A report is already in another case.")},
+                   409: OpenApiResponse(response=ErrorSerializer, description="A report is already in another case.")},
     )
     def post(self, request):
         data = _valid(CaseOpenSerializer, request.data)
@@ -196,7 +197,7 @@ class CaseReportDetachApi(APIView):
         summary="Detach a report from a case in verification, with a reason (the link is kept, marked detached)",
         request=ReasonSerializer,
         responses={200: CaseDetailSerializer, **_errors(400, 401, 403, 404, missing="case or report"),
-                   409: OpenApiResponse(description="Not in verification, or the case's last report.")},
+                   409: OpenApiResponse(response=ErrorSerializer, description="Not in verification, or the case's last report.")},
     )
     def post(self, request, pk: int, report_id: int):
         case = _case_or_404(request.user, pk)
@@ -289,7 +290,7 @@ class CaseCloseApi(APIView):
         summary="Close the case with a public summary (the chair)",
         request=CaseCloseSerializer,
         responses={200: CaseDetailSerializer, **_errors(400, 401, 403, 404),
-                   409: OpenApiResponse(description="Already closed, or a round is open.")},
+                   409: OpenApiResponse(response=ErrorSerializer, description="Already closed, or a round is open.")},
     )
     def post(self, request, pk: int):
         case = _case_or_404(request.user, pk)
@@ -346,8 +347,8 @@ class RoundBallotApi(APIView):
         request=BallotInputSerializer,
         responses={
             201: RoundSerializer, 200: RoundSerializer, **_errors(400, 401, 404, missing="round"),
-            403: OpenApiResponse(description="Not a member, or not an eligible voter (the reason is given)."),
-            409: OpenApiResponse(description="The round is closed."),
+            403: OpenApiResponse(response=ErrorSerializer, description="Not a member, or not an eligible voter (the reason is given)."),
+            409: OpenApiResponse(response=ErrorSerializer, description="The round is closed."),
         },
     )
     def post(self, request, pk: int):

@@ -1,6 +1,8 @@
 """The reports API: thin views that validate input, call one service or
 selector, and serialize the result. Scoping lives in reports.selectors."""
 
+import re
+
 from django.conf import settings
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -8,23 +10,24 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, HasRole
 from config.errors import TooLarge
+from config.schema import PAGE_NOT_FOUND, error_responses
 from reports import selectors, services
 from reports.filters import ReportFilter
 from reports.models import Report
 from reports.serializers import (
     EvidenceSerializer,
     EvidenceUploadSerializer,
+    FeatureCollectionSerializer,
     ReportInputSerializer,
     ReportSerializer,
     SimilarReportSerializer,
-    _when,
 )
 
 READ_ROLES = (VERIFIER, CHAIR, MEMBER, AUDITOR)
@@ -36,10 +39,14 @@ EVIDENCE_ACCESS = [IsAuthenticated, HasRole(MONITOR, VERIFIER, CHAIR, safe_roles
 # the file limit by this much before its Content-Length alone condemns it.
 MULTIPART_OVERHEAD = 16 * 1024
 IDEMPOTENCY_KEY_MAX = 200
+# Visible ASCII, spaces only inside: what the schema documents, checked as written.
+IDEMPOTENCY_KEY = re.compile(r"[!-~]([ -~]*[!-~])?")
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX,
+                          "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"}
 GEOJSON_MAX_FEATURES = 10_000
 
 
-def _errors(*codes: int) -> dict:
+def _errors(*codes: int, page: bool = False) -> dict:
     text = {
         400: "Invalid input: a message per field, in DRF's usual shape.",
         401: "Not signed in.",
@@ -48,9 +55,12 @@ def _errors(*codes: int) -> dict:
         409: "The report is not in a state that allows this (a submitted report cannot be edited; a report "
              "in a case cannot be returned).",
         413: "The file is larger than EVIDENCE_MAX_BYTES.",
+        415: "The body is not JSON: a report's nested fields (location, casualties) have no form encoding.",
         422: "This Idempotency-Key was already used for a different body.",
     }
-    return {code: OpenApiResponse(description=text[code]) for code in codes}
+    if page:
+        text[404] = PAGE_NOT_FOUND
+    return error_responses(text, *codes)
 
 
 # --- Views -------------------------------------------------------------------
@@ -68,13 +78,15 @@ def _idempotency_key(request) -> str | None:
     if key is None:
         return None
     key = key.strip()
-    if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
-        raise ValidationError({"idempotency_key": [f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters."]})
+    if len(key) > IDEMPOTENCY_KEY_MAX or not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationError({"idempotency_key": [f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters."]})
     return key
 
 
 class ReportListCreateApi(GenericAPIView):
     permission_classes = REPORT_ACCESS
+    # JSON only: a report's nested fields (location, casualties) have no form encoding.
+    parser_classes = [JSONParser]
     filterset_class = ReportFilter
     serializer_class = ReportSerializer
 
@@ -86,7 +98,7 @@ class ReportListCreateApi(GenericAPIView):
         summary="Reports you may see",
         description="A monitor sees their own reports (drafts included); verifiers, the chair, members and "
                     "auditors see every submitted report.",
-        responses={200: ReportSerializer(many=True), **_errors(400, 401, 403)},
+        responses={200: ReportSerializer(many=True), **_errors(400, 401, 403, 404, page=True)},
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -97,10 +109,11 @@ class ReportListCreateApi(GenericAPIView):
         summary="File a report (monitors)",
         request=ReportInputSerializer,
         parameters=[OpenApiParameter(
-            "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+            "Idempotency-Key", IDEMPOTENCY_KEY_SCHEMA, OpenApiParameter.HEADER, required=False,
             description="Repeat a request safely: the same key (per user) with the same body returns the first "
-                        "report (201, header Idempotent-Replayed: true) and creates nothing.")],
-        responses={201: ReportSerializer, **_errors(400, 401, 403, 422)},
+                        "report (201, header Idempotent-Replayed: true) and creates nothing. 1 to "
+                        f"{IDEMPOTENCY_KEY_MAX} printable ASCII characters, no space at either end (400 otherwise).")],
+        responses={201: ReportSerializer, **_errors(400, 401, 403, 415, 422)},
         examples=[OpenApiExample("A shelling report", request_only=True, value={
             "occurred_at": "2026-11-24T06:40:00Z",
             "location": {"lat": 47.5689, "lon": 35.8612, "precision_m": 500, "place_name": "Orikhiv",
@@ -126,6 +139,7 @@ class ReportListCreateApi(GenericAPIView):
 
 class ReportDetailApi(APIView):
     permission_classes = REPORT_ACCESS
+    parser_classes = [JSONParser]
 
     @extend_schema(operation_id="reports_retrieve", responses={200: ReportSerializer, **_errors(401, 403, 404)})
     def get(self, request, pk: int):
@@ -135,7 +149,7 @@ class ReportDetailApi(APIView):
         operation_id="reports_partial_update",
         summary="Edit a draft or a returned report, or submit it with status=submitted (its author only)",
         request=ReportInputSerializer(partial=True),
-        responses={200: ReportSerializer, **_errors(400, 401, 403, 404, 409)},
+        responses={200: ReportSerializer, **_errors(400, 401, 403, 404, 409, 415)},
     )
     def patch(self, request, pk: int):
         report = _report_or_404(request.user, pk)
@@ -172,32 +186,12 @@ class ReportGeoJsonApi(GenericAPIView):
         operation_id="reports_geojson",
         summary="The reports you may see as a GeoJSON FeatureCollection (same filters as the list)",
         description=f"Newest first, at most {GEOJSON_MAX_FEATURES} features; narrow with the filters (bbox, time).",
-        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="a GeoJSON FeatureCollection"),
+        responses={(200, "application/geo+json"): FeatureCollectionSerializer,
                    **_errors(400, 401, 403)},
     )
     def get(self, request):
         reports = self.filter_queryset(self.get_queryset())[:GEOJSON_MAX_FEATURES]
-        features = [
-            {
-                "type": "Feature",
-                "id": r.pk,
-                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-                "properties": {
-                    "reference": r.reference,
-                    "status": r.status,
-                    "category": r.category,
-                    "occurred_at": _when(r.occurred_at),
-                    "occurred_until": _when(r.occurred_until),
-                    "alleged_party": r.alleged_party.code if r.alleged_party_id else None,
-                    "severity": r.severity,
-                    "precision_m": r.precision_m,
-                    "place_name": r.place_name,
-                    "author": r.author.username,
-                },
-            }
-            for r in reports
-        ]
-        return Response({"type": "FeatureCollection", "features": features}, content_type="application/geo+json")
+        return Response(FeatureCollectionSerializer(reports).data, content_type="application/geo+json")
 
 
 class ReportEvidenceApi(APIView):
@@ -240,8 +234,11 @@ class EvidenceDownloadApi(APIView):
     @extend_schema(
         operation_id="evidence_download",
         summary="Download evidence as an attachment (recorded in the trail)",
-        responses={(200, "application/octet-stream"): OpenApiResponse(response=OpenApiTypes.BINARY),
-                   **_errors(401, 403, 404)},
+        responses={
+            # The file's own type, as recognised on upload.
+            **{(200, media_type): OpenApiResponse(response=OpenApiTypes.BINARY, description="the file")
+               for media_type in services.EVIDENCE_TYPES},
+            **_errors(401, 403, 404)},
     )
     def get(self, request, pk: int):
         evidence = selectors.evidence_get_for(request.user, pk)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.core.validators import URLValidator
 from django.utils import timezone, translation
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -213,28 +214,21 @@ class ReportInputSerializer(_FieldsBuiltOnce, serializers.Serializer):
         return flat
 
 
-_dt = serializers.DateTimeField()
-
-
-def _when(value):
-    return _dt.to_representation(value) if value is not None else None
-
-
 class ReportSerializer(serializers.Serializer):
     """A report as the API shows it."""
 
     id = serializers.IntegerField()
     reference = serializers.CharField(help_text="e.g. RPT-2026-000123")
     status = serializers.ChoiceField(choices=ReportStatus.choices)
-    author = serializers.CharField(help_text="username")
+    author = serializers.CharField(source="author.username", help_text="username")
     occurred_at = serializers.DateTimeField()
     occurred_until = serializers.DateTimeField(allow_null=True)
-    location = LocationSerializer()
+    location = LocationSerializer(source="*")
     category = serializers.ChoiceField(choices=Category.choices)
     description = serializers.CharField()
-    alleged_party = serializers.CharField(allow_null=True)
+    alleged_party = serializers.CharField(source="alleged_party.code", allow_null=True)
     source_type = serializers.ChoiceField(choices=SourceType.choices)
-    casualties = CasualtiesSerializer()
+    casualties = CasualtiesSerializer(source="*")
     weapons = serializers.CharField()
     severity = serializers.IntegerField(allow_null=True)
     links = serializers.ListField(child=serializers.CharField())
@@ -245,40 +239,66 @@ class ReportSerializer(serializers.Serializer):
                                                       'answers by editing and submitting again; else ""')
     returned_at = serializers.DateTimeField(allow_null=True)
 
-    def to_representation(self, r: Report) -> dict:
-        # Written out by hand: intake speed matters, and the declared fields
-        # above are only the OpenAPI description of this dict.
-        return {
-            "id": r.pk,
-            "reference": r.reference,
-            "status": r.status,
-            "author": r.author.username,
-            "occurred_at": _when(r.occurred_at),
-            "occurred_until": _when(r.occurred_until),
-            "location": {"lat": r.lat, "lon": r.lon, "precision_m": r.precision_m, "place_name": r.place_name,
-                         "admin1": r.admin1},
-            "category": r.category,
-            "description": r.description,
-            "alleged_party": r.alleged_party.code if r.alleged_party_id else None,
-            "source_type": r.source_type,
-            "casualties": {"civilian_killed": r.civilian_killed, "civilian_injured": r.civilian_injured,
-                           "military_killed": r.military_killed, "military_injured": r.military_injured},
-            "weapons": r.weapons,
-            "severity": r.severity,
-            "links": r.links,
-            "created_at": _when(r.created_at),
-            "updated_at": _when(r.updated_at),
-            "submitted_at": _when(r.submitted_at),
-            "returned_reason": r.returned_reason,
-            "returned_at": _when(r.returned_at),
-        }
-
 
 class SimilarReportSerializer(ReportSerializer):
-    distance_m = serializers.FloatField(help_text="great-circle distance from the report, metres")
+    distance_m = serializers.SerializerMethodField(help_text="great-circle distance from the report, metres")
 
-    def to_representation(self, r: Report) -> dict:
-        return {**super().to_representation(r), "distance_m": round(r.distance_m, 1)}
+    def get_distance_m(self, r: Report) -> float:
+        return round(r.distance_m, 1)
+
+
+class ConstantField(serializers.Field):
+    """A fixed value, such as GeoJSON's "type": "Feature"."""
+
+    def __init__(self, value: str, **kwargs):
+        self.value = value
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, _instance):
+        return self.value
+
+
+class ConstantFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = ConstantField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "enum": [self.target.value]}
+
+
+class PointSerializer(serializers.Serializer):
+    type = ConstantField("Point")
+    coordinates = serializers.SerializerMethodField(help_text="[lon, lat], WGS 84")
+
+    @extend_schema_field({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2})
+    def get_coordinates(self, r: Report) -> list[float]:
+        return [r.lon, r.lat]
+
+
+class FeaturePropertiesSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=ReportStatus.choices)
+    category = serializers.ChoiceField(choices=Category.choices)
+    occurred_at = serializers.DateTimeField()
+    occurred_until = serializers.DateTimeField(allow_null=True)
+    alleged_party = serializers.CharField(source="alleged_party.code", allow_null=True)
+    severity = serializers.IntegerField(allow_null=True)
+    precision_m = serializers.IntegerField(allow_null=True)
+    place_name = serializers.CharField()
+    author = serializers.CharField(source="author.username")
+
+
+class FeatureSerializer(serializers.Serializer):
+    type = ConstantField("Feature")
+    id = serializers.IntegerField()
+    geometry = PointSerializer(source="*")
+    properties = FeaturePropertiesSerializer(source="*")
+
+
+class FeatureCollectionSerializer(serializers.Serializer):
+    """Reports as a GeoJSON FeatureCollection (RFC 7946); the instance is the reports."""
+
+    type = ConstantField("FeatureCollection")
+    features = FeatureSerializer(source="*", many=True)
 
 
 class EvidenceSerializer(serializers.Serializer):

@@ -16,6 +16,9 @@ from accounts import roles
 from accounts.models import Delegation, Party, User
 from reports.services import report_create
 
+# Every API response in every test is checked against the OpenAPI schema.
+pytest_plugins = ["tests.openapi_contract"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

@@ -31,13 +31,29 @@ class SchemaMismatch(AssertionError):
 
 def json_schema(node):
     """An OpenAPI 3.0 schema object as JSON Schema 2020-12: `nullable` becomes
-    a null alternative, and an object that lists its properties admits no
-    others unless it says so (drf-spectacular leaves that open)."""
+    a null alternative, boolean exclusive bounds become numbers, references
+    point into the registered components, and an object that lists its
+    properties admits no others unless it says so (drf-spectacular leaves
+    that open)."""
     if isinstance(node, list):
         return [json_schema(item) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {key: json_schema(value) for key, value in node.items()}
+    out = {}
+    for key, value in node.items():
+        if key == "properties":
+            out[key] = {name: json_schema(sub) for name, sub in value.items()}
+        elif key == "$ref":
+            out[key] = value.replace("#/components/", "urn:api#/components/")
+        elif key in ("enum", "default", "example", "examples", "description"):
+            out[key] = value
+        else:
+            out[key] = json_schema(value)
+    for bound in ("Minimum", "Maximum"):
+        if out.get(f"exclusive{bound}") is True:
+            out[f"exclusive{bound}"] = out.pop(bound.lower())
+        elif out.get(f"exclusive{bound}") is False:
+            del out[f"exclusive{bound}"]
     if "properties" in out and "additionalProperties" not in out:
         out["additionalProperties"] = False
     if out.pop("nullable", False):
@@ -48,18 +64,13 @@ def json_schema(node):
 class Contract:
     def __init__(self, schema: dict):
         self.schema = schema
-        self.components = json_schema(schema.get("components", {}).get("schemas", {}))
-        document = {"$defs": self.components}
+        schemas = schema.get("components", {}).get("schemas", {})
+        document = {"components": {"schemas": {name: json_schema(sub) for name, sub in schemas.items()}}}
         self.registry = Registry().with_resource("urn:api", Resource(contents=document, specification=DRAFT202012))
         self.paths = [
             (re.compile("^" + "[^/]+".join(map(re.escape, re.split(r"{[^}]+}", template))) + "$"), item)
             for template, item in schema["paths"].items()
         ]
-
-    def _schema_for(self, node: dict) -> dict:
-        # OpenAPI's "#/components/schemas/X" as a reference into the one registered resource.
-        text = json.dumps(json_schema(node)).replace('"#/components/schemas/', '"urn:api#/$defs/')
-        return json.loads(text)
 
     def operation(self, method: str, path: str) -> dict:
         for pattern, item in self.paths:
@@ -91,7 +102,7 @@ class Contract:
             data = json.loads(body)
         except ValueError as exc:
             raise SchemaMismatch(f"{where}: {media_type} body is not JSON: {exc}") from None
-        validator = Draft202012Validator(self._schema_for(schema), registry=self.registry)
+        validator = Draft202012Validator(json_schema(schema), registry=self.registry)
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
             lines = [f"  at /{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in errors[:10]]
