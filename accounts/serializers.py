@@ -1,5 +1,6 @@
 """What the accounts API shows and takes (accounts.api holds the views)."""
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from accounts.models import Party, User
@@ -34,3 +35,22 @@ class PartySerializer(serializers.ModelSerializer):
         model = Party
         fields = ["code", "name"]
         read_only_fields = fields
+
+
+class PartyCodeChoiceField(serializers.CharField):
+    """A party's code, or one of `extra` (such as "abstain"). The service
+    checks it against the parties table; the schema lists the parties as
+    they are when it is generated, so a client sees the codes it may send."""
+
+    def __init__(self, *, extra: tuple[str, ...] = (), **kwargs):
+        self.extra = tuple(extra)
+        kwargs.setdefault("max_length", Party._meta.get_field("code").max_length)
+        super().__init__(**kwargs)
+
+
+class PartyCodeChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = PartyCodeChoiceField
+
+    def map_serializer_field(self, auto_schema, direction):
+        codes = list(Party.objects.order_by("code").values_list("code", flat=True))
+        return {"type": "string", "enum": codes + list(self.target.extra)}

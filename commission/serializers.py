@@ -11,6 +11,7 @@ selectors.ballot_own for the requesting voter.
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
+from accounts.serializers import PartyCodeChoiceField
 from commission import services
 from commission.models import (
     Compliance,
@@ -23,6 +24,7 @@ from commission.models import (
     Threshold,
     VerificationOutcome,
 )
+from commission.tally import ABSTAIN, UNDETERMINED
 
 _dt = serializers.DateTimeField()
 
@@ -70,13 +72,13 @@ class CaseFilterSerializer(serializers.Serializer):
 
 class CaseOpenSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=services.TITLE_MAX)
-    reports = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False,
+    reports = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, min_length=1,
                                     max_length=services.MAX_REPORTS_PER_REQUEST,
                                     help_text="ids of submitted reports not in another case")
 
 
 class ReportLinkSerializer(serializers.Serializer):
-    reports = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False,
+    reports = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, min_length=1,
                                     max_length=services.MAX_REPORTS_PER_REQUEST)
 
 
@@ -99,13 +101,13 @@ class RoundOpenSerializer(serializers.Serializer):
 
 
 class BallotInputSerializer(serializers.Serializer):
-    choice = serializers.CharField(max_length=16, help_text="a party code (RU, UA), undetermined or abstain")
+    choice = PartyCodeChoiceField(extra=(UNDETERMINED, ABSTAIN), help_text="a party code (RU, UA), undetermined or abstain")
     rationale = _text()
 
 
 class MeasureProposeSerializer(serializers.Serializer):
     kind = NamedChoiceField(choices=MeasureKind.choices, enum_name="MeasureKind")
-    addressee = serializers.CharField(max_length=16, help_text="a party code")
+    addressee = PartyCodeChoiceField(help_text="a party code")
     description = _text()
     compliance_due_at = serializers.DateTimeField(required=False, allow_null=True,
                                                   help_text="in the future; followed once the measure is adopted")
