@@ -4,7 +4,6 @@ the rules in commission.services (whose errors config.api maps to 400, 403,
 409). A round's ballots stay sealed here too: the only choice any response
 carries is the requester's own (`my_ballot`)."""
 
-from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -13,7 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, HasRole, has_role
+from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, HasRole
 from audit.api import AuditEventListApi
 from audit.selectors import event_list
 from audit.serializers import EventSerializer
@@ -97,39 +96,11 @@ def _valid(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-def case_detail(case: Case, user) -> dict:
-    """The case with its lists and what `user` may do next, for CaseDetailSerializer."""
-    return {
-        "case": case,
-        "allowed_actions": selectors.case_actions(user, case),
-        "links": list(selectors.case_links(case)),
-        "rounds": [selectors.round_public(r) for r in selectors.case_rounds(case)],
-        "measures": list(selectors.case_measures(case)),
-        "deadlines": list(selectors.case_deadlines(case)),
-        "conflicts": list(selectors.case_conflicts(case)),
-    }
-
-
 def _case_response(case: Case, *, user, reread: bool = True, code=status.HTTP_200_OK) -> Response:
     if reread:
         # A service returns its locked row; read it again with its relations for the response.
         case = _case_or_404(user, case.pk)
-    return Response(CaseDetailSerializer(case_detail(case, user)).data, status=code)
-
-
-def round_for(rnd: Round, user) -> dict:
-    """The public round plus the requester's own ballot and eligibility."""
-    eligible = selectors.is_eligible(rnd, user)
-    reason = None
-    if has_role(user, MEMBER) and not eligible:
-        reason = (selectors.recusal_reason(case=rnd.case, member=user)
-                  or gettext("You were not a member when the round opened."))
-    return {
-        "public": selectors.round_public(rnd),
-        "my_ballot": selectors.ballot_own(rnd, user) if has_role(user, MEMBER) else None,
-        "eligible": eligible,
-        "recused_reason": reason,
-    }
+    return Response(CaseDetailSerializer(selectors.case_detail(case, user)).data, status=code)
 
 
 # --- Cases ----------------------------------------------------------------------------
@@ -262,7 +233,7 @@ class CaseRoundsApi(APIView):
         rnd = services.round_open(actor=request.user, case=case, closes_at=data.get("closes_at"),
                                   quorum=data["quorum"], threshold=data["threshold"])
         rnd = _round_or_404(request.user, rnd.pk)
-        return Response(RoundSerializer(round_for(rnd, request.user)).data, status=status.HTTP_201_CREATED)
+        return Response(RoundSerializer(selectors.round_for(rnd, request.user)).data, status=status.HTTP_201_CREATED)
 
 
 class CaseMeasuresApi(APIView):
@@ -333,7 +304,7 @@ class RoundDetailApi(APIView):
     )
     def get(self, request, pk: int):
         rnd = _round_or_404(request.user, pk)
-        return Response(RoundSerializer(round_for(rnd, request.user)).data)
+        return Response(RoundSerializer(selectors.round_for(rnd, request.user)).data)
 
 
 class RoundBallotApi(APIView):
@@ -358,7 +329,7 @@ class RoundBallotApi(APIView):
         receipt = services.ballot_cast(actor=request.user, round=rnd, **data)
         rnd = _round_or_404(request.user, receipt.round.pk)
         first = not had_ballot and not receipt.changed
-        return Response(RoundSerializer(round_for(rnd, request.user)).data,
+        return Response(RoundSerializer(selectors.round_for(rnd, request.user)).data,
                         status=status.HTTP_201_CREATED if first else status.HTTP_200_OK)
 
 
