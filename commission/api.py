@@ -39,7 +39,7 @@ from commission.serializers import (
     RoundSerializer,
     VerificationInputSerializer,
 )
-from config.schema import ErrorSerializer
+from config.schema import PAGE_NOT_FOUND, ErrorSerializer, error_responses
 from reports.selectors import report_get_for
 from reports.serializers import ReportSerializer
 
@@ -60,10 +60,10 @@ def _errors(*codes: int, missing: str = "case") -> dict:
         400: "Invalid input: a message per field, in DRF's usual shape.",
         401: "Not signed in.",
         403: "Your role does not allow this.",
-        404: f"No such {missing} (or not one you may see).",
+        404: PAGE_NOT_FOUND if missing == "page" else f"No such {missing} (or not one you may see).",
         409: "Not in a state that allows this (the wrong stage, a closed round, already decided).",
     }
-    return {code: OpenApiResponse(response=ErrorSerializer, description=text[code]) for code in codes}
+    return error_responses(text, *codes)
 
 
 # --- Lookups ------------------------------------------------------------------------
@@ -115,7 +115,7 @@ class CaseListCreateApi(GenericAPIView):
         operation_id="cases_list",
         summary="Cases, newest first (verifiers, the chair, members, auditors)",
         parameters=[CaseFilterSerializer],
-        responses={200: CaseSummarySerializer(many=True), **_errors(400, 401, 403)},
+        responses={200: CaseSummarySerializer(many=True), **_errors(400, 401, 403, 404, missing="page")},
     )
     def get(self, request):
         filters = _valid(CaseFilterSerializer, request.query_params)
@@ -282,7 +282,7 @@ class CaseTrailApi(GenericAPIView):
         summary="The case's decision trail in chain order (auditors, the chair)",
         description="Events on the case, its reports (linked now or ever) and their evidence, rounds, ballots "
                     "(commitments only while a round is open), measures and deadlines; in the export's form.",
-        responses={200: EventSerializer(many=True), **_errors(401, 403, 404)},
+        responses={200: EventSerializer(many=True), **_errors(401, 403, 404, missing="case (or page)")},
     )
     def get(self, request, pk: int):
         case = _case_or_404(request.user, pk)
@@ -402,7 +402,7 @@ class DeadlineListApi(GenericAPIView):
         operation_id="deadlines_list",
         summary="Deadlines, soonest first",
         parameters=[DeadlineFilterSerializer],
-        responses={200: DeadlineSerializer(many=True), **_errors(400, 401, 403)},
+        responses={200: DeadlineSerializer(many=True), **_errors(400, 401, 403, 404, missing="page")},
     )
     def get(self, request):
         filters = _valid(DeadlineFilterSerializer, request.query_params)

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import ALL_ROLES, HasRole
-from config.schema import ErrorSerializer
+from config.schema import PAGE_NOT_FOUND, ErrorSerializer
 from notifications import selectors, services
 from notifications.serializers import NotificationFilterSerializer, NotificationSerializer
 
@@ -30,7 +30,8 @@ class NotificationListApi(GenericAPIView):
         operation_id="notifications_list",
         summary="Your notifications, newest first",
         parameters=[NotificationFilterSerializer],
-        responses={200: NotificationSerializer(many=True), **{c: _ERRORS[c] for c in (400, 401, 403)}},
+        responses={200: NotificationSerializer(many=True), **{c: _ERRORS[c] for c in (400, 401, 403)},
+                   404: OpenApiResponse(response=ErrorSerializer, description=PAGE_NOT_FOUND)},
     )
     def get(self, request):
         filters = NotificationFilterSerializer(data=request.query_params)
