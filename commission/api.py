@@ -4,7 +4,6 @@ the rules in commission.services (whose errors config.api maps to 400, 403,
 409). A round's ballots stay sealed here too: the only choice any response
 carries is the requester's own (`my_ballot`)."""
 
-from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -13,10 +12,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, HasRole, has_role
-from audit.api import AuditEventListApi, EventSerializer
+from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, HasRole
+from audit.api import AuditEventListApi
 from audit.permissions import CanReadTrail
 from audit.selectors import event_list
+from audit.serializers import EventSerializer
 from commission import selectors, services
 from commission.models import Case, Round
 from commission.serializers import (
@@ -40,8 +40,9 @@ from commission.serializers import (
     RoundSerializer,
     VerificationInputSerializer,
 )
-from reports.api import ReportSerializer
+from config.schema import PAGE_NOT_FOUND, ErrorSerializer, error_responses
 from reports.selectors import report_get_for
+from reports.serializers import ReportSerializer
 
 READERS = (VERIFIER, CHAIR, MEMBER, AUDITOR)
 # Everyone of the commission reads; monitors and people without a role do not.
@@ -60,10 +61,10 @@ def _errors(*codes: int, missing: str = "case") -> dict:
         400: "Invalid input: a message per field, in DRF's usual shape.",
         401: "Not signed in.",
         403: "Your role does not allow this.",
-        404: f"No such {missing} (or not one you may see).",
+        404: PAGE_NOT_FOUND if missing == "page" else f"No such {missing} (or not one you may see).",
         409: "Not in a state that allows this (the wrong stage, a closed round, already decided).",
     }
-    return {code: OpenApiResponse(description=text[code]) for code in codes}
+    return error_responses(text, *codes)
 
 
 # --- Lookups ------------------------------------------------------------------------
@@ -96,39 +97,11 @@ def _valid(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-def case_detail(case: Case, user) -> dict:
-    """The case with its lists and what `user` may do next, for CaseDetailSerializer."""
-    return {
-        "case": case,
-        "allowed_actions": selectors.case_actions(user, case),
-        "links": list(selectors.case_links(case)),
-        "rounds": [selectors.round_public(r) for r in selectors.case_rounds(case)],
-        "measures": list(selectors.case_measures(case)),
-        "deadlines": list(selectors.case_deadlines(case)),
-        "conflicts": list(selectors.case_conflicts(case)),
-    }
-
-
 def _case_response(case: Case, *, user, reread: bool = True, code=status.HTTP_200_OK) -> Response:
     if reread:
         # A service returns its locked row; read it again with its relations for the response.
         case = _case_or_404(user, case.pk)
-    return Response(CaseDetailSerializer(case_detail(case, user)).data, status=code)
-
-
-def round_for(rnd: Round, user) -> dict:
-    """The public round plus the requester's own ballot and eligibility."""
-    eligible = selectors.is_eligible(rnd, user)
-    reason = None
-    if has_role(user, MEMBER) and not eligible:
-        reason = (selectors.recusal_reason(case=rnd.case, member=user)
-                  or gettext("You were not a member when the round opened."))
-    return {
-        "public": selectors.round_public(rnd),
-        "my_ballot": selectors.ballot_own(rnd, user) if has_role(user, MEMBER) else None,
-        "eligible": eligible,
-        "recused_reason": reason,
-    }
+    return Response(CaseDetailSerializer(selectors.case_detail(case, user)).data, status=code)
 
 
 # --- Cases ----------------------------------------------------------------------------
@@ -143,7 +116,7 @@ class CaseListCreateApi(GenericAPIView):
         operation_id="cases_list",
         summary="Cases, newest first (verifiers, the chair, members, auditors)",
         parameters=[CaseFilterSerializer],
-        responses={200: CaseSummarySerializer(many=True), **_errors(400, 401, 403)},
+        responses={200: CaseSummarySerializer(many=True), **_errors(400, 401, 403, 404, missing="page")},
     )
     def get(self, request):
         filters = _valid(CaseFilterSerializer, request.query_params)
@@ -156,7 +129,7 @@ class CaseListCreateApi(GenericAPIView):
         summary="Open a case from submitted reports (verifiers, the chair); the verification deadline starts",
         request=CaseOpenSerializer,
         responses={201: CaseDetailSerializer, **_errors(400, 401, 403),
-                   409: OpenApiResponse(description="A report is already in another case.")},
+                   409: OpenApiResponse(response=ErrorSerializer, description="A report is already in another case.")},
     )
     def post(self, request):
         data = _valid(CaseOpenSerializer, request.data)
@@ -196,7 +169,7 @@ class CaseReportDetachApi(APIView):
         summary="Detach a report from a case in verification, with a reason (the link is kept, marked detached)",
         request=ReasonSerializer,
         responses={200: CaseDetailSerializer, **_errors(400, 401, 403, 404, missing="case or report"),
-                   409: OpenApiResponse(description="Not in verification, or the case's last report.")},
+                   409: OpenApiResponse(response=ErrorSerializer, description="Not in verification, or the case's last report.")},
     )
     def post(self, request, pk: int, report_id: int):
         case = _case_or_404(request.user, pk)
@@ -261,7 +234,7 @@ class CaseRoundsApi(APIView):
         rnd = services.round_open(actor=request.user, case=case, closes_at=data.get("closes_at"),
                                   quorum=data["quorum"], threshold=data["threshold"])
         rnd = _round_or_404(request.user, rnd.pk)
-        return Response(RoundSerializer(round_for(rnd, request.user)).data, status=status.HTTP_201_CREATED)
+        return Response(RoundSerializer(selectors.round_for(rnd, request.user)).data, status=status.HTTP_201_CREATED)
 
 
 class CaseMeasuresApi(APIView):
@@ -289,7 +262,7 @@ class CaseCloseApi(APIView):
         summary="Close the case with a public summary (the chair)",
         request=CaseCloseSerializer,
         responses={200: CaseDetailSerializer, **_errors(400, 401, 403, 404),
-                   409: OpenApiResponse(description="Already closed, or a round is open.")},
+                   409: OpenApiResponse(response=ErrorSerializer, description="Already closed, or a round is open.")},
     )
     def post(self, request, pk: int):
         case = _case_or_404(request.user, pk)
@@ -310,7 +283,7 @@ class CaseTrailApi(GenericAPIView):
         summary="The case's decision trail in chain order (auditors, the chair)",
         description="Events on the case, its reports (linked now or ever) and their evidence, rounds, ballots "
                     "(commitments only while a round is open), measures and deadlines; in the export's form.",
-        responses={200: EventSerializer(many=True), **_errors(401, 403, 404)},
+        responses={200: EventSerializer(many=True), **_errors(401, 403, 404, missing="case (or page)")},
     )
     def get(self, request, pk: int):
         case = _case_or_404(request.user, pk)
@@ -332,7 +305,7 @@ class RoundDetailApi(APIView):
     )
     def get(self, request, pk: int):
         rnd = _round_or_404(request.user, pk)
-        return Response(RoundSerializer(round_for(rnd, request.user)).data)
+        return Response(RoundSerializer(selectors.round_for(rnd, request.user)).data)
 
 
 class RoundBallotApi(APIView):
@@ -346,8 +319,8 @@ class RoundBallotApi(APIView):
         request=BallotInputSerializer,
         responses={
             201: RoundSerializer, 200: RoundSerializer, **_errors(400, 401, 404, missing="round"),
-            403: OpenApiResponse(description="Not a member, or not an eligible voter (the reason is given)."),
-            409: OpenApiResponse(description="The round is closed."),
+            403: OpenApiResponse(response=ErrorSerializer, description="Not a member, or not an eligible voter (the reason is given)."),
+            409: OpenApiResponse(response=ErrorSerializer, description="The round is closed."),
         },
     )
     def post(self, request, pk: int):
@@ -357,7 +330,7 @@ class RoundBallotApi(APIView):
         receipt = services.ballot_cast(actor=request.user, round=rnd, **data)
         rnd = _round_or_404(request.user, receipt.round.pk)
         first = not had_ballot and not receipt.changed
-        return Response(RoundSerializer(round_for(rnd, request.user)).data,
+        return Response(RoundSerializer(selectors.round_for(rnd, request.user)).data,
                         status=status.HTTP_201_CREATED if first else status.HTTP_200_OK)
 
 
@@ -430,7 +403,7 @@ class DeadlineListApi(GenericAPIView):
         operation_id="deadlines_list",
         summary="Deadlines, soonest first",
         parameters=[DeadlineFilterSerializer],
-        responses={200: DeadlineSerializer(many=True), **_errors(400, 401, 403)},
+        responses={200: DeadlineSerializer(many=True), **_errors(400, 401, 403, 404, missing="page")},
     )
     def get(self, request):
         filters = _valid(DeadlineFilterSerializer, request.query_params)

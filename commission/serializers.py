@@ -11,6 +11,7 @@ selectors.ballot_own for the requesting voter.
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
+from accounts.serializers import PartyCodeChoiceField
 from commission import services
 from commission.models import (
     Compliance,
@@ -23,8 +24,7 @@ from commission.models import (
     Threshold,
     VerificationOutcome,
 )
-
-_dt = serializers.DateTimeField()
+from commission.tally import ABSTAIN, UNDETERMINED
 
 
 class NamedChoiceField(serializers.ChoiceField):
@@ -47,14 +47,6 @@ class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
         return {"type": "string", "enum": list(self.target.choices)}
 
 
-def _when(value):
-    return _dt.to_representation(value) if value is not None else None
-
-
-def _username(user):
-    return user.username if user is not None else None
-
-
 # --- Input ------------------------------------------------------------------------
 
 
@@ -70,13 +62,13 @@ class CaseFilterSerializer(serializers.Serializer):
 
 class CaseOpenSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=services.TITLE_MAX)
-    reports = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False,
+    reports = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, min_length=1,
                                     max_length=services.MAX_REPORTS_PER_REQUEST,
                                     help_text="ids of submitted reports not in another case")
 
 
 class ReportLinkSerializer(serializers.Serializer):
-    reports = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False,
+    reports = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, min_length=1,
                                     max_length=services.MAX_REPORTS_PER_REQUEST)
 
 
@@ -99,13 +91,13 @@ class RoundOpenSerializer(serializers.Serializer):
 
 
 class BallotInputSerializer(serializers.Serializer):
-    choice = serializers.CharField(max_length=16, help_text="a party code (RU, UA), undetermined or abstain")
+    choice = PartyCodeChoiceField(extra=(UNDETERMINED, ABSTAIN), help_text="a party code (RU, UA), undetermined or abstain")
     rationale = _text()
 
 
 class MeasureProposeSerializer(serializers.Serializer):
     kind = NamedChoiceField(choices=MeasureKind.choices, enum_name="MeasureKind")
-    addressee = serializers.CharField(max_length=16, help_text="a party code")
+    addressee = PartyCodeChoiceField(help_text="a party code")
     description = _text()
     compliance_due_at = serializers.DateTimeField(required=False, allow_null=True,
                                                   help_text="in the future; followed once the measure is adopted")
@@ -137,6 +129,9 @@ class ReportReturnSerializer(serializers.Serializer):
 
 
 # --- Output -----------------------------------------------------------------------
+# Each output serializer's declared fields are both its JSON and its schema:
+# values come from the model rows (or the read dicts of commission.selectors)
+# through `source`, never from a dict built on the side.
 
 
 class ReportRefSerializer(serializers.Serializer):
@@ -146,30 +141,24 @@ class ReportRefSerializer(serializers.Serializer):
 
 class LinkSerializer(serializers.Serializer):
     report = ReportRefSerializer()
-    linked_by = serializers.CharField()
+    linked_by = serializers.CharField(source="linked_by.username")
     linked_at = serializers.DateTimeField()
-    detached = serializers.BooleanField()
-    detached_by = serializers.CharField(allow_null=True)
+    detached = serializers.SerializerMethodField()
+    detached_by = serializers.CharField(source="detached_by.username", allow_null=True)
     detached_at = serializers.DateTimeField(allow_null=True)
     detach_reason = serializers.CharField(help_text="why the report was detached; empty for a live link")
 
-    def to_representation(self, link):
-        return {
-            "report": {"id": link.report_id, "reference": link.report.reference},
-            "linked_by": link.linked_by.username,
-            "linked_at": _when(link.linked_at),
-            "detached": link.detached_at is not None,
-            "detached_by": _username(link.detached_by),
-            "detached_at": _when(link.detached_at),
-            "detach_reason": link.detach_reason,
-        }
+    def get_detached(self, link) -> bool:
+        return link.detached_at is not None
 
 
 class VerificationSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=VerificationOutcome.choices)
+    """The findings, from the case's own fields."""
+
+    outcome = serializers.ChoiceField(source="verification_outcome", choices=VerificationOutcome.choices)
     findings = serializers.CharField()
-    by = serializers.CharField(allow_null=True)
-    at = serializers.DateTimeField(allow_null=True)
+    by = serializers.CharField(source="verified_by.username", allow_null=True)
+    at = serializers.DateTimeField(source="verified_at", allow_null=True)
 
 
 class ResultSerializer(serializers.Serializer):
@@ -179,7 +168,7 @@ class ResultSerializer(serializers.Serializer):
 
 class RoundPublicSerializer(serializers.Serializer):
     """A round as everyone who reads the case sees it: turnout while open,
-    the result only once closed (commission.selectors.round_public)."""
+    the result only once closed (the dict of commission.selectors.round_public)."""
 
     id = serializers.IntegerField()
     case = serializers.IntegerField()
@@ -195,10 +184,6 @@ class RoundPublicSerializer(serializers.Serializer):
     closed_because = serializers.CharField(allow_null=True, help_text="deadline or all_voted")
     result = ResultSerializer(allow_null=True, help_text="null until the round is closed")
 
-    def to_representation(self, public: dict):
-        return {**public, "opened_at": _when(public["opened_at"]), "closes_at": _when(public["closes_at"]),
-                "closed_at": _when(public["closed_at"]), "quorum": float(public["quorum"])}
-
 
 class OwnBallotSerializer(serializers.Serializer):
     choice = serializers.CharField()
@@ -208,95 +193,54 @@ class OwnBallotSerializer(serializers.Serializer):
 
 
 class RoundSerializer(RoundPublicSerializer):
-    """The public round, plus what concerns the requester alone."""
+    """The public round, plus what concerns the requester alone (the dict of
+    commission.selectors.round_for)."""
 
     my_ballot = OwnBallotSerializer(allow_null=True, help_text="your own current ballot; null if none")
     eligible = serializers.BooleanField(help_text="whether you may vote in this round")
     recused_reason = serializers.CharField(allow_null=True, help_text="why you may not vote, for a member")
 
-    def to_representation(self, data: dict):
-        ballot = data["my_ballot"]
-        return {
-            **super().to_representation(data["public"]),
-            "my_ballot": None if ballot is None else {
-                "choice": ballot.choice, "rationale": ballot.rationale, "cast_at": _when(ballot.cast_at),
-                "commitment": ballot.commitment},
-            "eligible": data["eligible"],
-            "recused_reason": data["recused_reason"],
-        }
-
 
 class MeasureSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    case = serializers.IntegerField()
+    case = serializers.IntegerField(source="case_id")
     kind = NamedChoiceField(choices=MeasureKind.choices, enum_name="MeasureKind")
-    addressee = serializers.CharField(help_text="party code")
+    addressee = serializers.CharField(source="addressee.code", help_text="party code")
     description = serializers.CharField()
     compliance_due_at = serializers.DateTimeField(allow_null=True)
     status = NamedChoiceField(choices=MeasureStatus.choices, enum_name="MeasureStatus")
     compliance = serializers.CharField(help_text="empty until adopted; then pending, complied, not_complied or overdue")
     compliance_note = serializers.CharField()
     compliance_recorded_at = serializers.DateTimeField(allow_null=True)
-    proposed_by = serializers.CharField()
+    proposed_by = serializers.CharField(source="proposed_by.username")
     proposed_at = serializers.DateTimeField()
-    decided_by = serializers.CharField(allow_null=True)
+    decided_by = serializers.CharField(source="decided_by.username", allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     decision_reason = serializers.CharField()
-
-    def to_representation(self, m):
-        return {
-            "id": m.pk, "case": m.case_id, "kind": m.kind, "addressee": m.addressee.code,
-            "description": m.description, "compliance_due_at": _when(m.compliance_due_at), "status": m.status,
-            "compliance": m.compliance, "compliance_note": m.compliance_note,
-            "compliance_recorded_at": _when(m.compliance_recorded_at), "proposed_by": m.proposed_by.username,
-            "proposed_at": _when(m.proposed_at), "decided_by": _username(m.decided_by),
-            "decided_at": _when(m.decided_at), "decision_reason": m.decision_reason,
-        }
 
 
 class DeadlineSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    case = serializers.IntegerField()
-    case_reference = serializers.CharField()
+    case = serializers.IntegerField(source="case_id")
+    case_reference = serializers.CharField(source="case.reference")
     kind = NamedChoiceField(choices=DeadlineKind.choices, enum_name="DeadlineKind")
-    round = serializers.IntegerField(allow_null=True)
-    measure = serializers.IntegerField(allow_null=True)
+    round = serializers.IntegerField(source="round_id", allow_null=True)
+    measure = serializers.IntegerField(source="measure_id", allow_null=True)
     due_at = serializers.DateTimeField()
     status = NamedChoiceField(choices=DeadlineStatus.choices, enum_name="DeadlineStatus")
     settled_at = serializers.DateTimeField(allow_null=True, help_text="when it was met or missed")
     created_at = serializers.DateTimeField()
 
-    def to_representation(self, d):
-        return {
-            "id": d.pk, "case": d.case_id, "case_reference": d.case.reference, "kind": d.kind,
-            "round": d.round_id, "measure": d.measure_id, "due_at": _when(d.due_at), "status": d.status,
-            "settled_at": _when(d.settled_at), "created_at": _when(d.created_at),
-        }
-
-
-class CaseDeadlineSerializer(DeadlineSerializer):
-    """A deadline inside its case (the case is known: no extra lookup)."""
-
-    def to_representation(self, d):
-        case = self.context.get("case")
-        if case is not None:
-            d.case = case
-        return super().to_representation(d)
-
 
 class ConflictSerializer(serializers.Serializer):
-    case = serializers.IntegerField()
-    member = serializers.CharField()
+    case = serializers.IntegerField(source="case_id")
+    member = serializers.CharField(source="member.username")
     reason = serializers.CharField()
     declared_at = serializers.DateTimeField()
 
-    def to_representation(self, c):
-        return {"case": c.case_id, "member": c.member.username, "reason": c.reason,
-                "declared_at": _when(c.declared_at)}
-
 
 class CaseSummarySerializer(serializers.Serializer):
-    """A case in a list."""
+    """A case in a list (its deadlines prefetched: selectors.case_list_with_deadlines_for)."""
 
     id = serializers.IntegerField()
     reference = serializers.CharField(help_text="e.g. CASE-2026-000001")
@@ -304,22 +248,12 @@ class CaseSummarySerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Stage.choices)
     flagged = serializers.BooleanField(help_text="a deadline was missed, or a round ended without a decision")
     report_count = serializers.IntegerField(help_text="reports linked now")
-    attributed_party = serializers.CharField(allow_null=True)
+    attributed_party = serializers.CharField(source="attributed_party.code", allow_null=True)
     outcome = serializers.CharField()
-    opened_by = serializers.CharField()
+    opened_by = serializers.CharField(source="opened_by.username")
     created_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
-    deadlines = DeadlineSerializer(many=True)
-
-    def to_representation(self, c):
-        deadlines = CaseDeadlineSerializer(c.deadlines.all(), many=True, context={"case": c}).data
-        return {
-            "id": c.pk, "reference": c.reference, "title": c.title, "stage": c.stage, "flagged": c.flagged,
-            "report_count": c.report_count,
-            "attributed_party": c.attributed_party.code if c.attributed_party_id else None,
-            "outcome": c.outcome, "opened_by": c.opened_by.username, "created_at": _when(c.created_at),
-            "closed_at": _when(c.closed_at), "deadlines": deadlines,
-        }
+    deadlines = DeadlineSerializer(source="deadlines.all", many=True)
 
 
 class AllowedActionsSerializer(serializers.Serializer):
@@ -336,16 +270,17 @@ class AllowedActionsSerializer(serializers.Serializer):
 
 
 class CaseDetailSerializer(serializers.Serializer):
-    """A case with everything about it; built from the dict of
-    commission.api.case_detail (the case and its related lists)."""
+    """A case with everything about it: the dict of
+    commission.selectors.case_detail (the case and its related lists)."""
 
-    id = serializers.IntegerField()
-    reference = serializers.CharField()
-    title = serializers.CharField()
-    stage = serializers.ChoiceField(choices=Stage.choices)
-    flagged = serializers.BooleanField()
-    opened_by = serializers.CharField()
-    verifier = serializers.CharField(allow_null=True, help_text="who has to record the findings")
+    id = serializers.IntegerField(source="case.id")
+    reference = serializers.CharField(source="case.reference")
+    title = serializers.CharField(source="case.title")
+    stage = serializers.ChoiceField(source="case.stage", choices=Stage.choices)
+    flagged = serializers.BooleanField(source="case.flagged")
+    opened_by = serializers.CharField(source="case.opened_by.username")
+    verifier = serializers.CharField(source="case.verifier.username", allow_null=True,
+                                     help_text="who has to record the findings")
     reports = ReportRefSerializer(many=True, help_text="reports linked now")
     links = LinkSerializer(many=True, help_text="every link, detached ones included (who, when, why)")
     verification = VerificationSerializer(allow_null=True, help_text="null until recorded")
@@ -354,32 +289,9 @@ class CaseDetailSerializer(serializers.Serializer):
     deadlines = DeadlineSerializer(many=True)
     conflicts = ConflictSerializer(many=True, help_text="members' declared conflicts of interest")
     allowed_actions = AllowedActionsSerializer(help_text="what the caller may do next (the services' own checks)")
-    attributed_party = serializers.CharField(allow_null=True)
-    outcome = serializers.CharField(help_text="why it closed: a verification outcome, undetermined, or decided")
-    summary = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    closed_at = serializers.DateTimeField(allow_null=True)
-
-    def to_representation(self, data: dict):
-        c = data["case"]
-        links = data["links"]
-        return {
-            "id": c.pk, "reference": c.reference, "title": c.title, "stage": c.stage, "flagged": c.flagged,
-            "opened_by": c.opened_by.username, "verifier": _username(c.verifier),
-            "reports": [{"id": link.report_id, "reference": link.report.reference}
-                        for link in links if link.detached_at is None],
-            "links": LinkSerializer(links, many=True).data,
-            "verification": None if not c.verification_outcome else {
-                "outcome": c.verification_outcome, "findings": c.findings, "by": _username(c.verified_by),
-                "at": _when(c.verified_at)},
-            "rounds": RoundPublicSerializer(data["rounds"], many=True).data,
-            "measures": MeasureSerializer(data["measures"], many=True).data,
-            "deadlines": CaseDeadlineSerializer(data["deadlines"], many=True, context={"case": c}).data,
-            "conflicts": ConflictSerializer(data["conflicts"], many=True).data,
-            "allowed_actions": {"case": data["allowed_actions"]["case"],
-                                "measures": {str(k): v for k, v in data["allowed_actions"]["measures"].items()},
-                                "deadlines": {str(k): v for k, v in data["allowed_actions"]["deadlines"].items()}},
-            "attributed_party": c.attributed_party.code if c.attributed_party_id else None,
-            "outcome": c.outcome, "summary": c.summary, "created_at": _when(c.created_at),
-            "closed_at": _when(c.closed_at),
-        }
+    attributed_party = serializers.CharField(source="case.attributed_party.code", allow_null=True)
+    outcome = serializers.CharField(source="case.outcome",
+                                    help_text="why it closed: a verification outcome, undetermined, or decided")
+    summary = serializers.CharField(source="case.summary")
+    created_at = serializers.DateTimeField(source="case.created_at")
+    closed_at = serializers.DateTimeField(source="case.closed_at", allow_null=True)

@@ -8,15 +8,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import ALL_ROLES, HasRole
+from config.schema import PAGE_NOT_FOUND, ErrorSerializer
 from notifications import selectors, services
 from notifications.serializers import NotificationFilterSerializer, NotificationSerializer
 
 OWN_NOTIFICATIONS = [IsAuthenticated, HasRole(*ALL_ROLES)]
 _ERRORS = {
-    400: OpenApiResponse(description="Invalid input: a message per field, in DRF's usual shape."),
-    401: OpenApiResponse(description="Not signed in."),
-    403: OpenApiResponse(description="Your role does not allow this."),
-    404: OpenApiResponse(description="No such notification (or not one you may see)."),
+    400: OpenApiResponse(response=ErrorSerializer, description="Invalid input: a message per field, in DRF's usual shape."),
+    401: OpenApiResponse(response=ErrorSerializer, description="Not signed in."),
+    403: OpenApiResponse(response=ErrorSerializer, description="Your role does not allow this."),
+    404: OpenApiResponse(response=ErrorSerializer, description="No such notification (or not one you may see)."),
 }
 
 
@@ -29,7 +30,8 @@ class NotificationListApi(GenericAPIView):
         operation_id="notifications_list",
         summary="Your notifications, newest first",
         parameters=[NotificationFilterSerializer],
-        responses={200: NotificationSerializer(many=True), **{c: _ERRORS[c] for c in (400, 401, 403)}},
+        responses={200: NotificationSerializer(many=True), **{c: _ERRORS[c] for c in (400, 401, 403)},
+                   404: OpenApiResponse(response=ErrorSerializer, description=PAGE_NOT_FOUND)},
     )
     def get(self, request):
         filters = NotificationFilterSerializer(data=request.query_params)

@@ -1,28 +1,34 @@
 """The reports API: thin views that validate input, call one service or
 selector, and serialize the result. Scoping lives in reports.selectors."""
 
-import math
+import re
 
 from django.conf import settings
-from django.core.validators import URLValidator
 from django.http import FileResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, HasRole
 from config.errors import TooLarge
+from config.schema import PAGE_NOT_FOUND, error_responses
 from reports import selectors, services
 from reports.filters import ReportFilter
-from reports.models import Category, Evidence, Report, ReportStatus, SourceType
+from reports.models import Report
+from reports.serializers import (
+    EvidenceSerializer,
+    EvidenceUploadSerializer,
+    FeatureCollectionSerializer,
+    ReportInputSerializer,
+    ReportSerializer,
+    SimilarReportSerializer,
+)
 
 READ_ROLES = (VERIFIER, CHAIR, MEMBER, AUDITOR)
 # Monitors file and edit; the others read (scoping decides what).
@@ -33,10 +39,14 @@ EVIDENCE_ACCESS = [IsAuthenticated, HasRole(MONITOR, VERIFIER, CHAIR, safe_roles
 # the file limit by this much before its Content-Length alone condemns it.
 MULTIPART_OVERHEAD = 16 * 1024
 IDEMPOTENCY_KEY_MAX = 200
+# Visible ASCII, spaces only inside: what the schema documents, checked as written.
+IDEMPOTENCY_KEY = re.compile(r"[!-~]([ -~]*[!-~])?")
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX,
+                          "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"}
 GEOJSON_MAX_FEATURES = 10_000
 
 
-def _errors(*codes: int) -> dict:
+def _errors(*codes: int, page: bool = False) -> dict:
     text = {
         400: "Invalid input: a message per field, in DRF's usual shape.",
         401: "Not signed in.",
@@ -45,183 +55,12 @@ def _errors(*codes: int) -> dict:
         409: "The report is not in a state that allows this (a submitted report cannot be edited; a report "
              "in a case cannot be returned).",
         413: "The file is larger than EVIDENCE_MAX_BYTES.",
+        415: "The body is not JSON: a report's nested fields (location, casualties) have no form encoding.",
         422: "This Idempotency-Key was already used for a different body.",
     }
-    return {code: OpenApiResponse(description=text[code]) for code in codes}
-
-
-# --- Serializers -------------------------------------------------------------
-
-
-class FiniteFloatField(serializers.FloatField):
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if not math.isfinite(value):
-            self.fail("invalid")
-        return value
-
-
-class HttpUrlField(serializers.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 2000)
-        super().__init__(**kwargs)
-        self.validators.append(URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL."))
-
-
-class LocationSerializer(serializers.Serializer):
-    lat = FiniteFloatField(min_value=-90, max_value=90)
-    lon = FiniteFloatField(min_value=-180, max_value=180)
-    precision_m = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, allow_null=True,
-                                           help_text="radius of uncertainty, metres")
-    place_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    admin1 = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                   help_text="first-level administrative area (oblast)")
-
-
-class CasualtiesSerializer(serializers.Serializer):
-    civilian_killed = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
-    civilian_injured = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
-    military_killed = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
-    military_injured = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
-
-
-def _not_in_future(value):
-    if value is not None and value > timezone.now() + services.CLOCK_SKEW:
-        raise serializers.ValidationError("Cannot be in the future.")
-    return value
-
-
-class ReportInputSerializer(serializers.Serializer):
-    """A report as a monitor files it. validated_data comes out flat (lat,
-    lon, ..., civilian_killed, ...; alleged_party a Party), the shape
-    reports.services.report_create takes."""
-
-    occurred_at = serializers.DateTimeField(help_text="ISO 8601; not in the future (5 minutes of clock skew allowed)")
-    occurred_until = serializers.DateTimeField(required=False, allow_null=True,
-                                               help_text="end of a lasting incident; not before occurred_at")
-    location = LocationSerializer()
-    category = serializers.ChoiceField(choices=Category.choices)
-    description = serializers.CharField(help_text="required; at most REPORT_DESCRIPTION_MAX characters")
-    alleged_party = serializers.SlugRelatedField(slug_field="code", queryset=Party.objects.all(), required=False,
-                                                 allow_null=True, help_text="a party code (RU, UA) or null")
-    source_type = serializers.ChoiceField(choices=SourceType.choices)
-    casualties = CasualtiesSerializer(required=False)
-    weapons = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    severity = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
-    links = serializers.ListField(child=HttpUrlField(), max_length=services.MAX_LINKS, required=False)
-    status = serializers.ChoiceField(choices=ReportStatus.choices, required=False,
-                                     help_text='"draft" keeps a draft; default "submitted", which also sends a '
-                                               'returned report back. "returned" is set by a verifier, never '
-                                               "filed (400 from the service)")
-
-    def validate_occurred_at(self, value):
-        return _not_in_future(value)
-
-    def validate_occurred_until(self, value):
-        return _not_in_future(value)
-
-    def validate_description(self, value):
-        # Read at call time (not as max_length at import) so the setting can change.
-        limit = settings.REPORT_DESCRIPTION_MAX
-        if len(value) > limit:
-            raise serializers.ValidationError(f"Ensure this field has no more than {limit} characters.")
-        return value
-
-    def validate(self, attrs):
-        start, end = attrs.get("occurred_at"), attrs.get("occurred_until")
-        if start and end and end < start:
-            raise serializers.ValidationError({"occurred_until": ["Cannot be before occurred_at."]})
-        flat = dict(attrs)
-        flat.update(flat.pop("location", None) or {})
-        flat.update(flat.pop("casualties", None) or {})
-        return flat
-
-
-_dt = serializers.DateTimeField()
-
-
-def _when(value):
-    return _dt.to_representation(value) if value is not None else None
-
-
-class ReportSerializer(serializers.Serializer):
-    """A report as the API shows it."""
-
-    id = serializers.IntegerField()
-    reference = serializers.CharField(help_text="e.g. RPT-2026-000123")
-    status = serializers.ChoiceField(choices=ReportStatus.choices)
-    author = serializers.CharField(help_text="username")
-    occurred_at = serializers.DateTimeField()
-    occurred_until = serializers.DateTimeField(allow_null=True)
-    location = LocationSerializer()
-    category = serializers.ChoiceField(choices=Category.choices)
-    description = serializers.CharField()
-    alleged_party = serializers.CharField(allow_null=True)
-    source_type = serializers.ChoiceField(choices=SourceType.choices)
-    casualties = CasualtiesSerializer()
-    weapons = serializers.CharField()
-    severity = serializers.IntegerField(allow_null=True)
-    links = serializers.ListField(child=serializers.CharField())
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    submitted_at = serializers.DateTimeField(allow_null=True)
-    returned_reason = serializers.CharField(help_text='while status is "returned": the question the monitor '
-                                                      'answers by editing and submitting again; else ""')
-    returned_at = serializers.DateTimeField(allow_null=True)
-
-    def to_representation(self, r: Report) -> dict:
-        # Written out by hand: intake speed matters, and the declared fields
-        # above are only the OpenAPI description of this dict.
-        return {
-            "id": r.pk,
-            "reference": r.reference,
-            "status": r.status,
-            "author": r.author.username,
-            "occurred_at": _when(r.occurred_at),
-            "occurred_until": _when(r.occurred_until),
-            "location": {"lat": r.lat, "lon": r.lon, "precision_m": r.precision_m, "place_name": r.place_name,
-                         "admin1": r.admin1},
-            "category": r.category,
-            "description": r.description,
-            "alleged_party": r.alleged_party.code if r.alleged_party_id else None,
-            "source_type": r.source_type,
-            "casualties": {"civilian_killed": r.civilian_killed, "civilian_injured": r.civilian_injured,
-                           "military_killed": r.military_killed, "military_injured": r.military_injured},
-            "weapons": r.weapons,
-            "severity": r.severity,
-            "links": r.links,
-            "created_at": _when(r.created_at),
-            "updated_at": _when(r.updated_at),
-            "submitted_at": _when(r.submitted_at),
-            "returned_reason": r.returned_reason,
-            "returned_at": _when(r.returned_at),
-        }
-
-
-class SimilarReportSerializer(ReportSerializer):
-    distance_m = serializers.FloatField(help_text="great-circle distance from the report, metres")
-
-    def to_representation(self, r: Report) -> dict:
-        return {**super().to_representation(r), "distance_m": round(r.distance_m, 1)}
-
-
-class EvidenceSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    report = serializers.IntegerField(source="report_id")
-    sha256 = serializers.CharField()
-    size = serializers.IntegerField(help_text="bytes")
-    content_type = serializers.CharField(help_text="detected from the file's bytes")
-    original_name = serializers.CharField(help_text="as uploaded; informative only, never used on disk")
-    uploaded_by = serializers.CharField(source="uploaded_by.username")
-    uploaded_at = serializers.DateTimeField()
-    download_url = serializers.SerializerMethodField()
-
-    def get_download_url(self, evidence: Evidence) -> str:
-        return f"/api/v1/evidence/{evidence.pk}/download/"
-
-
-class EvidenceUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="JPEG, PNG, WebP, PDF or MP4, recognised by content; at most EVIDENCE_MAX_BYTES")
+    if page:
+        text[404] = PAGE_NOT_FOUND
+    return error_responses(text, *codes)
 
 
 # --- Views -------------------------------------------------------------------
@@ -239,13 +78,15 @@ def _idempotency_key(request) -> str | None:
     if key is None:
         return None
     key = key.strip()
-    if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
-        raise ValidationError({"idempotency_key": [f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters."]})
+    if len(key) > IDEMPOTENCY_KEY_MAX or not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationError({"idempotency_key": [f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters."]})
     return key
 
 
 class ReportListCreateApi(GenericAPIView):
     permission_classes = REPORT_ACCESS
+    # JSON only: a report's nested fields (location, casualties) have no form encoding.
+    parser_classes = [JSONParser]
     filterset_class = ReportFilter
     serializer_class = ReportSerializer
 
@@ -257,7 +98,7 @@ class ReportListCreateApi(GenericAPIView):
         summary="Reports you may see",
         description="A monitor sees their own reports (drafts included); verifiers, the chair, members and "
                     "auditors see every submitted report.",
-        responses={200: ReportSerializer(many=True), **_errors(400, 401, 403)},
+        responses={200: ReportSerializer(many=True), **_errors(400, 401, 403, 404, page=True)},
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -268,10 +109,11 @@ class ReportListCreateApi(GenericAPIView):
         summary="File a report (monitors)",
         request=ReportInputSerializer,
         parameters=[OpenApiParameter(
-            "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+            "Idempotency-Key", IDEMPOTENCY_KEY_SCHEMA, OpenApiParameter.HEADER, required=False,
             description="Repeat a request safely: the same key (per user) with the same body returns the first "
-                        "report (201, header Idempotent-Replayed: true) and creates nothing.")],
-        responses={201: ReportSerializer, **_errors(400, 401, 403, 422)},
+                        "report (201, header Idempotent-Replayed: true) and creates nothing. 1 to "
+                        f"{IDEMPOTENCY_KEY_MAX} printable ASCII characters, no space at either end (400 otherwise).")],
+        responses={201: ReportSerializer, **_errors(400, 401, 403, 415, 422)},
         examples=[OpenApiExample("A shelling report", request_only=True, value={
             "occurred_at": "2026-11-24T06:40:00Z",
             "location": {"lat": 47.5689, "lon": 35.8612, "precision_m": 500, "place_name": "Orikhiv",
@@ -297,6 +139,7 @@ class ReportListCreateApi(GenericAPIView):
 
 class ReportDetailApi(APIView):
     permission_classes = REPORT_ACCESS
+    parser_classes = [JSONParser]
 
     @extend_schema(operation_id="reports_retrieve", responses={200: ReportSerializer, **_errors(401, 403, 404)})
     def get(self, request, pk: int):
@@ -306,7 +149,7 @@ class ReportDetailApi(APIView):
         operation_id="reports_partial_update",
         summary="Edit a draft or a returned report, or submit it with status=submitted (its author only)",
         request=ReportInputSerializer(partial=True),
-        responses={200: ReportSerializer, **_errors(400, 401, 403, 404, 409)},
+        responses={200: ReportSerializer, **_errors(400, 401, 403, 404, 409, 415)},
     )
     def patch(self, request, pk: int):
         report = _report_or_404(request.user, pk)
@@ -343,32 +186,12 @@ class ReportGeoJsonApi(GenericAPIView):
         operation_id="reports_geojson",
         summary="The reports you may see as a GeoJSON FeatureCollection (same filters as the list)",
         description=f"Newest first, at most {GEOJSON_MAX_FEATURES} features; narrow with the filters (bbox, time).",
-        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="a GeoJSON FeatureCollection"),
+        responses={(200, "application/geo+json"): FeatureCollectionSerializer,
                    **_errors(400, 401, 403)},
     )
     def get(self, request):
         reports = self.filter_queryset(self.get_queryset())[:GEOJSON_MAX_FEATURES]
-        features = [
-            {
-                "type": "Feature",
-                "id": r.pk,
-                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-                "properties": {
-                    "reference": r.reference,
-                    "status": r.status,
-                    "category": r.category,
-                    "occurred_at": _when(r.occurred_at),
-                    "occurred_until": _when(r.occurred_until),
-                    "alleged_party": r.alleged_party.code if r.alleged_party_id else None,
-                    "severity": r.severity,
-                    "precision_m": r.precision_m,
-                    "place_name": r.place_name,
-                    "author": r.author.username,
-                },
-            }
-            for r in reports
-        ]
-        return Response({"type": "FeatureCollection", "features": features}, content_type="application/geo+json")
+        return Response(FeatureCollectionSerializer(reports).data, content_type="application/geo+json")
 
 
 class ReportEvidenceApi(APIView):
@@ -411,8 +234,11 @@ class EvidenceDownloadApi(APIView):
     @extend_schema(
         operation_id="evidence_download",
         summary="Download evidence as an attachment (recorded in the trail)",
-        responses={(200, "application/octet-stream"): OpenApiResponse(response=OpenApiTypes.BINARY),
-                   **_errors(401, 403, 404)},
+        responses={
+            # The file's own type, as recognised on upload.
+            **{(200, media_type): OpenApiResponse(response=OpenApiTypes.BINARY, description="the file")
+               for media_type in services.EVIDENCE_TYPES},
+            **_errors(401, 403, 404)},
     )
     def get(self, request, pk: int):
         evidence = selectors.evidence_get_for(request.user, pk)

@@ -18,8 +18,9 @@ from reports.services import report_create
 
 # Fixture modules shared across test packages: a test anywhere asks for
 # `case_in` or `browser` by name, with no import of another package's conftest.
-# (pytest honours pytest_plugins only in this top-level conftest.)
-pytest_plugins = ["tests.commission.fixtures", "tests.web.browser"]
+# (pytest honours pytest_plugins only in this top-level conftest.) And every
+# API response in every test is checked against the OpenAPI schema.
+pytest_plugins = ["tests.commission.fixtures", "tests.web.browser", "tests.openapi_contract"]
 
 PASSWORD = "correct-horse-battery-staple"
 

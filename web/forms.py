@@ -109,7 +109,7 @@ class ReportForm(forms.Form):
 
     def validated(self) -> dict | None:
         """Run the API's serializer; copy its messages onto the fields."""
-        from reports.api import ReportInputSerializer
+        from reports.serializers import ReportInputSerializer
 
         serializer = ReportInputSerializer(data=self.payload())
         if serializer.is_valid():
@@ -182,7 +182,7 @@ class EvidenceForm(forms.Form):
                            help_text=_("Photo, video or document: JPEG, PNG, WebP, PDF or MP4."))
 
     def validated(self) -> dict | None:
-        from reports.api import EvidenceUploadSerializer
+        from reports.serializers import EvidenceUploadSerializer
 
         serializer = EvidenceUploadSerializer(data={"file": self.files.get("file")} if self.files.get("file") else {})
         if serializer.is_valid():

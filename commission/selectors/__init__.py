@@ -20,6 +20,7 @@ from commission.selectors.actions import (
     triage_refusal,
     verification_refusal,
 )
+from commission.selectors.detail import case_detail, round_for
 from commission.selectors.reads import (
     READERS,
     ballot_own,
@@ -52,6 +53,8 @@ from commission.selectors.reads import (
 )
 
 __all__ = [
+    "case_detail",
+    "round_for",
     "READERS",
     "STAGE_OF_DEADLINE",
     "ballot_choices",

@@ -77,7 +77,8 @@ def case_measures(case: Case) -> QuerySet[Measure]:
 
 
 def case_deadlines(case: Case) -> QuerySet[Deadline]:
-    return Deadline.objects.filter(case=case).order_by("due_at", "id")
+    # Through the related manager, so each deadline knows its case without a query.
+    return case.deadlines.order_by("due_at", "id")
 
 
 def case_conflicts(case: Case) -> QuerySet[ConflictDeclaration]:

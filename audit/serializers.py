@@ -1,0 +1,64 @@
+"""What the auditors' API shows and takes (audit.api holds the views)."""
+
+from rest_framework import serializers
+
+from audit import selectors
+
+
+class EventSerializer(serializers.Serializer):
+    """An event in the export's form (docs/audit.md); seq/prev_hash/hash are
+    null for the few milliseconds between its commit and its sealing."""
+
+    seq = serializers.IntegerField(allow_null=True)
+    at = serializers.CharField(help_text="ISO 8601 UTC, microseconds, e.g. 2026-11-24T10:00:00.123456Z")
+    actor = serializers.CharField(allow_null=True, help_text="username; null for the system")
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+    reason = serializers.CharField()
+    prev_hash = serializers.CharField(allow_null=True)
+    hash = serializers.CharField(allow_null=True)
+
+    def to_representation(self, instance):
+        return selectors.event_export_dict(instance)
+
+
+class CheckpointSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    hash = serializers.CharField()
+    at = serializers.CharField()
+    signature = serializers.CharField(help_text="Ed25519 over canonical({seq, hash, at}), hex")
+    public_key = serializers.CharField(help_text="the signer's Ed25519 public key, hex")
+
+    def to_representation(self, instance):
+        return selectors.checkpoint_dict(instance)
+
+
+class EventFilterSerializer(serializers.Serializer):
+    case = serializers.CharField(required=False, help_text="case reference, e.g. CASE-2026-000001")
+    actor = serializers.CharField(required=False, help_text="username")
+    action = serializers.CharField(required=False, help_text='e.g. "ballot.cast"')
+    after = serializers.DateTimeField(required=False, help_text="events at or after this time")
+    before = serializers.DateTimeField(required=False, help_text="events before this time")
+
+
+class TrailHeadSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    hash = serializers.CharField()
+
+
+class TrailVerificationSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    checked = serializers.IntegerField(help_text="events whose hash and link were recomputed")
+    checkpoints_checked = serializers.IntegerField(
+        help_text="stored signed checkpoints found equal to the chain at their seq")
+    first_bad_seq = serializers.IntegerField(allow_null=True)
+    problem = serializers.CharField(allow_null=True)
+    head = TrailHeadSerializer(allow_null=True)
+
+
+class CheckpointKeySerializer(serializers.Serializer):
+    algorithm = serializers.CharField()
+    public_key = serializers.CharField()
