@@ -234,7 +234,7 @@ def board(user) -> list[dict]:
     return columns
 
 
-# --- Reads for the API (commission.api) --------------------------------------------------------
+# --- Reads for the API (commission.api.*) --------------------------------------------------------
 
 
 def case_list_with_deadlines_for(user, *, stage: str | None = None, flagged: bool | None = None) -> QuerySet[Case]:
