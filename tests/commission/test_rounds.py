@@ -439,3 +439,13 @@ def test_a_conflict_declared_after_the_closing_time_does_not_change_the_ended_ro
     assert services.round_close_due(round_id=rnd.pk)
     rnd.refresh_from_db()
     assert rnd.closed_because == "deadline" and rnd.outcome == "RU"
+
+
+def test_a_member_may_revise_only_the_reasons_of_a_ballot_until_the_close(people, rnd):
+    first = vote(people, rnd, "member1", "RU", rationale="Radar tracks.")
+    again = vote(people, rnd, "member1", "RU", rationale="Radar tracks and the crater analysis.")
+    assert again.changed and again.ballot.pk != first.ballot.pk
+    changed = AuditEvent.objects.get(action="ballot.changed")
+    assert changed.after["commitment"] == again.ballot.commitment != first.ballot.commitment
+    current = Ballot.objects.get(round=rnd, voter=people["member1"], superseded=False)
+    assert current.rationale == "Radar tracks and the crater analysis."

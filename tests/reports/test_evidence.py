@@ -146,3 +146,16 @@ def test_evidence_of_a_draft_is_only_for_its_author(api, people, file_report):
     assert api(people["verifier"]).post(f"/api/v1/reports/{draft.pk}/evidence/").status_code == 404
     assert api(people["monitor"]).get(f"/api/v1/evidence/{evidence_id}/download/").status_code == 200
     assert AuditEvent.objects.filter(action="evidence.downloaded").count() == 1
+
+
+@pytest.mark.parametrize("who", ["verifier", "chair"])
+def test_a_verifier_or_the_chair_cannot_add_evidence_to_a_returned_report(api, people, report, who):
+    # Returned, the report is its monitor's to complete; triage attaches only to submitted reports.
+    from commission.services import report_return
+
+    report_return(actor=people["verifier"], report=report, reason="Which way did the shells come from?")
+    response = upload(api(people[who]), report, png_bytes())
+    assert response.status_code == 403
+    assert not Evidence.objects.filter(report=report).exists()
+    # The author still may.
+    assert upload(api(people["monitor"]), report, png_bytes()).status_code == 201

@@ -85,3 +85,15 @@ def test_the_api_schema_and_docs_are_served(client):
     assert {"201", "400", "401", "403", "422"} <= set(create["responses"])
     assert {"400", "413"} <= set(schema["paths"]["/api/v1/reports/{id}/evidence/"]["post"]["responses"])
     assert "409" in schema["paths"]["/api/v1/reports/{id}/"]["patch"]["responses"]
+
+
+def test_the_service_itself_refuses_a_monitor_editing_another_monitors_report(people, file_report):
+    # Not only the API's scoping: reports.services checks the author on its own.
+    from config.errors import Forbidden
+    from reports.models import Report
+    from reports.services import report_update
+
+    draft = file_report(people["monitor"], status="draft")
+    with pytest.raises(Forbidden):
+        report_update(actor=people["monitor2"], report=draft, data={"description": "Rewritten by someone else."})
+    assert Report.objects.get(pk=draft.pk).description != "Rewritten by someone else."
