@@ -5,7 +5,7 @@ Only auditors and the chair read the whole trail; everyone else gets 403.
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
@@ -19,6 +19,7 @@ from audit.serializers import (
     CheckpointSerializer,
     EventFilterSerializer,
     EventSerializer,
+    ExportFilterSerializer,
     TrailVerificationSerializer,
 )
 from config.schema import PAGE_NOT_FOUND, ErrorSerializer
@@ -79,17 +80,19 @@ class AuditExportApi(APIView):
 
     @extend_schema(
         operation_id="audit_export",
-        parameters=[OpenApiParameter("case", OpenApiTypes.STR, description="only this case's events")],
+        parameters=[ExportFilterSerializer],
         responses={
             (200, "application/x-ndjson"): OpenApiResponse(
                 OpenApiTypes.STR,
                 description='JSON Lines: one event per line in the recipe\'s form, then {"checkpoint": {...}}.'),
-            400: OpenApiResponse(response=ErrorSerializer, description="Unknown case."),
+            400: OpenApiResponse(response=ErrorSerializer, description="Unknown or malformed case reference."),
             **_ERRORS,
         },
     )
     def get(self, request):
-        lines = services.trail_export(case_reference=request.query_params.get("case") or None, actor=request.user)
+        filters = ExportFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        lines = services.trail_export(case_reference=filters.validated_data.get("case") or None, actor=request.user)
         response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit-trail.jsonl"'
         return response

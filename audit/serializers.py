@@ -44,6 +44,12 @@ class EventFilterSerializer(serializers.Serializer):
     before = serializers.DateTimeField(required=False, help_text="events before this time")
 
 
+class ExportFilterSerializer(serializers.Serializer):
+    # A CharField refuses NUL characters (DRF's validator): PostgreSQL cannot
+    # compare with them, and the query would fail instead of the input.
+    case = serializers.CharField(required=False, max_length=64, help_text="only this case's events (its reference)")
+
+
 class TrailHeadSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
     hash = serializers.CharField()

@@ -10,6 +10,10 @@ api_v1 = [
     path("", include("audit.urls")),
 ]
 
+# Unmatched paths and uncaught errors: JSON under /api/, pages elsewhere (config/views.py).
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -1,6 +1,7 @@
 """Query filters of the report list and the GeoJSON export (django-filter)."""
 
 import math
+from datetime import UTC
 
 import django_filters
 from django import forms
@@ -52,13 +53,24 @@ class BBoxFilter(django_filters.Filter):
         return qs.filter(lon_q, lat__gte=min_lat, lat__lte=max_lat)
 
 
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """ISO 8601 with any offset Python accepts (up to +-23:59), compared in
+    UTC: PostgreSQL refuses offsets beyond +-15:59, which made the query
+    itself fail (500) instead of simply meaning that instant."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            value = value.astimezone(UTC)
+        return super().filter(qs, value)
+
+
 class ReportFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ReportStatus.choices)
     category = django_filters.ChoiceFilter(choices=Category.choices)
     alleged_party = django_filters.CharFilter(field_name="alleged_party__code", help_text="party code, e.g. RU")
-    occurred_after = django_filters.IsoDateTimeFilter(
+    occurred_after = UTCDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", help_text="incidents at or after this time (ISO 8601)")
-    occurred_before = django_filters.IsoDateTimeFilter(
+    occurred_before = UTCDateTimeFilter(
         field_name="occurred_at", lookup_expr="lte", help_text="incidents at or before this time (ISO 8601)")
     bbox = BBoxFilter(help_text="min_lon,min_lat,max_lon,max_lat (WGS 84, GeoJSON order)")
 

@@ -17,6 +17,7 @@ from audit.scopes import case_refs
 from config.errors import ApplicationError
 from reports import selectors as report_selectors
 from web.access import role_required, trail_reader_required
+from web.forms import TrailFilterForm
 
 EVENTS_PER_PAGE = 50
 
@@ -36,9 +37,13 @@ def integrity_context() -> dict:
 @trail_reader_required
 def trail(request):
     """The whole trail, newest first, filtered like the API's event list."""
-    actor = request.GET.get("actor") or None
-    action = request.GET.get("action") or None
-    case = (request.GET.get("case") or "").strip() or None
+    filters = TrailFilterForm(request.GET)
+    if not filters.is_valid():
+        return render(request, "web/message.html", {"title": _("Trail"), "text": _("These filters are not valid.")},
+                      status=400)
+    actor = filters.cleaned_data["actor"] or None
+    action = filters.cleaned_data["action"] or None
+    case = filters.cleaned_data["case"] or None
     error = None
     refs = None
     if case:
@@ -62,7 +67,11 @@ def event_rows(events) -> list[dict]:
 def trail_export(request):
     """JSON Lines of the trail (or one case's: ?case=REF), ending with the
     latest signed checkpoint: the audit service's export, as a download."""
-    case = (request.GET.get("case") or "").strip() or None
+    filters = TrailFilterForm(request.GET)
+    if not filters.is_valid():
+        return render(request, "web/message.html", {"title": _("Export"), "text": _("These filters are not valid.")},
+                      status=400)
+    case = filters.cleaned_data["case"] or None
     try:
         lines = audit_services.trail_export(case_reference=case, actor=request.user)
     except ApplicationError as exc:

@@ -298,3 +298,12 @@ class ReportReturnForm(forms.Form):
         self.report_pk = report_pk
         self.element_id = f"return-{report_pk}"
         self.fields["reason"].widget.attrs["form"] = self.element_id
+
+
+class TrailFilterForm(forms.Form):
+    """The trail page's filters. Django's CharField refuses NUL characters,
+    which PostgreSQL cannot compare with (the query would fail, not the input)."""
+
+    actor = forms.CharField(required=False, max_length=150)
+    action = forms.CharField(required=False, max_length=64)
+    case = forms.CharField(required=False, max_length=64)
