@@ -16,7 +16,6 @@ from commission.models import (
     Deadline,
     Measure,
     Round,
-    RoundStatus,
     RoundVoter,
 )
 from config.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -70,7 +69,9 @@ class RoundVoterAdmin(ReadOnlyAdmin):
     list_select_related = ("round", "member")
 
 
-SEALED = ("choice", "rationale", "salt")
+# Sealed at rest (commission/sealing.py): never shown, never filterable. A
+# closed round's ballots are revealed by its round.tallied event in the trail.
+SEALED = ("sealed",)
 
 
 @admin.register(Ballot)
@@ -81,10 +82,7 @@ class BallotAdmin(ReadOnlyAdmin):
     search_fields = ("voter__username", "commitment")
 
     def get_fields(self, request, obj=None):
-        fields = ["round", "voter", "cast_at", "superseded", "commitment"]
-        if obj is not None and obj.round.status == RoundStatus.CLOSED:
-            fields += list(SEALED)
-        return fields
+        return ["round", "voter", "cast_at", "superseded", "commitment"]
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)

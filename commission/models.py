@@ -197,9 +197,8 @@ class Ballot(models.Model):
 
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="ballots")
     voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    choice = models.CharField(max_length=16)
-    rationale = models.TextField()
-    salt = models.CharField(max_length=64)
+    # choice, rationale and salt, sealed with BALLOT_SEALING_KEY (commission/sealing.py).
+    sealed = models.TextField()
     commitment = models.CharField(max_length=64)
     cast_at = models.DateTimeField(auto_now_add=True)
     superseded = models.BooleanField(default=False)
@@ -214,6 +213,13 @@ class Ballot(models.Model):
 
     def __str__(self) -> str:
         return f"ballot {self.pk} in round {self.round_id}"
+
+    def content(self):
+        """choice, rationale and salt (commission.sealing), or None when the
+        sealed value does not open."""
+        from commission.sealing import unseal
+
+        return unseal(self.sealed)
 
 
 class MeasureKind(models.TextChoices):

@@ -167,6 +167,10 @@ REPORT_DESCRIPTION_MAX = env_int("REPORT_DESCRIPTION_MAX", 10000, minimum=1)
 # Ed25519 private key of the commission (32 bytes, hex) that signs trail
 # checkpoints. `make run` generates a development key into var/.
 AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", None)
+# Fernet key (urlsafe base64 of 32 bytes) sealing open-round ballots at rest
+# (commission/sealing.py); empty: derived from SECRET_KEY (development only,
+# production requires its own). Kept outside the database, like SECRET_KEY.
+BALLOT_SEALING_KEY = env_str("BALLOT_SEALING_KEY", "")
 AUDIT_CHECKPOINT_INTERVAL = env_duration("AUDIT_CHECKPOINT_INTERVAL", "1h")
 # After a commit, a process seals the trail at most once per this many
 # milliseconds (a seal takes every process's pending events); 0 seals after

@@ -13,6 +13,13 @@ if env_bool("DEBUG", False):
     raise ImproperlyConfigured("DEBUG must not be on in production")
 DEBUG = False
 env_str("AUDIT_SIGNING_KEY", required=True)
+BALLOT_SEALING_KEY = env_str("BALLOT_SEALING_KEY", required=True)
+try:
+    from cryptography.fernet import Fernet
+
+    Fernet(BALLOT_SEALING_KEY)
+except ValueError:
+    raise ImproperlyConfigured("BALLOT_SEALING_KEY must be a Fernet key: urlsafe base64 of 32 random bytes") from None
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -42,7 +42,8 @@ export MEDIA_ROOT="$work/media"
 export AUDIT_SEAL_INTERVAL=1s
 SECRET_KEY="$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(64))')"
 AUDIT_SIGNING_KEY="$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(32))')"
-export SECRET_KEY AUDIT_SIGNING_KEY
+BALLOT_SEALING_KEY="$("$VENV/bin/python" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+export SECRET_KEY AUDIT_SIGNING_KEY BALLOT_SEALING_KEY
 port="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 # Celery names a node after socket.gethostname(); the ping below asks this one node only.
 node="prodsmoke-$$@$("$VENV/bin/python" -c 'import socket; print(socket.gethostname())')"

@@ -122,7 +122,7 @@ _trail_triggers_lifted = False
 @pytest.fixture(autouse=True)
 def _append_only_trail_vs_flush(request):
     """A transactional test ends with a flush (TRUNCATE/DELETE of every table),
-    which the trail's append-only triggers refuse by design. Lift them after
+    which the trail's and the ballots' append-only triggers refuse by design. Lift them after
     such a test, just before pytest-django's flush, and put them back before
     the next test that uses the database. (Production never flushes.)"""
     global _trail_triggers_lifted
@@ -136,15 +136,18 @@ def _append_only_trail_vs_flush(request):
     request.getfixturevalue("_django_db_helper")
     from django.db import connection
 
-    from audit import triggers
+    from audit import triggers as trail_triggers
+    from commission import triggers as ballot_triggers
 
     if _trail_triggers_lifted:
-        triggers.install(connection)
+        trail_triggers.install(connection)
+        ballot_triggers.install(connection)
         # Inside a non-transactional test this DDL is rolled back with the test.
         _trail_triggers_lifted = not transactional
     yield
     if transactional:
-        triggers.drop(connection)
+        trail_triggers.drop(connection)
+        ballot_triggers.drop(connection)
         _trail_triggers_lifted = True
 
 

@@ -150,10 +150,7 @@ def recusal_reason(case, user, open_round) -> str | None:
 
 
 def my_ballot(open_round, user) -> dict | None:
-    ballot = _sel.ballot_own(open_round["id"], user)
-    if ballot is None:
-        return None
-    return {"choice": ballot.choice, "rationale": ballot.rationale, "cast_at": ballot.cast_at}
+    return _sel.ballot_own(open_round["id"], user)
 
 
 # --- Measures --------------------------------------------------------------------------------

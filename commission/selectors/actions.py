@@ -92,8 +92,13 @@ def ballots_not_matching_trail(ballots) -> list[int]:
     recorded = dict(AuditEvent.objects.filter(
         object_type="ballot", object_id__in=[str(b.pk) for b in ballots], action__in=("ballot.cast", "ballot.changed"),
     ).values_list("object_id", "after__commitment"))
-    return [b.pk for b in ballots
-            if commitment(b.salt, b.choice, b.rationale) != b.commitment or recorded.get(str(b.pk)) != b.commitment]
+    bad = []
+    for b in ballots:
+        opened = b.content()  # None: altered in place, or sealed with another key
+        if (opened is None or commitment(opened.salt, opened.choice, opened.rationale) != b.commitment
+                or recorded.get(str(b.pk)) != b.commitment):
+            bad.append(b.pk)
+    return bad
 
 
 def ballot_choices() -> set[str]:

@@ -147,9 +147,15 @@ def round_public(rnd: Round) -> dict:
     }
 
 
-def ballot_own(rnd: Round, user) -> Ballot | None:
-    """The voter's own current ballot (they may see their own choice)."""
-    return Ballot.objects.filter(round=rnd, voter=user, superseded=False).first()
+def ballot_own(rnd: Round, user) -> dict | None:
+    """The voter's own current ballot, opened (they may see their own choice):
+    choice, rationale, cast_at, commitment."""
+    ballot = Ballot.objects.filter(round=rnd, voter=user, superseded=False).first()
+    if ballot is None:
+        return None
+    opened = ballot.content()
+    return {"choice": opened.choice if opened else None, "rationale": opened.rationale if opened else None,
+            "cast_at": ballot.cast_at, "commitment": ballot.commitment}
 
 
 def is_eligible(rnd: Round, user) -> bool:

@@ -29,6 +29,7 @@ from commission.models import (
     Stage,
     Threshold,
 )
+from commission.sealing import seal
 from commission.selectors import (
     ballot_choices,
     ballot_refusal,
@@ -105,13 +106,14 @@ def ballot_cast(*, actor, round: Round, choice: str, rationale: str) -> BallotRe
         if refusal is not None:
             raise refusal
         current = Ballot.objects.filter(round=rnd, voter=actor, superseded=False).first()
-        if current is not None and current.choice == choice and current.rationale == rationale:
+        opened = current.content() if current is not None else None
+        if opened is not None and opened.choice == choice and opened.rationale == rationale:
             return BallotReceipt(ballot=current, round=rnd, changed=False)  # a resubmission changes nothing
         if current is not None:
             current.superseded = True
             current.save(update_fields=["superseded"])
         salt = secrets.token_hex(16)
-        ballot = Ballot.objects.create(round=rnd, voter=actor, choice=choice, rationale=rationale, salt=salt,
+        ballot = Ballot.objects.create(round=rnd, voter=actor, sealed=seal(choice=choice, rationale=rationale, salt=salt),
                                        commitment=commitment(salt, choice, rationale))
         # Sealed: only the commitment goes into the trail; the tally reveals the rest.
         audit_record(actor=actor, action="ballot.changed" if current else "ballot.cast", object_type="ballot",
@@ -178,7 +180,9 @@ def _close_locked(rnd: Round, *, now: datetime, because: str, email_now: bool) -
         _hold_locked(rnd, case, forged=forged, now=now, because=because, email_now=email_now)
         return
     finals = [b for b in ballots if not b.superseded and b.voter_id in voters]
-    outcome, counts = tally([b.choice for b in finals], eligible=rnd.eligible_count, quorum=rnd.quorum,
+    # Opened here, once: the tally is what ballots are sealed for.
+    opened = {b.pk: b.content() for b in ballots}
+    outcome, counts = tally([opened[b.pk].choice for b in finals], eligible=rnd.eligible_count, quorum=rnd.quorum,
                             threshold=rnd.threshold)
     rnd.status = RoundStatus.CLOSED
     rnd.closed_at = now
@@ -192,8 +196,9 @@ def _close_locked(rnd: Round, *, now: datetime, because: str, email_now: bool) -
                  after={"case": case.reference, "closed_because": because,
                         "result": {"outcome": outcome, "counts": counts}, "threshold": rnd.threshold,
                         "eligible_count": rnd.eligible_count, "quorum": str(rnd.quorum),
-                        "ballots": [{"voter": b.voter.username, "choice": b.choice, "rationale": b.rationale,
-                                     "salt": b.salt, "commitment": b.commitment, "final": b.pk in final_ids}
+                        "ballots": [{"voter": b.voter.username, "choice": opened[b.pk].choice,
+                                     "rationale": opened[b.pk].rationale, "salt": opened[b.pk].salt,
+                                     "commitment": b.commitment, "final": b.pk in final_ids}
                                     for b in ballots]})
     deadline = Deadline.objects.select_for_update().filter(round=rnd, status__in=OPEN_DEADLINE).first()
     if deadline is not None:

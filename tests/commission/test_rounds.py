@@ -208,7 +208,7 @@ def test_a_changed_ballot_counts_once(people, rnd):
     assert receipt.changed
     assert Ballot.objects.filter(round=rnd, voter=people["member1"]).count() == 4
     assert Ballot.objects.filter(round=rnd, voter=people["member1"], superseded=False).count() == 1
-    assert selectors.ballot_own(rnd, people["member1"]).choice == "RU"
+    assert selectors.ballot_own(rnd, people["member1"])["choice"] == "RU"
     assert selectors.round_get_for(people["chair"], rnd.pk).ballots_cast == 1
     vote(people, rnd, "member2", "UA")
     vote(people, rnd, "member3", "RU")
@@ -448,4 +448,4 @@ def test_a_member_may_revise_only_the_reasons_of_a_ballot_until_the_close(people
     changed = AuditEvent.objects.get(action="ballot.changed")
     assert changed.after["commitment"] == again.ballot.commitment != first.ballot.commitment
     current = Ballot.objects.get(round=rnd, voter=people["member1"], superseded=False)
-    assert current.rationale == "Radar tracks and the crater analysis."
+    assert current.content().rationale == "Radar tracks and the crater analysis."

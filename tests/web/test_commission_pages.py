@@ -348,7 +348,7 @@ def test_ballots_stay_sealed_on_the_page_until_the_round_closes(people, voting, 
             assert "Undetermined" not in page
     # A change of ballot is the same form again.
     member1.post(f"/cases/{case.pk}/ballot/", {"choice": "RU", "rationale": "On reflection."})
-    assert Ballot.objects.filter(voter=people["member1"], superseded=False).get().choice == "RU"
+    assert Ballot.objects.filter(voter=people["member1"], superseded=False).get().content().choice == "RU"
     assert AuditEvent.objects.filter(action="ballot.changed").count() == 1
 
 

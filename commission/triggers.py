@@ -1,0 +1,76 @@
+"""Ballots are append-only in the database, as the trail is (audit/triggers.py):
+the only UPDATE allowed is superseding a current ballot (superseded false ->
+true, nothing else changed); DELETE and TRUNCATE are refused. Installed by
+migration 0006. The owner of the tables can still drop the triggers: the tally
+then still compares every ballot with the commitment the trail recorded when
+it was cast (commission.selectors.ballots_not_matching_trail).
+"""
+
+_POSTGRES_SUPERSEDE_ONLY = (
+    "OLD.superseded = false AND NEW.superseded = true"
+    """ AND jsonb_populate_record(NEW, '{"superseded": false}') IS NOT DISTINCT FROM OLD"""
+)
+
+POSTGRES_INSTALL = [
+    r"""
+    CREATE OR REPLACE FUNCTION commission_ballot_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'ballots are append-only: % on % refused', TG_OP, TG_TABLE_NAME
+            USING ERRCODE = 'restrict_violation';
+    END
+    $$;
+    """,
+    "CREATE TRIGGER commission_ballot_no_update BEFORE UPDATE ON commission_ballot"
+    f" FOR EACH ROW WHEN (NOT ({_POSTGRES_SUPERSEDE_ONLY})) EXECUTE FUNCTION commission_ballot_append_only();",
+    "CREATE TRIGGER commission_ballot_no_delete BEFORE DELETE ON commission_ballot"
+    " FOR EACH ROW EXECUTE FUNCTION commission_ballot_append_only();",
+    "CREATE TRIGGER commission_ballot_no_truncate BEFORE TRUNCATE ON commission_ballot"
+    " FOR EACH STATEMENT EXECUTE FUNCTION commission_ballot_append_only();",
+]
+POSTGRES_DROP = [
+    "DROP TRIGGER IF EXISTS commission_ballot_no_update ON commission_ballot;",
+    "DROP TRIGGER IF EXISTS commission_ballot_no_delete ON commission_ballot;",
+    "DROP TRIGGER IF EXISTS commission_ballot_no_truncate ON commission_ballot;",
+]
+POSTGRES_DROP_FUNCTIONS = ["DROP FUNCTION IF EXISTS commission_ballot_append_only();"]
+
+_SQLITE_SUPERSEDE_ONLY = (
+    "OLD.superseded = 0 AND NEW.superseded = 1 AND NEW.id IS OLD.id AND NEW.round_id IS OLD.round_id"
+    " AND NEW.voter_id IS OLD.voter_id AND NEW.sealed IS OLD.sealed AND NEW.commitment IS OLD.commitment"
+    " AND NEW.cast_at IS OLD.cast_at"
+)
+SQLITE_INSTALL = [
+    "CREATE TRIGGER IF NOT EXISTS commission_ballot_no_update BEFORE UPDATE ON commission_ballot"
+    f" WHEN NOT ({_SQLITE_SUPERSEDE_ONLY})"
+    " BEGIN SELECT RAISE(ABORT, 'ballots are append-only: UPDATE on commission_ballot refused'); END;",
+    "CREATE TRIGGER IF NOT EXISTS commission_ballot_no_delete BEFORE DELETE ON commission_ballot"
+    " BEGIN SELECT RAISE(ABORT, 'ballots are append-only: DELETE on commission_ballot refused'); END;",
+]
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS commission_ballot_no_update;",
+    "DROP TRIGGER IF EXISTS commission_ballot_no_delete;",
+]
+
+
+def install(connection) -> None:
+    """(Re)install the triggers; idempotent."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for sql in POSTGRES_DROP + POSTGRES_INSTALL:
+                cursor.execute(sql)
+        elif connection.vendor == "sqlite":
+            for sql in SQLITE_INSTALL:
+                cursor.execute(sql)
+        else:
+            raise NotImplementedError(f"append-only triggers are not written for {connection.vendor}")
+
+
+def drop(connection, *, functions: bool = False) -> None:
+    """Remove the triggers (the migration's reverse, and the test suite around a flush)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for sql in POSTGRES_DROP + (POSTGRES_DROP_FUNCTIONS if functions else []):
+                cursor.execute(sql)
+        elif connection.vendor == "sqlite":
+            for sql in SQLITE_DROP:
+                cursor.execute(sql)
