@@ -21,6 +21,7 @@ from audit.serializers import (
     EventSerializer,
     ExportFilterSerializer,
     TrailVerificationSerializer,
+    VerifyParamsSerializer,
 )
 from config.schema import PAGE_NOT_FOUND, ErrorSerializer
 
@@ -66,13 +67,18 @@ class AuditVerifyApi(APIView):
 
     @extend_schema(
         operation_id="audit_verify",
+        parameters=[VerifyParamsSerializer],
         responses={
             200: TrailVerificationSerializer,
+            400: OpenApiResponse(response=ErrorSerializer, description="Malformed `full`."),
             **_ERRORS,
         },
     )
     def get(self, request):
-        return Response(services.trail_verify().as_dict())
+        params = VerifyParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return Response(TrailVerificationSerializer(
+            services.trail_verify(full=params.validated_data["full"]).as_dict()).data)
 
 
 class AuditExportApi(APIView):

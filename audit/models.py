@@ -64,3 +64,19 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint #{self.seq} {self.hash[:12]}"
+
+
+class VerifiedHead(models.Model):
+    """The head a full verification found intact (verify_audit, the daily
+    task). Later checks verify the chain from here only; the stored signed
+    checkpoints, compared on every check, cover what lies before it."""
+
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"verified through seq {self.seq}"

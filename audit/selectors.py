@@ -35,6 +35,10 @@ class TrailReport:
         self.ok = ok
         self.checked = checked
         self.checkpoints_checked = checkpoints_checked
+        # The registered content checks (audit/checks.py), in the order they ran.
+        self.checks: list = []
+        # True when the chain was checked from the last verified head only.
+        self.incremental = False
         self.first_bad_seq = first_bad_seq
         self.problem = problem
         self.head_seq = head_seq
@@ -45,6 +49,9 @@ class TrailReport:
             "ok": self.ok,
             "checked": self.checked,
             "checkpoints_checked": self.checkpoints_checked,
+            "incremental": self.incremental,
+            "checks": [{"name": c.name, "checked": c.checked, "ok": c.ok, "first_bad_seq": c.first_bad_seq,
+                        "problem": c.problem or None} for c in self.checks],
             "first_bad_seq": self.first_bad_seq,
             "problem": self.problem or None,
             "head": {"seq": self.head_seq, "hash": self.head_hash} if self.head_seq is not None else None,
@@ -156,16 +163,59 @@ def _batches(iterable, size):
         yield batch
 
 
-def chain_verify(*, workers: int | None = None, trusted_key: str | None = None) -> TrailReport:
-    """The whole trail's check: the chain, then every stored signed checkpoint
-    compared with it. `ok` only when both hold."""
-    report = _chain_only(workers=workers)
+def _chain_since(seq: int, digest: str) -> TrailReport:
+    """The chain after a head a full pass verified: each later event's link
+    and hash, starting from that head's stored hash."""
+    rows = (AuditEvent.objects.filter(seq__gt=seq).order_by("seq").values_list(*chain.COLUMNS)
+            .iterator(chunk_size=_CHUNK))
+    expected, prev_hash, checked = seq + 1, digest, 0
+    for row in rows:
+        row_seq, row_prev, row_hash = row[1], row[-2], row[-1]
+        bad = None
+        if row_seq != expected:
+            bad, problem = expected, f"seq {expected} is missing (found {row_seq} next)"
+        elif row_prev != prev_hash:
+            bad, problem = row_seq, f"seq {row_seq}: prev_hash does not match the hash of seq {row_seq - 1}"
+        elif chain.event_hash(row_prev, chain.obj_from_row(row)) != row_hash:
+            bad, problem = row_seq, f"seq {row_seq}: hash does not match its content (altered)"
+        if bad is not None:
+            return TrailReport(ok=False, checked=checked, first_bad_seq=bad, problem=problem, head_seq=None,
+                               head_hash=None)
+        prev_hash, expected, checked = row_hash, expected + 1, checked + 1
+    return TrailReport(ok=True, checked=checked, first_bad_seq=None, problem="", head_seq=expected - 1,
+                       head_hash=prev_hash)
+
+
+def chain_verify(*, workers: int | None = None, trusted_key: str | None = None, full: bool = True) -> TrailReport:
+    """The whole trail's check: the chain (all of it, or with full=False only
+    what follows the head the last full pass verified, when that head's hash
+    is still the one it verified), then every stored signed checkpoint
+    compared with the chain, then the registered content checks (ballots,
+    tallies, eligibility). `ok` only when all hold."""
+    from audit.checks import trail_checks_run
+    from audit.models import VerifiedHead
+
+    report = None
+    if not full:
+        head = VerifiedHead.objects.order_by("-seq").first()
+        if head is not None and AuditEvent.objects.filter(seq=head.seq, hash=head.hash).exists():
+            report = _chain_since(head.seq, head.hash)
+            report.incremental = True
+    if report is None:
+        report = _chain_only(workers=workers)
     if not report.ok:
         return report
     checked, bad_seq, problem = stored_checkpoints_check(head_seq=report.head_seq, trusted_key=trusted_key)
     report.checkpoints_checked = checked
     if bad_seq is not None:
         report.ok, report.first_bad_seq, report.problem = False, bad_seq, problem
+        return report
+    report.checks = trail_checks_run()
+    for outcome in report.checks:
+        if not outcome.ok:
+            report.ok, report.first_bad_seq = False, outcome.first_bad_seq
+            report.problem = f"{outcome.name}: {outcome.problem}"
+            break
     return report
 
 

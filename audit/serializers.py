@@ -55,11 +55,28 @@ class TrailHeadSerializer(serializers.Serializer):
     hash = serializers.CharField()
 
 
+class VerifyParamsSerializer(serializers.Serializer):
+    full = serializers.BooleanField(
+        default=False, help_text="check the whole chain (seconds per million events) instead of what follows the "
+                                 "head the last full pass found intact; checkpoints and content checks run either way")
+
+
+class TrailCheckSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    checked = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    first_bad_seq = serializers.IntegerField(allow_null=True)
+    problem = serializers.CharField(allow_null=True)
+
+
 class TrailVerificationSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     checked = serializers.IntegerField(help_text="events whose hash and link were recomputed")
     checkpoints_checked = serializers.IntegerField(
         help_text="stored signed checkpoints found equal to the chain at their seq")
+    incremental = serializers.BooleanField(
+        help_text="true: the chain was checked after the head the last full pass found intact (?full=true for all)")
+    checks = TrailCheckSerializer(many=True, help_text="ballots against commitments, recounts, eligibility")
     first_bad_seq = serializers.IntegerField(allow_null=True)
     problem = serializers.CharField(allow_null=True)
     head = TrailHeadSerializer(allow_null=True)

@@ -27,7 +27,7 @@ from audit.keys import (  # noqa: F401 (CheckpointsDisabled, signing_public_key_
     signing_public_key_hex,
     trusted_public_key_hex,
 )
-from audit.models import AuditEvent, Checkpoint
+from audit.models import AuditEvent, Checkpoint, VerifiedHead
 from audit.scopes import case_refs
 from audit.selectors import TrailReport, chain_verify, export_lines
 
@@ -275,11 +275,18 @@ def trail_seal(*, blocking: bool = False) -> int:
 # --- Verification -----------------------------------------------------------
 
 
-def trail_verify(*, seal: bool = True, workers: int | None = None) -> TrailReport:
-    """Seal what is pending, then check the whole chain (selectors.chain_verify)."""
+def trail_verify(*, seal: bool = True, workers: int | None = None, full: bool = True) -> TrailReport:
+    """Seal what is pending, then check the trail (selectors.chain_verify).
+    full=False checks the chain only after the head the last full pass found
+    intact (pages); a full pass that finds it intact records its head."""
     if seal:
         trail_seal(blocking=True)
-    return chain_verify(workers=workers, trusted_key=trusted_public_key_hex())
+    report = chain_verify(workers=workers, trusted_key=trusted_public_key_hex(), full=full)
+    if full and report.ok and report.head_seq:
+        latest = VerifiedHead.objects.order_by("-seq").first()
+        if latest is None or latest.seq < report.head_seq:
+            VerifiedHead.objects.create(seq=report.head_seq, hash=report.head_hash)
+    return report
 
 
 # --- Checkpoints ------------------------------------------------------------

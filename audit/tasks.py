@@ -3,7 +3,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from audit.services import checkpoint_publish, trail_seal
+from audit.services import checkpoint_publish, trail_seal, trail_verify
 
 logger = logging.getLogger(__name__)
 
@@ -25,3 +25,13 @@ def publish_checkpoint() -> int | None:
         return None
     checkpoint = checkpoint_publish(actor=None)
     return checkpoint.seq if checkpoint else None
+
+
+@shared_task(name="audit.tasks.verify_trail")
+def verify_trail() -> bool:
+    """The full pass, daily by default (AUDIT_VERIFY_INTERVAL): pages check
+    only what follows the head it found intact."""
+    report = trail_verify(full=True)
+    if not report.ok:
+        logger.error("trail NOT intact: first bad seq %s: %s", report.first_bad_seq, report.problem)
+    return report.ok

@@ -254,4 +254,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.publish_checkpoint",
         "schedule": AUDIT_CHECKPOINT_INTERVAL.total_seconds(),
     },
+    # The full verification pass (pages verify only what follows its head).
+    "verify-trail": {
+        "task": "audit.tasks.verify_trail",
+        "schedule": env_duration("AUDIT_VERIFY_INTERVAL", "24h").total_seconds(),
+    },
 }

@@ -157,3 +157,13 @@ def test_the_schema_documents_the_audit_endpoints(api, people):
         paths = yaml.safe_load(response.content)["paths"]
     for url in URLS:
         assert url in paths
+
+
+def test_verify_names_the_content_checks_and_takes_full(api, people):
+    record(2)
+    body = api(people["auditor"]).get("/api/v1/audit/verify/?full=true").json()
+    assert body["ok"] and body["incremental"] is False
+    assert {c["name"] for c in body["checks"]} == {"ballots", "eligibility"}
+    again = api(people["auditor"]).get("/api/v1/audit/verify/").json()
+    assert again["ok"] and again["incremental"] is True and again["checked"] == 0
+    assert api(people["auditor"]).get("/api/v1/audit/verify/?full=perhaps").status_code == 400

@@ -72,3 +72,32 @@ def test_a_party_unlinked_through_the_services_is_explained_by_the_trail(demo, t
     services.round_open(actor=demo["chair"], case=case)
     result = run_script(_export(), tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout
+
+
+# --- The app's own verification gives the same answer ---------------------------------
+
+
+def test_the_apps_verification_recomputes_eligibility_and_ballots_on_the_demo_trail(demo):
+    from audit.services import trail_verify
+
+    case = _new_case_in_attribution(demo)
+    services.round_open(actor=demo["chair"], case=case)
+    report = trail_verify()
+    assert report.ok, report.problem
+    checks = {c.name: c for c in report.checks}
+    assert checks["eligibility"].checked == AuditEvent.objects.filter(action="round.opened").count()
+    assert checks["ballots"].checked == AuditEvent.objects.filter(action="round.tallied").count() > 0
+
+
+def test_the_apps_verification_fails_on_a_round_the_trail_does_not_explain(demo, api):
+    from audit.services import trail_verify
+
+    case = _new_case_in_attribution(demo)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE accounts_party SET delegation_id = NULL WHERE code = 'UA'")
+    rnd = services.round_open(actor=demo["chair"], case=case)
+    report = trail_verify()
+    opened = AuditEvent.objects.get(action="round.opened", object_id=str(rnd.pk))  # sealed by the verification
+    assert not report.ok and report.first_bad_seq == opened.seq and report.problem.startswith("eligibility:")
+    body = api(demo["auditor1"]).get("/api/v1/audit/verify/").json()
+    assert body["ok"] is False and body["first_bad_seq"] == opened.seq

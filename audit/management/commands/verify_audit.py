@@ -29,6 +29,8 @@ class Command(BaseCommand):
         head = f"head seq {report.head_seq} hash {report.head_hash}" if report.head_seq else "empty trail"
         self.stdout.write(f"trail intact: {report.checked} events checked, {head}; "
                           f"{report.checkpoints_checked} stored signed checkpoints match the chain")
+        for check in report.checks:
+            self.stdout.write(f"{check.name}: {check.checked} checked")
         if checkpoint:
             try:
                 data = json.loads(Path(checkpoint).read_text().strip().splitlines()[-1])
