@@ -48,6 +48,7 @@ def test_production_settings_refuse_a_missing_secret_key_and_debug():
     base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
     base["DJANGO_SETTINGS_MODULE"] = "config.settings_production"
     base["AUDIT_SIGNING_KEY"] = "00" * 32
+    base["BALLOT_SEALING_KEY"] = "A" * 43 + "="  # a valid Fernet key (32 zero-ish bytes, urlsafe base64)
     code = "import django; django.setup()"
     missing = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True)
     assert missing.returncode != 0 and "SECRET_KEY" in missing.stderr
@@ -56,3 +57,19 @@ def test_production_settings_refuse_a_missing_secret_key_and_debug():
     assert debug.returncode != 0 and "DEBUG" in debug.stderr
     ok = subprocess.run([sys.executable, "-c", code], env={**base, "SECRET_KEY": "x" * 60}, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_production_settings_refuse_a_missing_or_malformed_ballot_sealing_key():
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "BALLOT_SEALING_KEY")}
+    base.update(DJANGO_SETTINGS_MODULE="config.settings_production", AUDIT_SIGNING_KEY="00" * 32,
+                SECRET_KEY="Zq8-v" * 12)
+    code = "import django; django.setup()"
+    missing = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True)
+    assert missing.returncode != 0 and "BALLOT_SEALING_KEY" in missing.stderr
+    bad = subprocess.run([sys.executable, "-c", code], env={**base, "BALLOT_SEALING_KEY": "not-a-key"},
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "Fernet key" in bad.stderr
