@@ -25,6 +25,13 @@ pytest_plugins = ["tests.commission.fixtures", "tests.web.browser", "tests.opena
 PASSWORD = "correct-horse-battery-staple"
 
 
+def token_for(user) -> str:
+    """A new API token's key for `user` (only its digest is stored)."""
+    from accounts.models import AuthToken
+
+    return AuthToken.objects.create(user=user)[1]
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # `people` creates eleven users; with the production hasher that costs
