@@ -6,6 +6,7 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
@@ -33,10 +34,20 @@ class TokenApi(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    # Per client address (settings.SIGNIN_RATE); the lockout after repeated
+    # wrong passwords for one username is django-axes' (settings.SIGNIN_*).
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "signin"
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenResponseSerializer, 400: OpenApiResponse(response=ErrorSerializer, description="Wrong username or password.")},
+        responses={
+            200: TokenResponseSerializer,
+            400: OpenApiResponse(response=ErrorSerializer, description="Wrong username or password."),
+            429: OpenApiResponse(response=ErrorSerializer, description=(
+                "Too many sign-in attempts from this address, or this username locked out from it after "
+                "repeated wrong passwords (`code`: `locked_out`). `Retry-After` says how many seconds to wait.")),
+        },
         auth=[],
     )
     def post(self, request):

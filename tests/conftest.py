@@ -33,6 +33,16 @@ def token_for(user) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _signin_throttle_reset():
+    # Tests sign in a lot, all from one address: the token endpoint's
+    # throttle counts in the cache, which outlives a test (lockouts live in
+    # the database and go with each test's rollback or flush).
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # `people` creates eleven users; with the production hasher that costs
     # seconds per test, and no test here is about password hashing strength.
