@@ -13,7 +13,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
 
 from accounts import services
-from accounts.models import Delegation, Party, User
+from accounts.models import AuthToken, Delegation, Party, User
 from accounts.roles import ALL_ROLES
 
 admin.site.unregister(Group)
@@ -135,3 +135,28 @@ class PartyAdmin(admin.ModelAdmin):
         obj.delegation = Party.objects.get(pk=obj.pk).delegation
         obj.save(update_fields=["code", "name"])
         services.party_delegation_set(actor=request.user, party=obj, delegation=wanted, reason=reason)
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(admin.ModelAdmin):
+    """Tokens as facts (whose, since when, until when), never a key or its
+    digest: staff can revoke one (audited), not read or make one."""
+
+    list_display = ("id", "user", "label", "created", "expiry")
+    list_filter = ("expiry",)
+    search_fields = ("user__username",)
+    fields = ("id", "user", "label", "created", "expiry")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.token_revoke(actor=request.user, token=obj, reason="revoked in the admin")
+
+    def delete_queryset(self, request, queryset):
+        for token in queryset.select_related("user"):
+            services.token_revoke(actor=request.user, token=token, reason="revoked in the admin")

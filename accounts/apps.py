@@ -17,3 +17,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_sync_role_groups, sender=self, dispatch_uid="accounts.sync_role_groups")
+        from accounts import signals
+
+        signals.connect()

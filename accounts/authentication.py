@@ -1,76 +1,74 @@
-"""Token authentication that loads the user's roles with the token.
+"""API token authentication: knox's hashed tokens, with the user's roles.
 
-A hand-written path kept on trial (issue 9, "Tricks that pay, fenced"): it
-stays only if bench/intake.py, run back to back against DRF's own
-TokenAuthentication (the commit before the one that brought this back),
-shows at least 10 % more reports/s. tests/accounts/test_token_lookup.py
-proves on PostgreSQL that it answers exactly as DRF's class followed by
-accounts.roles.roles_of. Going back to stock: set DRF's class in
-settings.REST_FRAMEWORK and delete this module and that test.
+The header is `Authorization: Token <key>`. Only a SHA-512 digest of each key
+is stored (accounts.models.AuthToken), so neither the database nor the admin
+can hand one out again; a token past its expiry is refused and deleted.
+
+knox's own check, with two differences: the user's role names come back in
+the same statement as the token on PostgreSQL (every API request asks for
+them next, accounts.roles), and only the presented token's expiry is looked
+at (knox also sweeps the user's other tokens on every request, a query each
+time; accounts.services purges expired tokens when one is issued). Roles are
+read fresh on every request, never cached across requests, so taking one
+away counts from the very next request.
 """
 
-from django.contrib.auth import get_user_model
+import binascii
+from hmac import compare_digest
+
+from django.contrib.auth.models import Group
 from django.db import connection
+from django.db.models import OuterRef
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework import authentication, exceptions
-from rest_framework.authtoken.models import Token
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from knox import auth as knox_auth
+from knox.crypto import hash_token
+from knox.settings import CONSTANTS
+from rest_framework import exceptions
+
+from accounts.models import AuthToken
 
 
-def _token_sql() -> tuple[str, list[str], list[str]]:
-    """One statement: the token, its user, and the user's group names.
-    Written once from the models' metadata (not by the ORM per request:
-    compiling the query cost more CPU than running it)."""
-    user_model = get_user_model()
-    user_fields = [f.attname for f in user_model._meta.concrete_fields]
-    token_fields = [f.attname for f in Token._meta.concrete_fields]
-    qn = connection.ops.quote_name
-    user_table, token_table = qn(user_model._meta.db_table), qn(Token._meta.db_table)
-    groups = user_model._meta.get_field("groups")
-    through = groups.remote_field.through._meta
-    group_model = groups.remote_field.model._meta
-    user_fk = qn(groups.m2m_column_name())
-    group_fk = qn(groups.m2m_reverse_name())
-    columns = [f"t.{qn(Token._meta.get_field(a).column)}" for a in token_fields]
-    columns += [f"u.{qn(user_model._meta.get_field(a).column)}" for a in user_fields]
-    sql = (
-        f"SELECT {', '.join(columns)}, "  # noqa: S608 (names from the models, the key is a parameter)
-        f"ARRAY(SELECT g.{qn('name')} FROM {qn(group_model.db_table)} g "
-        f"JOIN {qn(through.db_table)} ug ON ug.{group_fk} = g.{qn(group_model.pk.column)} "
-        f"WHERE ug.{user_fk} = u.{qn(user_model._meta.pk.column)}) "
-        f"FROM {token_table} t JOIN {user_table} u "
-        f"ON u.{qn(user_model._meta.pk.column)} = t.{qn(Token._meta.get_field('user').column)} "
-        f"WHERE t.{qn(Token._meta.pk.column)} = %s"
-    )
-    return sql, token_fields, user_fields
+def _candidates(key: str):
+    tokens = AuthToken.objects.filter(token_key=key[:CONSTANTS.TOKEN_KEY_LENGTH]).select_related("user")
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        names = Group.objects.filter(user=OuterRef("user_id")).values("name")
+        tokens = tokens.annotate(role_names=ArraySubquery(names))
+    return tokens
 
 
-class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token check (same header, same errors, inactive users refused),
-    but on PostgreSQL the token, its user and the user's role names come back
-    in one statement: every API request asks for the roles next
-    (accounts.roles), and each statement saved is CPU on both sides. Roles are
-    read fresh on every request, never cached across requests, so revoking one
-    takes effect at once."""
+class TokenAuthentication(knox_auth.TokenAuthentication):
+    def authenticate_credentials(self, token: bytes):
+        message = _("Invalid token.")
+        try:
+            key = token.decode("utf-8")
+            digest = hash_token(key)
+        except (UnicodeDecodeError, TypeError, binascii.Error):
+            raise exceptions.AuthenticationFailed(message) from None
+        now = timezone.now()
+        for auth_token in _candidates(key):
+            if not compare_digest(digest, auth_token.digest):
+                continue
+            if auth_token.expiry is not None and auth_token.expiry <= now:
+                auth_token.delete()
+                raise exceptions.AuthenticationFailed(_("Token expired."))
+            user, auth_token = self.validate_user(auth_token)
+            if hasattr(auth_token, "role_names"):
+                # What accounts.roles.roles_of would otherwise query.
+                user._role_cache = frozenset(auth_token.role_names)
+            return user, auth_token
+        raise exceptions.AuthenticationFailed(message)
 
-    _sql = None
 
-    def authenticate_credentials(self, key):
-        if connection.vendor != "postgresql" or self.get_model() is not Token:
-            return super().authenticate_credentials(key)
-        if TokenAuthentication._sql is None:
-            TokenAuthentication._sql = _token_sql()
-        sql, token_fields, user_fields = TokenAuthentication._sql
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [key])
-            row = cursor.fetchone()
-        if row is None:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
-        n = len(token_fields)
-        user = get_user_model().from_db(connection.alias, user_fields, row[n:n + len(user_fields)])
-        if not user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        token = Token.from_db(connection.alias, token_fields, row[:n])
-        token.user = user
-        # What accounts.roles.roles_of would otherwise query.
-        user._role_cache = frozenset(row[-1])
-        return user, token
+class TokenScheme(OpenApiAuthenticationExtension):
+    """The schema's name for it stays `tokenAuth` (the README's "Authorize")."""
+
+    target_class = TokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix=self.target.authenticate_header(None))

@@ -1,5 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS
 
 
 class Delegation(models.Model):
@@ -39,3 +41,22 @@ class User(AbstractUser):
     delegation = models.ForeignKey(
         Delegation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
+
+
+class AuthToken(AbstractAuthToken):
+    """An API token: only its SHA-512 digest and its first characters (to
+    find the row) are stored, never the key; it expires (settings.TOKEN_TTL).
+    knox's model with a plain id, so that a person can name a token to revoke
+    it without the digest ever leaving the database."""
+
+    id = models.BigAutoField(primary_key=True)
+    digest = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
+    # What the client said it is (its User-Agent), so that its owner can tell
+    # their tokens apart in the list.
+    label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"token {self.pk} of {self.user}"

@@ -1,20 +1,50 @@
 """What the accounts API shows and takes (accounts.api holds the views)."""
 
+from django.contrib.auth import authenticate
 from django.db import DatabaseError
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
-from accounts.models import Party, User
+from accounts.models import AuthToken, Party, User
 from accounts.roles import roles_of
 
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
-    password = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+    def validate(self, attrs):
+        # The Django request (not DRF's), so that the authentication backends
+        # and sign-in protections see who is asking.
+        request = self.context["request"]
+        user = authenticate(request=getattr(request, "_request", request),
+                            username=attrs["username"], password=attrs["password"])
+        if user is None:
+            raise serializers.ValidationError(_("Unable to log in with provided credentials."),
+                                              code="authorization")
+        attrs["user"] = user
+        return attrs
 
 
 class TokenResponseSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="Shown once: send it as `Authorization: Token <token>`.")
+    expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working.")
+
+
+class AuthTokenSerializer(serializers.ModelSerializer):
+    """One of one's own tokens, as listed: never the key nor its digest."""
+
+    current = serializers.SerializerMethodField(help_text="Whether this request was made with this token.")
+
+    class Meta:
+        model = AuthToken
+        fields = ["id", "label", "created", "expiry", "current"]
+        read_only_fields = fields
+
+    def get_current(self, token) -> bool:
+        used = getattr(self.context.get("request"), "auth", None)
+        return isinstance(used, AuthToken) and used.pk == token.pk
 
 
 class MeSerializer(serializers.ModelSerializer):

@@ -11,12 +11,14 @@ who was eligible and why others were not, so the effect stays visible.)
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Delegation, Party, User
+from accounts.models import AuthToken, Delegation, Party, User
 from accounts.roles import ALL_ROLES
 from audit.services import audit_record
 
@@ -72,6 +74,7 @@ def user_authority_set(*, actor: User | None, user: User, roles: Iterable[str] |
             audit_record(actor=actor, action="user.delegation_changed", object_type="user", object_id=locked.pk,
                          before={"username": locked.username, "delegation": before_code},
                          after={"username": locked.username, "delegation": _code(delegation)}, reason=reason)
+        lost_roles = wanted_roles is not None and bool(set(before) - set(wanted_roles))
         changed = {f: v for f, v in flags.items() if getattr(locked, f) != bool(v)}
         if changed:
             before_flags = {f: getattr(locked, f) for f in sorted(changed)}
@@ -82,6 +85,11 @@ def user_authority_set(*, actor: User | None, user: User, roles: Iterable[str] |
                          before={"username": locked.username, **before_flags},
                          after={"username": locked.username, **{f: bool(v) for f, v in sorted(changed.items())}},
                          reason=reason)
+        # Less authority: no token issued for the old authority lives on.
+        if "is_active" in changed and not locked.is_active:
+            tokens_revoke_all(actor=actor, user=locked, cause="deactivated", reason=reason)
+        elif lost_roles or any(f in changed and not getattr(locked, f) for f in ("is_staff", "is_superuser")):
+            tokens_revoke_all(actor=actor, user=locked, cause="authority_reduced", reason=reason)
     # The caller's instance follows what was stored.
     user.refresh_from_db(fields=["delegation", *FLAGS])
     return user
@@ -144,3 +152,49 @@ def party_create(*, actor: User | None, code: str, name: str, delegation: Delega
         audit_record(actor=actor, action="party.created", object_type="party", object_id=party.pk,
                      after={"party": code, "name": name, "delegation": _code(delegation)}, reason=reason)
     return party
+
+
+# --- API tokens ---------------------------------------------------------------
+# A token's key is shown once, to the person it is issued to; the database
+# keeps only its digest, and no event ever carries the key or the digest.
+
+def _token_facts(token: AuthToken) -> dict:
+    return {"username": token.user.get_username(), "token": token.pk,
+            "expiry": token.expiry.isoformat() if token.expiry else None}
+
+
+def token_issue(*, user: User, label: str = "") -> tuple[AuthToken, str]:
+    """A new token for `user` (who has just proved who they are), valid for
+    settings.TOKEN_TTL: the stored row and the key, which nobody can read
+    back later. The user's expired tokens go at the same time."""
+    with transaction.atomic():
+        AuthToken.objects.filter(user=user, expiry__lte=timezone.now()).delete()
+        token, key = AuthToken.objects.create(user=user, expiry=settings.TOKEN_TTL, label=label[:200])
+        audit_record(actor=user, action="token.issued", object_type="token", object_id=token.pk,
+                     after={**_token_facts(token), "label": token.label})
+    return token, key
+
+
+def token_revoke(*, actor: User | None, token: AuthToken, reason: str = "") -> None:
+    """Revoke one token (its owner signing out or naming it, or staff)."""
+    with transaction.atomic():
+        facts = _token_facts(token)
+        deleted, _rows = AuthToken.objects.filter(pk=token.pk).delete()
+        if deleted:
+            audit_record(actor=actor, action="token.revoked", object_type="token", object_id=facts["token"],
+                         before=facts, reason=reason)
+
+
+def tokens_revoke_all(*, actor: User | None, user: User, cause: str, reason: str = "") -> int:
+    """Revoke every token of `user`; one tokens.revoked event saying why
+    (`cause`: signed_out_everywhere, password_changed, deactivated,
+    authority_reduced), none when there was nothing to revoke."""
+    with transaction.atomic():
+        ids = sorted(AuthToken.objects.select_for_update().filter(user=user).values_list("pk", flat=True))
+        if not ids:
+            return 0
+        AuthToken.objects.filter(pk__in=ids).delete()
+        audit_record(actor=actor, action="tokens.revoked", object_type="user", object_id=user.pk,
+                     before={"username": user.get_username(), "tokens": ids},
+                     after={"username": user.get_username(), "tokens": [], "cause": cause}, reason=reason)
+    return len(ids)

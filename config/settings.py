@@ -14,6 +14,7 @@ from config.env import (
     env_duration,
     env_float,
     env_int,
+    env_rate,
     env_size,
     env_str,
 )
@@ -33,8 +34,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Sign-in lockout after repeated failures (the API's token endpoint, the
+    # sign-in page and the admin's login all go through authenticate()).
+    "axes",
     "rest_framework",
-    "rest_framework.authtoken",
+    # Hashed, expiring API tokens (the model is accounts.AuthToken, below).
+    # DRF's rest_framework.authtoken is not installed: it stored keys in clear
+    # and its admin listed them.
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -55,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out sign-in into config.views.signin_locked_out's 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -105,6 +114,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# The lockout check first (it refuses a locked-out sign-in before the
+# password is even checked), then Django's own.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.SignInLockout",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -190,13 +205,35 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "commission@localhost")
 
+# --- Sign-in that resists guessing ------------------------------------------
+# After SIGNIN_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is locked out for SIGNIN_LOCKOUT (every further try
+# restarts the wait). Per username *and* address: a stranger cannot lock the
+# chair out of the commission from elsewhere. The API's token endpoint is also
+# throttled per address (SIGNIN_RATE).
+SIGNIN_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5, minimum=1)
+SIGNIN_LOCKOUT = env_duration("SIGNIN_LOCKOUT", "15m")
+SIGNIN_RATE = env_rate("SIGNIN_RATE", "20/min")
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: the
+# client's address is REMOTE_ADDR). Wrong, and every sign-in seems to come
+# from the proxy.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = SIGNIN_LOCKOUT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.views.signin_locked_out"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+AXES_VERBOSE = False
+
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header is what makes DRF answer 401
     # (not 403) to a request that is not signed in.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # DRF's, with the roles read in the same statement (a fenced trick:
-        # accounts/authentication.py says when it may stay).
+        # knox's (only a SHA-512 digest of each token is stored), with the
+        # user's roles read in the same statement.
         "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -210,12 +247,31 @@ REST_FRAMEWORK = {
     # JSON only: the browsable HTML renderer is off (it failed on paginated
     # lists asked for text/html); /api/docs/ is the browsable documentation.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Only the token endpoint is throttled (accounts.api.TokenApi): 429 with Retry-After.
+    "DEFAULT_THROTTLE_RATES": {"signin": SIGNIN_RATE},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
     "DEFAULT_PARSER_CLASSES": [
         "config.api.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
 }
+# How long an API token lives. Seven days: a field monitor on a bad
+# connection signs in once for a rotation in the field and is not locked out
+# of filing when the network lets a report through; a stolen token still dies
+# within a week, and signing out, a password change, deactivation or the loss
+# of a role revoke it at once.
+TOKEN_TTL = env_duration("TOKEN_TTL", "7d")
+KNOX_TOKEN_MODEL = "accounts.AuthToken"  # noqa: S105 (a model name, not a secret)
+# knox's own migrations would create its (swapped-out) table anyway; with
+# none, Django creates no table for a swapped model.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": TOKEN_TTL,
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ceasefire commission API",
     "DESCRIPTION": "Incident reports, verification, attribution votes, corrective measures and the decision trail.",

@@ -9,8 +9,10 @@ layout would ask the unreachable database who is signed in.
 
 import sys
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -50,3 +52,18 @@ def server_error(request):
     if _is_api(request):
         return JsonResponse({"detail": _("Server error."), "code": "server_error"}, status=500)
     return defaults.server_error(request)
+
+
+def signin_locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a sign-in refused by the lockout: 429 with
+    Retry-After (the whole lockout: each further try restarts it), JSON under
+    /api/, a page elsewhere (the sign-in page, the admin's login)."""
+    seconds = int(settings.SIGNIN_LOCKOUT.total_seconds())
+    message = _("Too many failed sign-in attempts: try again in %(minutes)d minutes.") % {
+        "minutes": max(1, round(seconds / 60))}
+    if _is_api(request):
+        response = JsonResponse({"detail": message, "code": "locked_out"}, status=429)
+    else:
+        response = render(request, "429.html", {"message": message}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response

@@ -25,6 +25,23 @@ pytest_plugins = ["tests.commission.fixtures", "tests.web.browser", "tests.opena
 PASSWORD = "correct-horse-battery-staple"
 
 
+def token_for(user) -> str:
+    """A new API token's key for `user` (only its digest is stored)."""
+    from accounts.models import AuthToken
+
+    return AuthToken.objects.create(user=user)[1]
+
+
+@pytest.fixture(autouse=True)
+def _signin_throttle_reset():
+    # Tests sign in a lot, all from one address: the token endpoint's
+    # throttle counts in the cache, which outlives a test (lockouts live in
+    # the database and go with each test's rollback or flush).
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # `people` creates eleven users; with the production hasher that costs

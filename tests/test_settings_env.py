@@ -73,3 +73,15 @@ def test_production_settings_refuse_a_missing_or_malformed_ballot_sealing_key():
     bad = subprocess.run([sys.executable, "-c", code], env={**base, "BALLOT_SEALING_KEY": "not-a-key"},
                          capture_output=True, text=True)
     assert bad.returncode != 0 and "Fernet key" in bad.stderr
+
+
+@pytest.mark.parametrize("text", ["20", "20/week", "0/min", "/min", "many/min"])
+def test_a_malformed_sign_in_rate_fails_loudly_naming_the_variable(monkeypatch, text):
+    monkeypatch.setenv("SIGNIN_RATE", text)
+    with pytest.raises(ImproperlyConfigured, match="SIGNIN_RATE"):
+        env.env_rate("SIGNIN_RATE", "20/min")
+
+
+def test_a_sign_in_rate_is_read_like_drf_writes_it(monkeypatch):
+    monkeypatch.setenv("SIGNIN_RATE", " 5 / min ")
+    assert env.env_rate("SIGNIN_RATE", "20/min") == "5/min"

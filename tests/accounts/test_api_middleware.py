@@ -4,14 +4,14 @@ session, auth and messages middleware run for both; DRF decides which
 credentials count."""
 
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from reports.models import Report
+from tests.conftest import token_for
 from tests.reports.conftest import body
 
 
 def _token(user) -> str:
-    return Token.objects.create(user=user).key
+    return token_for(user)
 
 
 def test_a_browser_api_call_still_gets_its_session_and_user(people):

@@ -27,25 +27,25 @@ def test_anonymous_requests_are_refused_with_401(db, api):
 
 
 def _token_client(api, user):
-    from rest_framework.authtoken.models import Token
+    from tests.conftest import token_for
 
     client = api()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 
 def test_a_token_brings_its_user_and_the_users_roles_in_one_query_on_postgresql(people, django_assert_num_queries):
     from django.db import connection
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIRequestFactory
 
     from accounts.authentication import TokenAuthentication
     from accounts.roles import roles_of
+    from tests.conftest import token_for
 
-    token = Token.objects.create(user=people["chair"])
+    key = token_for(people["chair"])
     people["chair"].groups.add(Group.objects.get_or_create(name="auditor")[0])
-    request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {token.key}")
-    queries = 1 if connection.vendor == "postgresql" else 2  # SQLite: DRF's query, then the roles'
+    request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {key}")
+    queries = 1 if connection.vendor == "postgresql" else 2  # SQLite: the token's query, then the roles'
     with django_assert_num_queries(queries):
         user, _ = TokenAuthentication().authenticate(request)
         assert roles_of(user) == {"chair", "auditor"}

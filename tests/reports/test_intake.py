@@ -180,10 +180,10 @@ def test_the_service_refuses_a_different_body_under_a_used_key(people):
 
 
 def _token_client(api, user):
-    from rest_framework.authtoken.models import Token
+    from tests.conftest import token_for
 
     client = api()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 

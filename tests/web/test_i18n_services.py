@@ -9,13 +9,13 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone, translation
-from rest_framework.authtoken.models import Token
 
 from audit.models import AuditEvent
 from commission import services
 from commission.models import Ballot, Deadline, Round
 from config.errors import Forbidden
 from notifications.models import Notification
+from tests.conftest import token_for
 from tests.web.test_commission_pages import field_errors, later
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +127,7 @@ def test_a_token_client_asking_for_french_gets_the_services_reasons_in_french(cl
     # Accept-Language chooses the language of a token client's answers.
     case = case_in("attribution")
     rnd = services.round_open(actor=people["chair"], case=case)
-    token = Token.objects.create(user=people["member5"]).key
+    token = token_for(people["member5"])
     response = client.post(f"/api/v1/rounds/{rnd.pk}/ballots/", {"choice": "RU", "rationale": "Tracks."},
                            content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}",
                            HTTP_ACCEPT_LANGUAGE="fr")
