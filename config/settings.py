@@ -8,10 +8,10 @@ config.settings_production, which refuses the development defaults.
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import dj_database_url
 from csp.constants import NONE, SELF
 
 from config.env import (
+    database_config,
     env_bool,
     env_duration,
     env_float,
@@ -79,8 +79,8 @@ TEMPLATES = [
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL,
+    "default": database_config(
+        "DATABASE_URL", DATABASE_URL,
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
         # On: a "SELECT 1" before the first query of each request, so that a
         # connection the database dropped (restart, failover) is replaced

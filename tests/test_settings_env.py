@@ -40,19 +40,74 @@ def test_sizes_accept_units(monkeypatch):
         env.env_size("EVIDENCE_MAX_BYTES", "1MB")
 
 
-def test_production_settings_refuse_a_missing_secret_key_and_debug():
+STRONG_KEY = "kP3v9-Qz7_Lx2mWn8RtYb4Hc6JdFs1GaEo0UiKl5NpVqXwZyTm"  # 50 characters, 49 different
+
+
+def start_production(**env_vars) -> "subprocess.CompletedProcess":
+    """django.setup() with config.settings_production in a fresh process, from
+    a complete production environment changed by env_vars (None: unset)."""
     import os
     import subprocess
     import sys
 
-    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
-    base["DJANGO_SETTINGS_MODULE"] = "config.settings_production"
-    base["AUDIT_SIGNING_KEY"] = "00" * 32
-    code = "import django; django.setup()"
-    missing = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "API_DOCS_PUBLIC")}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings_production", AUDIT_SIGNING_KEY="00" * 32,
+               SECRET_KEY=STRONG_KEY, DATABASE_URL="postgres://app@db.example.org:5432/commission",
+               REDIS_URL="redis://cache.example.org:6379/3")
+    for name, value in env_vars.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['HOST'], "
+            "settings.CELERY_BROKER_URL, settings.API_DOCS_PUBLIC)")
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+
+
+def test_production_settings_refuse_a_missing_secret_key_and_debug():
+    missing = start_production(SECRET_KEY=None)
     assert missing.returncode != 0 and "SECRET_KEY" in missing.stderr
-    debug = subprocess.run([sys.executable, "-c", code], env={**base, "SECRET_KEY": "x" * 60, "DEBUG": "true"},
-                           capture_output=True, text=True)
+    debug = start_production(DEBUG="true")
     assert debug.returncode != 0 and "DEBUG" in debug.stderr
-    ok = subprocess.run([sys.executable, "-c", code], env={**base, "SECRET_KEY": "x" * 60}, capture_output=True, text=True)
+    ok = start_production()
     assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.parametrize("key", [
+    "a" * 50,  # long enough, one character
+    "abcd" * 20,  # long, four different characters
+    STRONG_KEY[:49],  # varied but one short of 50
+    "django-insecure-" + STRONG_KEY,  # Django's own marker of a generated development key
+    "dev-only-insecure-key-never-use-in-production",  # the development default
+])
+def test_production_refuses_a_weak_secret_key_at_start_up(key):
+    started = start_production(SECRET_KEY=key)
+    assert started.returncode != 0
+    assert "ImproperlyConfigured" in started.stderr and "SECRET_KEY" in started.stderr
+
+
+def test_production_accepts_a_hex_or_url_safe_random_key():
+    import secrets
+
+    for key in (secrets.token_hex(32), secrets.token_urlsafe(50)):
+        started = start_production(SECRET_KEY=key)
+        assert started.returncode == 0, started.stderr
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("DATABASE_URL", None), ("DATABASE_URL", "sqlite:///db.sqlite3"), ("DATABASE_URL", "db.example.org"),
+    ("REDIS_URL", None), ("REDIS_URL", "cache.example.org:6379"),
+])
+def test_production_refuses_a_missing_or_non_production_database_or_redis(name, value):
+    started = start_production(**{name: value})
+    assert started.returncode != 0
+    assert "ImproperlyConfigured" in started.stderr and name in started.stderr
+
+
+def test_production_uses_the_given_database_and_redis_and_keeps_the_api_docs_private():
+    started = start_production()
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.split() == ["django.db.backends.postgresql", "db.example.org",
+                                      "redis://cache.example.org:6379/3", "False"]
+    assert start_production(API_DOCS_PUBLIC="true").stdout.split()[-1] == "True"
