@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -43,13 +46,9 @@ def test_sizes_accept_units(monkeypatch):
 STRONG_KEY = "kP3v9-Qz7_Lx2mWn8RtYb4Hc6JdFs1GaEo0UiKl5NpVqXwZyTm"  # 50 characters, 49 different
 
 
-def start_production(**env_vars) -> "subprocess.CompletedProcess":
+def start_production(**env_vars) -> subprocess.CompletedProcess:
     """django.setup() with config.settings_production in a fresh process, from
     a complete production environment changed by env_vars (None: unset)."""
-    import os
-    import subprocess
-    import sys
-
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "API_DOCS_PUBLIC")}
     env.update(DJANGO_SETTINGS_MODULE="config.settings_production", AUDIT_SIGNING_KEY="00" * 32,
                SECRET_KEY=STRONG_KEY, DATABASE_URL="postgres://app@db.example.org:5432/commission",

@@ -96,3 +96,23 @@ def test_the_api_docs_work_in_a_browser_under_the_policy(people, browser, live_s
     page.wait_for_selector(".swagger-ui .opblock", timeout=30000)
     assert "Ceasefire commission API" in page.locator(".swagger-ui .info").inner_text()
     s.close()  # fails on anything the policy refused
+
+
+def test_the_schema_and_docs_are_public_when_api_docs_public_is_on(settings, web, db):
+    settings.API_DOCS_PUBLIC = True
+    assert web().get("/api/schema/").status_code == 200
+    assert web().get("/api/docs/").status_code == 200
+
+
+def test_the_schema_and_docs_need_a_signed_in_person_when_api_docs_public_is_off(settings, web, api, people):
+    settings.API_DOCS_PUBLIC = False
+    assert web().get("/api/schema/").status_code == 401
+    docs = web().get("/api/docs/")
+    assert docs.status_code == 302 and docs["Location"].startswith("/signin/?next=/api/docs/")
+    script = web().get("/api/docs/?script=")
+    assert script.status_code == 302
+    # Signed in (a page session or an API client), anyone reads them; the docs' script too.
+    assert web(people["monitor"]).get("/api/schema/").status_code == 200
+    assert web(people["auditor"]).get("/api/docs/").status_code == 200
+    assert web(people["auditor"]).get("/api/docs/?script=").status_code == 200
+    assert api(people["member1"]).get("/api/schema/").status_code == 200
