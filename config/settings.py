@@ -249,6 +249,9 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+# Views marked with config.uploads.body_limit refuse an oversize body from its
+# Content-Length, before CSRF's check would read (and spool) it.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "config.uploads.BodyLimitMiddleware")
 # /api/schema/ and /api/docs/ without signing in: on in development, off in
 # production (config/settings_production.py); signed-in people always see them.
 API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", True)

@@ -36,9 +36,6 @@ READ_ROLES = (VERIFIER, CHAIR, MEMBER, AUDITOR)
 REPORT_ACCESS = [IsAuthenticated, HasRole(MONITOR, safe_roles=READ_ROLES)]
 # The author, verifiers and the chair attach evidence; members and auditors read it.
 EVIDENCE_ACCESS = [IsAuthenticated, HasRole(MONITOR, VERIFIER, CHAIR, safe_roles=(MEMBER, AUDITOR))]
-# Multipart boundaries and part headers around the file: a request may exceed
-# the file limit by this much before its Content-Length alone condemns it.
-MULTIPART_OVERHEAD = 16 * 1024
 IDEMPOTENCY_KEY_MAX = 200
 # Visible ASCII, spaces only inside: what the schema documents, checked as written.
 IDEMPOTENCY_KEY = re.compile(r"[!-~]([ -~]*[!-~])?")
@@ -226,7 +223,7 @@ class ReportEvidenceApi(APIView):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD:
+        if length > services.evidence_max_request_bytes():
             raise TooLarge(f"Evidence files are limited to {settings.EVIDENCE_MAX_BYTES} bytes.", field="file")
         key = _idempotency_key(request)
         report = _report_or_404(request.user, pk)

@@ -55,6 +55,14 @@ EVIDENCE_TYPES = {
     "video/mp4": "mp4",
 }
 HASH_CHUNK = 64 * 1024
+# Multipart boundaries and part headers around the file: a request may exceed
+# the file limit by this much before its Content-Length alone condemns it.
+MULTIPART_OVERHEAD = 16 * 1024
+
+
+def evidence_max_request_bytes() -> int:
+    """The largest upload request (API or page) worth reading at all."""
+    return settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD
 
 
 class IdempotencyKeyReused(ApplicationError):
