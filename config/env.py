@@ -110,3 +110,40 @@ def env_rate(name: str, default: str) -> str:
     if not match or int(match.group(1)) < 1:
         raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 20/min, 5/s, 100/hour or 1000/day")
     return f"{int(match.group(1))}/{match.group(2)}"
+
+
+SECRET_MIN_LENGTH = 50
+SECRET_MIN_DISTINCT = 10
+
+
+def env_secret(name: str, *, refused: tuple[str, ...] = ()) -> str:
+    """A required secret that looks random: at least SECRET_MIN_LENGTH
+    characters and SECRET_MIN_DISTINCT different ones (a 64-digit hex key
+    passes; 50 times "a" or a repeated word does not), never a known value."""
+    value = env_str(name, required=True)
+    if value in refused or value.startswith("django-insecure-"):
+        raise ImproperlyConfigured(f"{name} is a known development value: generate a random one")
+    if len(value) < SECRET_MIN_LENGTH or len(set(value)) < SECRET_MIN_DISTINCT:
+        raise ImproperlyConfigured(
+            f"{name} is too weak: use a random value of at least {SECRET_MIN_LENGTH} characters with at least "
+            f"{SECRET_MIN_DISTINCT} different ones (python -c 'import secrets; print(secrets.token_urlsafe(50))')")
+    return value
+
+
+def database_config(name: str, url: str, **options) -> dict:
+    """dj_database_url's parse, with a malformed URL stopping start-up under its variable's name."""
+    import dj_database_url
+
+    try:
+        return dj_database_url.parse(url, **options)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
+
+
+def env_url(name: str, *, schemes: tuple[str, ...]) -> str:
+    """A required URL whose scheme is one of `schemes` (no silent default)."""
+    value = env_str(name, required=True)
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    if scheme not in schemes:
+        raise ImproperlyConfigured(f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+    return value

@@ -6,10 +6,12 @@ config.settings_production, which refuses the development defaults.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import dj_database_url
+from csp.constants import NONE, SELF
 
 from config.env import (
+    database_config,
     env_bool,
     env_duration,
     env_float,
@@ -86,8 +88,8 @@ TEMPLATES = [
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL,
+    "default": database_config(
+        "DATABASE_URL", DATABASE_URL,
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
         # On: a "SELECT 1" before the first query of each request, so that a
         # connection the database dropped (restart, failover) is replaced
@@ -283,6 +285,36 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Headers and the API docs (issue 10, item 6) ------------------------------
+# Content-Security-Policy (django-csp 4.x): scripts, styles, images and
+# requests from this origin only, no inline script or style anywhere (the
+# templates use static files and CSS classes; tests/web/test_csp.py checks).
+# A tile server configured for the overview map is the one other origin allowed,
+# for images only.
+_TILE_ORIGIN = "{0.scheme}://{0.netloc}".format(urlsplit(MAP_TILE_URL)) if MAP_TILE_URL else None
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # data: for the favicon placeholder and the images Swagger UI and Leaflet inline in their CSS.
+        "img-src": [SELF, "data:", *([_TILE_ORIGIN] if _TILE_ORIGIN else [])],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+# Views marked with config.uploads.body_limit refuse an oversize body from its
+# Content-Length, before CSRF's check would read (and spool) it.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "config.uploads.BodyLimitMiddleware")
+# /api/schema/ and /api/docs/ without signing in: on in development, off in
+# production (config/settings_production.py); signed-in people always see them.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", True)
 
 LOGGING = {
     "version": 1,

@@ -2,13 +2,21 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_str
+from config.env import database_config, env_bool, env_int, env_secret, env_str, env_url
 from config.settings import *  # noqa: F403
-from config.settings import DEV_SECRET_KEY
+from config.settings import DATABASES, DEV_SECRET_KEY
 
-SECRET_KEY = env_str("SECRET_KEY", required=True)
-if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("SECRET_KEY must be a random value of at least 50 characters")
+# Refused at start-up rather than run weak: a short or low-variety key, and the
+# development fallbacks (a SQLite file, Redis database 0 on localhost).
+SECRET_KEY = env_secret("SECRET_KEY", refused=(DEV_SECRET_KEY,))
+DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "pgsql"))
+DATABASES["default"] = database_config(
+    "DATABASE_URL", DATABASE_URL,
+    conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+    conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
+)
+REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
+CELERY_BROKER_URL = REDIS_URL
 if env_bool("DEBUG", False):
     raise ImproperlyConfigured("DEBUG must not be on in production")
 DEBUG = False
@@ -27,4 +35,6 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
+# The schema and the API docs need a signed-in person unless said otherwise.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
 CSRF_COOKIE_SECURE = True

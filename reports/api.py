@@ -36,9 +36,6 @@ READ_ROLES = (VERIFIER, CHAIR, MEMBER, AUDITOR)
 REPORT_ACCESS = [IsAuthenticated, HasRole(MONITOR, safe_roles=READ_ROLES)]
 # The author, verifiers and the chair attach evidence; members and auditors read it.
 EVIDENCE_ACCESS = [IsAuthenticated, HasRole(MONITOR, VERIFIER, CHAIR, safe_roles=(MEMBER, AUDITOR))]
-# Multipart boundaries and part headers around the file: a request may exceed
-# the file limit by this much before its Content-Length alone condemns it.
-MULTIPART_OVERHEAD = 16 * 1024
 IDEMPOTENCY_KEY_MAX = 200
 # Visible ASCII, spaces only inside: what the schema documents, checked as written.
 IDEMPOTENCY_KEY = re.compile(r"[!-~]([ -~]*[!-~])?")
@@ -57,7 +54,7 @@ def _errors(*codes: int, page: bool = False) -> dict:
              "in a case cannot be returned).",
         413: "The file is larger than EVIDENCE_MAX_BYTES.",
         415: "The body is not JSON: a report's nested fields (location, casualties) have no form encoding.",
-        422: "This Idempotency-Key was already used for a different body.",
+        422: "This Idempotency-Key was already used for a different body (another report, or another file).",
     }
     if page:
         text[404] = PAGE_NOT_FOUND
@@ -211,7 +208,13 @@ class ReportEvidenceApi(APIView):
         description="The type is recognised by the file's bytes (JPEG, PNG, WebP, PDF, MP4); the declared "
                     "content type and file name are ignored. Anything else: 400 on the `file` field.",
         request={"multipart/form-data": EvidenceUploadSerializer},
-        responses={201: EvidenceSerializer, **_errors(400, 401, 403, 404, 413)},
+        parameters=[OpenApiParameter(
+            "Idempotency-Key", IDEMPOTENCY_KEY_SCHEMA, OpenApiParameter.HEADER, required=False,
+            description="Repeat an upload safely: the same key (per user) with the same file for the same report "
+                        "returns the first evidence (201, header Idempotent-Replayed: true) and stores nothing; "
+                        "the same key with another file or report: 422. 1 to "
+                        f"{IDEMPOTENCY_KEY_MAX} printable ASCII characters, no space at either end (400 otherwise).")],
+        responses={201: EvidenceSerializer, **_errors(400, 401, 403, 404, 413, 422)},
     )
     def post(self, request, pk: int):
         # Refuse an oversized upload from its Content-Length, before Django
@@ -220,13 +223,18 @@ class ReportEvidenceApi(APIView):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD:
+        if length > services.evidence_max_request_bytes():
             raise TooLarge(f"Evidence files are limited to {settings.EVIDENCE_MAX_BYTES} bytes.", field="file")
+        key = _idempotency_key(request)
         report = _report_or_404(request.user, pk)
         serializer = EvidenceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        evidence = services.evidence_add(actor=request.user, report=report, upload=serializer.validated_data["file"])
-        return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+        evidence, created = services.evidence_add_once(
+            actor=request.user, report=report, upload=serializer.validated_data["file"], idempotency_key=key)
+        response = Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
 class EvidenceDownloadApi(APIView):

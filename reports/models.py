@@ -141,10 +141,20 @@ class Evidence(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64, db_index=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Idempotent upload, as for reports: the constraint below makes two
+    # concurrent requests with one key store one row.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "evidence"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uploaded_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="evidence_idempotency_key_per_uploader",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.report.reference} {self.sha256[:12]}"

@@ -114,3 +114,18 @@ def evidence_get_for(user, pk) -> Evidence | None:
     the scoping rule becomes a subquery)."""
     visible = report_list_for(user).values("pk")
     return Evidence.objects.filter(pk=pk, report__in=visible).select_related("report", "report__author").first()
+
+
+# Evidence that pages show inline as images (the rest is only downloaded).
+PREVIEW_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+def evidence_preview_for(user, pk) -> Evidence | None:
+    """An image evidence item that `user` may see (the same scoping as a
+    download), for showing on a page. Not recorded in the trail: a page view
+    is not a read of the original, which only a download gives (and records,
+    services.evidence_open_for_download)."""
+    evidence = evidence_get_for(user, pk)
+    if evidence is None or evidence.content_type not in PREVIEW_TYPES:
+        return None
+    return evidence

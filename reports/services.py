@@ -55,6 +55,14 @@ EVIDENCE_TYPES = {
     "video/mp4": "mp4",
 }
 HASH_CHUNK = 64 * 1024
+# Multipart boundaries and part headers around the file: a request may exceed
+# the file limit by this much before its Content-Length alone condemns it.
+MULTIPART_OVERHEAD = 16 * 1024
+
+
+def evidence_max_request_bytes() -> int:
+    """The largest upload request (API or page) worth reading at all."""
+    return settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD
 
 
 class IdempotencyKeyReused(ApplicationError):
@@ -349,11 +357,24 @@ def evidence_add(*, actor, report: Report, upload) -> Evidence:
     """Attach a file to a report. The type is what the bytes are (JPEG, PNG,
     WebP, PDF, MP4), never the declared name or content type; the file is
     stored under its SHA-256, so the uploader's file name never reaches the disk."""
+    return evidence_add_once(actor=actor, report=report, upload=upload, idempotency_key=None)[0]
+
+
+def evidence_add_once(*, actor, report: Report, upload, idempotency_key: str | None) -> tuple[Evidence, bool]:
+    """evidence_add with an Idempotency-Key: returns (evidence, created). The
+    same key from the same person with the same file for the same report
+    returns the first evidence and stores nothing (created=False); the same
+    key with another file or report raises IdempotencyKeyReused."""
     if not evidence_may_upload(actor, report):
         raise Forbidden(_("You may not add evidence to this report."))
     sha256, size, mime = _inspect(upload)
+    if idempotency_key:
+        existing = Evidence.objects.filter(uploaded_by=actor, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _evidence_replayed(existing, report, sha256), False
     evidence = Evidence(report=report, uploaded_by=actor, content_type=mime, size=size, sha256=sha256,
-                        original_name=(getattr(upload, "name", "") or "")[:255])
+                        original_name=(getattr(upload, "name", "") or "")[:255],
+                        idempotency_key=idempotency_key or None)
     name = evidence_path(evidence, "")
     stored_now = False
     # Content-addressed: the same bytes are stored once, however many times attached.
@@ -363,16 +384,31 @@ def evidence_add(*, actor, report: Report, upload) -> Evidence:
         stored_now = True
     evidence.file.name = name
     try:
+        # A savepoint, as in report_create: a concurrent request with the same
+        # key that commits first makes our INSERT fail, and we answer with its row.
         with transaction.atomic():
             evidence.save(force_insert=True)
             audit_record(actor=actor, action="evidence.uploaded", object_type="evidence", object_id=evidence.pk,
                          after={"report": report.pk, "report_reference": report.reference, "sha256": sha256,
                                 "size": size, "content_type": mime})
-    except Exception:
+    except Exception as exc:
         # Nothing half-stored: a file that no row points to goes away again.
         if stored_now and not Evidence.objects.filter(file=name).exists():
             default_storage.delete(name)
+        if idempotency_key and isinstance(exc, IntegrityError):
+            existing = Evidence.objects.filter(uploaded_by=actor, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return _evidence_replayed(existing, report, sha256), False
         raise
+    return evidence, True
+
+
+def _evidence_replayed(evidence: Evidence, report: Report, sha256: str) -> Evidence:
+    if evidence.report_id != report.pk or evidence.sha256 != sha256:
+        raise IdempotencyKeyReused(
+            _("This Idempotency-Key was already used for another file; use a new key for a new upload."),
+            field="idempotency_key",
+        )
     return evidence
 
 

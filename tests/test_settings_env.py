@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -40,38 +43,41 @@ def test_sizes_accept_units(monkeypatch):
         env.env_size("EVIDENCE_MAX_BYTES", "1MB")
 
 
-def test_production_settings_refuse_a_missing_secret_key_and_debug():
-    import os
-    import subprocess
-    import sys
+STRONG_KEY = "kP3v9-Qz7_Lx2mWn8RtYb4Hc6JdFs1GaEo0UiKl5NpVqXwZyTm"  # 50 characters, 49 different
 
-    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
-    base["DJANGO_SETTINGS_MODULE"] = "config.settings_production"
-    base["AUDIT_SIGNING_KEY"] = "00" * 32
-    base["BALLOT_SEALING_KEY"] = "A" * 43 + "="  # a valid Fernet key (32 zero-ish bytes, urlsafe base64)
-    code = "import django; django.setup()"
-    missing = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True)
+
+def start_production(**env_vars) -> subprocess.CompletedProcess:
+    """django.setup() with config.settings_production in a fresh process, from
+    a complete production environment changed by env_vars (None: unset)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "API_DOCS_PUBLIC")}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings_production", AUDIT_SIGNING_KEY="00" * 32,
+               BALLOT_SEALING_KEY="A" * 43 + "=",  # a well-formed Fernet key
+               SECRET_KEY=STRONG_KEY, DATABASE_URL="postgres://app@db.example.org:5432/commission",
+               REDIS_URL="redis://cache.example.org:6379/3")
+    for name, value in env_vars.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['HOST'], "
+            "settings.CELERY_BROKER_URL, settings.API_DOCS_PUBLIC)")
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+
+
+def test_production_settings_refuse_a_missing_secret_key_and_debug():
+    missing = start_production(SECRET_KEY=None)
     assert missing.returncode != 0 and "SECRET_KEY" in missing.stderr
-    debug = subprocess.run([sys.executable, "-c", code], env={**base, "SECRET_KEY": "x" * 60, "DEBUG": "true"},
-                           capture_output=True, text=True)
+    debug = start_production(DEBUG="true")
     assert debug.returncode != 0 and "DEBUG" in debug.stderr
-    ok = subprocess.run([sys.executable, "-c", code], env={**base, "SECRET_KEY": "x" * 60}, capture_output=True, text=True)
+    ok = start_production()
     assert ok.returncode == 0, ok.stderr
 
 
 def test_production_settings_refuse_a_missing_or_malformed_ballot_sealing_key():
-    import os
-    import subprocess
-    import sys
-
-    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "BALLOT_SEALING_KEY")}
-    base.update(DJANGO_SETTINGS_MODULE="config.settings_production", AUDIT_SIGNING_KEY="00" * 32,
-                SECRET_KEY="Zq8-v" * 12)
-    code = "import django; django.setup()"
-    missing = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True)
+    missing = start_production(BALLOT_SEALING_KEY=None)
     assert missing.returncode != 0 and "BALLOT_SEALING_KEY" in missing.stderr
-    bad = subprocess.run([sys.executable, "-c", code], env={**base, "BALLOT_SEALING_KEY": "not-a-key"},
-                         capture_output=True, text=True)
+    bad = start_production(BALLOT_SEALING_KEY="not-a-key")
     assert bad.returncode != 0 and "Fernet key" in bad.stderr
 
 
@@ -85,3 +91,42 @@ def test_a_malformed_sign_in_rate_fails_loudly_naming_the_variable(monkeypatch, 
 def test_a_sign_in_rate_is_read_like_drf_writes_it(monkeypatch):
     monkeypatch.setenv("SIGNIN_RATE", " 5 / min ")
     assert env.env_rate("SIGNIN_RATE", "20/min") == "5/min"
+
+
+@pytest.mark.parametrize("key", [
+    "a" * 50,  # long enough, one character
+    "abcd" * 20,  # long, four different characters
+    STRONG_KEY[:49],  # varied but one short of 50
+    "django-insecure-" + STRONG_KEY,  # Django's own marker of a generated development key
+    "dev-only-insecure-key-never-use-in-production",  # the development default
+])
+def test_production_refuses_a_weak_secret_key_at_start_up(key):
+    started = start_production(SECRET_KEY=key)
+    assert started.returncode != 0
+    assert "ImproperlyConfigured" in started.stderr and "SECRET_KEY" in started.stderr
+
+
+def test_production_accepts_a_hex_or_url_safe_random_key():
+    import secrets
+
+    for key in (secrets.token_hex(32), secrets.token_urlsafe(50)):
+        started = start_production(SECRET_KEY=key)
+        assert started.returncode == 0, started.stderr
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("DATABASE_URL", None), ("DATABASE_URL", "sqlite:///db.sqlite3"), ("DATABASE_URL", "db.example.org"),
+    ("REDIS_URL", None), ("REDIS_URL", "cache.example.org:6379"),
+])
+def test_production_refuses_a_missing_or_non_production_database_or_redis(name, value):
+    started = start_production(**{name: value})
+    assert started.returncode != 0
+    assert "ImproperlyConfigured" in started.stderr and name in started.stderr
+
+
+def test_production_uses_the_given_database_and_redis_and_keeps_the_api_docs_private():
+    started = start_production()
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.split() == ["django.db.backends.postgresql", "db.example.org",
+                                      "redis://cache.example.org:6379/3", "False"]
+    assert start_production(API_DOCS_PUBLIC="true").stdout.split()[-1] == "True"

@@ -2,19 +2,22 @@
 selectors and writes through ONE service, exactly as the API does; the
 only thing written here is how a page looks and where it goes next."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, has_role, roles_of
 from config.errors import ApplicationError, Forbidden
+from config.uploads import body_limit
 from reports import selectors as report_selectors
 from reports import services as report_services
 from reports.models import ReportStatus
@@ -182,6 +185,16 @@ def _render_report(request, report, evidence_form, status=200):
     return render(request, "web/report_detail.html", ctx, status=status)
 
 
+def _evidence_too_large(request, pk: int):
+    return render(request, "web/message.html", {
+        "title": _("File too large"),
+        "text": _("Evidence files are limited to %(size)s. Nothing was stored; go back and choose a smaller file.")
+        % {"size": filesizeformat(settings.EVIDENCE_MAX_BYTES)},
+    }, status=413)
+
+
+# Refused from the Content-Length before the body is read (config.uploads).
+@body_limit(report_services.evidence_max_request_bytes, too_large=_evidence_too_large)
 @role_required(MONITOR, VERIFIER, CHAIR)
 @require_POST
 def evidence_add(request, pk: int):
@@ -202,3 +215,20 @@ def evidence_add(request, pk: int):
                 messages.success(request, _("Evidence attached to %(ref)s.") % {"ref": report.reference})
                 return redirect(reverse("web:report_detail", kwargs={"pk": report.pk}) + "#evidence")
     return _render_report(request, report, form, status=400)
+
+
+@role_required(*ANY_READER)
+def evidence_preview(request, pk: int):
+    """An evidence image as shown on the report and case pages: permission
+    checked by the same selector as a download, but no evidence.downloaded
+    event (every page view would write one per image); the download link
+    beside it gives the original and records the read."""
+    evidence = report_selectors.evidence_preview_for(request.user, pk)
+    if evidence is None:
+        raise Http404
+    response = FileResponse(evidence.file.storage.open(evidence.file.name, "rb"), content_type=evidence.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=300"
+    # Opened on its own, the image can run nothing.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response

@@ -92,3 +92,47 @@ def test_two_concurrent_requests_with_one_key_create_one_report(people, api):
     assert sorted(str(r[2]) for r in results) == ["None", "true"]
     assert Report.objects.count() == 1
     assert AuditEvent.objects.filter(object_type="report").count() == 1
+
+
+def test_the_loser_of_an_upload_race_gets_the_winners_evidence_not_an_error(people, file_report, settings, tmp_path):
+    """As for reports: A stores and holds its transaction open, B's insert
+    with the same key waits on the unique index, then answers with A's row."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reports.models import Evidence
+    from reports.services import evidence_add_once
+    from tests.reports.conftest import png_bytes
+
+    settings.MEDIA_ROOT = tmp_path
+    monitor = people["monitor"]
+    report = file_report(monitor)
+    content = png_bytes(5, 5)
+    a_inserted = threading.Event()
+    results = [None, None]
+
+    def add():
+        return evidence_add_once(actor=monitor, report=report, idempotency_key="race",
+                                 upload=SimpleUploadedFile("p.png", content, "image/png"))
+
+    def a():
+        with transaction.atomic():
+            evidence, created = add()
+            a_inserted.set()
+            time.sleep(0.5)  # B is now blocked on the unique index behind us
+        return evidence.pk, created
+
+    def b():
+        assert a_inserted.wait(5)
+        evidence, created = add()
+        return evidence.pk, created
+
+    threads = [threading.Thread(target=_in_thread, args=(f, results, i)) for i, f in enumerate((a, b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert not any(isinstance(r, Exception) for r in results), results
+    (a_pk, a_created), (b_pk, b_created) = results
+    assert a_created and not b_created and a_pk == b_pk
+    assert Evidence.objects.count() == 1
+    assert AuditEvent.objects.filter(action="evidence.uploaded").count() == 1

@@ -97,7 +97,7 @@ def test_a_request_whose_content_length_is_far_over_the_limit_is_refused_before_
 
     settings.EVIDENCE_MAX_BYTES = 1000
     called = []
-    monkeypatch.setattr(services, "evidence_add", lambda **kw: called.append(kw))
+    monkeypatch.setattr(services, "evidence_add_once", lambda **kw: called.append(kw))
     response = upload(api(people["monitor"]), report, b"\x00" * (64 * 1024))
     assert response.status_code == 413
     assert called == []
@@ -159,3 +159,53 @@ def test_a_verifier_or_the_chair_cannot_add_evidence_to_a_returned_report(api, p
     assert not Evidence.objects.filter(report=report).exists()
     # The author still may.
     assert upload(api(people["monitor"]), report, png_bytes()).status_code == 201
+
+
+# --- Idempotency-Key ---------------------------------------------------------
+
+
+def upload_with_key(client, report, content: bytes, key: str):
+    return client.post(f"/api/v1/reports/{report.pk}/evidence/",
+                       {"file": SimpleUploadedFile("photo.png", content, content_type="image/png")},
+                       format="multipart", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_an_upload_repeated_with_its_idempotency_key_answers_the_same_evidence_and_stores_nothing(
+        api, people, report, media):
+    client = api(people["monitor"])
+    content = png_bytes(3, 3)
+    first = upload_with_key(client, report, content, "upload-1")
+    again = upload_with_key(client, report, content, "upload-1")
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Evidence.objects.count() == 1 and len(stored_files(media)) == 1
+    assert AuditEvent.objects.filter(action="evidence.uploaded").count() == 1
+
+
+def test_an_idempotency_key_reused_for_another_file_or_report_is_a_422(api, people, report, file_report, media):
+    client = api(people["monitor"])
+    assert upload_with_key(client, report, png_bytes(3, 3), "upload-1").status_code == 201
+    other_file = upload_with_key(client, report, png_bytes(4, 4), "upload-1")
+    assert other_file.status_code == 422 and "idempotency_key" in other_file.json()
+    other_report = upload_with_key(client, file_report(people["monitor"]), png_bytes(3, 3), "upload-1")
+    assert other_report.status_code == 422
+    assert Evidence.objects.count() == 1 and len(stored_files(media)) == 1
+    assert AuditEvent.objects.filter(action="evidence.uploaded").count() == 1
+
+
+def test_an_idempotency_key_belongs_to_its_user_and_without_one_each_upload_counts(
+        api, people, report, media):
+    content = png_bytes(3, 3)
+    assert upload_with_key(api(people["monitor"]), report, content, "k").status_code == 201
+    verifier = upload_with_key(api(people["verifier"]), report, content, "k")
+    assert verifier.status_code == 201 and "Idempotent-Replayed" not in verifier.headers
+    assert upload(api(people["monitor"]), report, content).status_code == 201
+    assert Evidence.objects.count() == 3
+
+
+@pytest.mark.parametrize("key", ["", "x" * 201, "tab\there", "é"])
+def test_a_malformed_idempotency_key_on_an_upload_is_a_400(api, people, report, key):
+    response = upload_with_key(api(people["monitor"]), report, png_bytes(3, 3), key)
+    assert response.status_code == 400 and "idempotency_key" in response.json()
+    assert Evidence.objects.count() == 0

@@ -44,6 +44,14 @@ class Session:
         self.context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
         self.context.set_default_timeout(15000)
         self.page = self.context.new_page()
+        # What the Content-Security-Policy refused on any page of this tab
+        # (Chromium reports each refusal on the console): close() fails on any.
+        self.csp_violations: list[str] = []
+        self.page.on("console", self._watch_console)
+
+    def _watch_console(self, message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.csp_violations.append(f"{self.page.url}: {message.text}")
 
     def go(self, path: str):
         self.page.goto(self.base_url + path)
@@ -70,6 +78,7 @@ class Session:
 
     def close(self):
         self.context.close()
+        assert not self.csp_violations, "refused by the Content-Security-Policy:\n" + "\n".join(self.csp_violations)
 
 
 def make_png(width: int = 240, height: int = 150, rgb=(176, 58, 46)) -> bytes:

@@ -132,7 +132,7 @@ def test_the_overview_and_the_trail_in_a_browser(people, session, browser, live_
     # Without MAP_TILE_URL the points still show, on a plain background.
     page.wait_for_selector("#map[data-points='3']")
     assert page.locator(".leaflet-interactive").count() == 3
-    assert page.locator(".chart svg").count() == 2
+    assert page.locator(".chart svg[role='img']").count() == 2
     s.shoot("overview")
 
     a = session("auditor1")
