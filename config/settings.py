@@ -139,13 +139,23 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Unacknowledged tasks come back after this long. No task here runs
     # longer than a sweep, and no ETA task is ever scheduled far ahead.
     "visibility_timeout": int(env_duration("CELERY_VISIBILITY_TIMEOUT", "5m").total_seconds()),
-    # Fail fast when Redis is down so that on_commit enqueues never stall a
-    # request: the beat sweep is the durable path, the enqueue only a nudge.
+    # The worker's and beat's connection: fail over in seconds when Redis is
+    # down, without cutting the worker's blocking reads short. Requests
+    # enqueue on their own faster-failing connection (ENQUEUE_TRANSPORT_OPTIONS).
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
     "max_retries": 1,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# What a request uses to enqueue (config/queue.py): its own connection that
+# gives up within about 250 ms when Redis is down (connect 100 ms, a reply
+# 150 ms, no retry). The worker keeps the broker's options above.
+ENQUEUE_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 0.1,
+    "socket_timeout": 0.15,
+    "max_retries": 0,
+    "retry_on_timeout": False,
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 
