@@ -47,6 +47,13 @@ class PageSizePagination(pagination.PageNumberPagination):
                 raise exceptions.ValidationError({self.page_size_query_param: ["A positive whole number."]})
         return super().get_page_size(request)
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {**parameter["schema"], "minimum": 1, "maximum": self.max_page_size}
+        return parameters
+
 
 def exception_handler(exc, context):
     """DRF's handler, plus the services' own errors in DRF's usual JSON shape,
