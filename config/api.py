@@ -51,7 +51,9 @@ class PageSizePagination(pagination.PageNumberPagination):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
-                parameter["schema"] = {**parameter["schema"], "minimum": 1, "maximum": self.max_page_size}
+                # No maximum: a larger size is read as the largest (DRF's max_page_size), not refused.
+                parameter["schema"] = {**parameter["schema"], "minimum": 1}
+                parameter["description"] = f"Results per page; at most {self.max_page_size} (more is read as that)."
         return parameters
 
 
