@@ -7,7 +7,6 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +22,7 @@ from audit.serializers import (
     TrailVerificationSerializer,
     VerifyParamsSerializer,
 )
+from config.api import PageSizePagination
 from config.schema import PAGE_NOT_FOUND, ErrorSerializer
 
 READ_TRAIL = [IsAuthenticated, CanReadTrail]
@@ -39,10 +39,7 @@ class AuditEventListApi(GenericAPIView):
     # A generic view with its paginator, so the schema shows the page envelope and its parameters.
     filter_backends: list = []
 
-    class Pagination(PageNumberPagination):
-        page_size_query_param = "page_size"
-        max_page_size = 500
-
+    Pagination = PageSizePagination
     pagination_class = Pagination
 
     @extend_schema(

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from audit import selectors
+from config.api import StrictCharField
 
 
 class EventSerializer(serializers.Serializer):
@@ -10,16 +11,16 @@ class EventSerializer(serializers.Serializer):
     null for the few milliseconds between its commit and its sealing."""
 
     seq = serializers.IntegerField(allow_null=True)
-    at = serializers.CharField(help_text="ISO 8601 UTC, microseconds, e.g. 2026-11-24T10:00:00.123456Z")
-    actor = serializers.CharField(allow_null=True, help_text="username; null for the system")
-    action = serializers.CharField()
-    object_type = serializers.CharField()
-    object_id = serializers.CharField()
+    at = StrictCharField(help_text="ISO 8601 UTC, microseconds, e.g. 2026-11-24T10:00:00.123456Z")
+    actor = StrictCharField(allow_null=True, help_text="username; null for the system")
+    action = StrictCharField()
+    object_type = StrictCharField()
+    object_id = StrictCharField()
     before = serializers.JSONField(allow_null=True)
     after = serializers.JSONField(allow_null=True)
-    reason = serializers.CharField()
-    prev_hash = serializers.CharField(allow_null=True)
-    hash = serializers.CharField(allow_null=True)
+    reason = StrictCharField()
+    prev_hash = StrictCharField(allow_null=True)
+    hash = StrictCharField(allow_null=True)
 
     def to_representation(self, instance):
         return selectors.event_export_dict(instance)
@@ -27,19 +28,19 @@ class EventSerializer(serializers.Serializer):
 
 class CheckpointSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
-    hash = serializers.CharField()
-    at = serializers.CharField()
-    signature = serializers.CharField(help_text="Ed25519 over canonical({seq, hash, at}), hex")
-    public_key = serializers.CharField(help_text="the signer's Ed25519 public key, hex")
+    hash = StrictCharField()
+    at = StrictCharField()
+    signature = StrictCharField(help_text="Ed25519 over canonical({seq, hash, at}), hex")
+    public_key = StrictCharField(help_text="the signer's Ed25519 public key, hex")
 
     def to_representation(self, instance):
         return selectors.checkpoint_dict(instance)
 
 
 class EventFilterSerializer(serializers.Serializer):
-    case = serializers.CharField(required=False, help_text="case reference, e.g. CASE-2026-000001")
-    actor = serializers.CharField(required=False, help_text="username")
-    action = serializers.CharField(required=False, help_text='e.g. "ballot.cast"')
+    case = StrictCharField(required=False, help_text="case reference, e.g. CASE-2026-000001")
+    actor = StrictCharField(required=False, help_text="username")
+    action = StrictCharField(required=False, help_text='e.g. "ballot.cast"')
     after = serializers.DateTimeField(required=False, help_text="events at or after this time")
     before = serializers.DateTimeField(required=False, help_text="events before this time")
 
@@ -47,12 +48,12 @@ class EventFilterSerializer(serializers.Serializer):
 class ExportFilterSerializer(serializers.Serializer):
     # A CharField refuses NUL characters (DRF's validator): PostgreSQL cannot
     # compare with them, and the query would fail instead of the input.
-    case = serializers.CharField(required=False, max_length=64, help_text="only this case's events (its reference)")
+    case = StrictCharField(required=False, max_length=64, help_text="only this case's events (its reference)")
 
 
 class TrailHeadSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
-    hash = serializers.CharField()
+    hash = StrictCharField()
 
 
 class VerifyParamsSerializer(serializers.Serializer):
@@ -78,10 +79,10 @@ class TrailVerificationSerializer(serializers.Serializer):
         help_text="true: the chain was checked after the head the last full pass found intact (?full=true for all)")
     checks = TrailCheckSerializer(many=True, help_text="ballots against commitments, recounts, eligibility")
     first_bad_seq = serializers.IntegerField(allow_null=True)
-    problem = serializers.CharField(allow_null=True)
+    problem = StrictCharField(allow_null=True)
     head = TrailHeadSerializer(allow_null=True)
 
 
 class CheckpointKeySerializer(serializers.Serializer):
-    algorithm = serializers.CharField()
-    public_key = serializers.CharField()
+    algorithm = StrictCharField()
+    public_key = StrictCharField()

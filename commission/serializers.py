@@ -25,6 +25,7 @@ from commission.models import (
     VerificationOutcome,
 )
 from commission.tally import ABSTAIN, UNDETERMINED
+from config.api import StrictCharField
 
 
 class NamedChoiceField(serializers.ChoiceField):
@@ -51,7 +52,7 @@ class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
 
 
 def _text(**kwargs):
-    return serializers.CharField(max_length=services.TEXT_MAX, **kwargs)
+    return StrictCharField(max_length=services.TEXT_MAX, **kwargs)
 
 
 class CaseFilterSerializer(serializers.Serializer):
@@ -61,7 +62,7 @@ class CaseFilterSerializer(serializers.Serializer):
 
 
 class CaseOpenSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=services.TITLE_MAX)
+    title = StrictCharField(max_length=services.TITLE_MAX)
     reports = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, min_length=1,
                                     max_length=services.MAX_REPORTS_PER_REQUEST,
                                     help_text="ids of submitted reports not in another case")
@@ -125,7 +126,7 @@ class DeadlineExtendSerializer(serializers.Serializer):
 
 
 class ReportReturnSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="the question for the monitor: what to add or correct")
+    reason = StrictCharField(help_text="the question for the monitor: what to add or correct")
 
 
 # --- Output -----------------------------------------------------------------------
@@ -136,17 +137,17 @@ class ReportReturnSerializer(serializers.Serializer):
 
 class ReportRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    reference = serializers.CharField()
+    reference = StrictCharField()
 
 
 class LinkSerializer(serializers.Serializer):
     report = ReportRefSerializer()
-    linked_by = serializers.CharField(source="linked_by.username")
+    linked_by = StrictCharField(source="linked_by.username")
     linked_at = serializers.DateTimeField()
     detached = serializers.SerializerMethodField()
-    detached_by = serializers.CharField(source="detached_by.username", allow_null=True)
+    detached_by = StrictCharField(source="detached_by.username", allow_null=True)
     detached_at = serializers.DateTimeField(allow_null=True)
-    detach_reason = serializers.CharField(help_text="why the report was detached; empty for a live link")
+    detach_reason = StrictCharField(help_text="why the report was detached; empty for a live link")
 
     def get_detached(self, link) -> bool:
         return link.detached_at is not None
@@ -156,13 +157,13 @@ class VerificationSerializer(serializers.Serializer):
     """The findings, from the case's own fields."""
 
     outcome = serializers.ChoiceField(source="verification_outcome", choices=VerificationOutcome.choices)
-    findings = serializers.CharField()
-    by = serializers.CharField(source="verified_by.username", allow_null=True)
+    findings = StrictCharField()
+    by = StrictCharField(source="verified_by.username", allow_null=True)
     at = serializers.DateTimeField(source="verified_at", allow_null=True)
 
 
 class ResultSerializer(serializers.Serializer):
-    outcome = serializers.CharField(help_text="a party code, undetermined, tie or no_quorum")
+    outcome = StrictCharField(help_text="a party code, undetermined, tie or no_quorum")
     counts = serializers.DictField(child=serializers.IntegerField(), help_text="ballots per choice")
 
 
@@ -181,15 +182,15 @@ class RoundPublicSerializer(serializers.Serializer):
     eligible_count = serializers.IntegerField()
     ballots_cast = serializers.IntegerField(help_text="turnout only; never the choices while open")
     closed_at = serializers.DateTimeField(allow_null=True)
-    closed_because = serializers.CharField(allow_null=True, help_text="deadline or all_voted")
+    closed_because = StrictCharField(allow_null=True, help_text="deadline or all_voted")
     result = ResultSerializer(allow_null=True, help_text="null until the round is closed")
 
 
 class OwnBallotSerializer(serializers.Serializer):
-    choice = serializers.CharField()
-    rationale = serializers.CharField()
+    choice = StrictCharField()
+    rationale = StrictCharField()
     cast_at = serializers.DateTimeField()
-    commitment = serializers.CharField(help_text="sha256 of salt, choice and rationale: what the trail holds")
+    commitment = StrictCharField(help_text="sha256 of salt, choice and rationale: what the trail holds")
 
 
 class RoundSerializer(RoundPublicSerializer):
@@ -198,31 +199,31 @@ class RoundSerializer(RoundPublicSerializer):
 
     my_ballot = OwnBallotSerializer(allow_null=True, help_text="your own current ballot; null if none")
     eligible = serializers.BooleanField(help_text="whether you may vote in this round")
-    recused_reason = serializers.CharField(allow_null=True, help_text="why you may not vote, for a member")
+    recused_reason = StrictCharField(allow_null=True, help_text="why you may not vote, for a member")
 
 
 class MeasureSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case = serializers.IntegerField(source="case_id")
     kind = NamedChoiceField(choices=MeasureKind.choices, enum_name="MeasureKind")
-    addressee = serializers.CharField(source="addressee.code", help_text="party code")
-    description = serializers.CharField()
+    addressee = StrictCharField(source="addressee.code", help_text="party code")
+    description = StrictCharField()
     compliance_due_at = serializers.DateTimeField(allow_null=True)
     status = NamedChoiceField(choices=MeasureStatus.choices, enum_name="MeasureStatus")
-    compliance = serializers.CharField(help_text="empty until adopted; then pending, complied, not_complied or overdue")
-    compliance_note = serializers.CharField()
+    compliance = StrictCharField(help_text="empty until adopted; then pending, complied, not_complied or overdue")
+    compliance_note = StrictCharField()
     compliance_recorded_at = serializers.DateTimeField(allow_null=True)
-    proposed_by = serializers.CharField(source="proposed_by.username")
+    proposed_by = StrictCharField(source="proposed_by.username")
     proposed_at = serializers.DateTimeField()
-    decided_by = serializers.CharField(source="decided_by.username", allow_null=True)
+    decided_by = StrictCharField(source="decided_by.username", allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
-    decision_reason = serializers.CharField()
+    decision_reason = StrictCharField()
 
 
 class DeadlineSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case = serializers.IntegerField(source="case_id")
-    case_reference = serializers.CharField(source="case.reference")
+    case_reference = StrictCharField(source="case.reference")
     kind = NamedChoiceField(choices=DeadlineKind.choices, enum_name="DeadlineKind")
     round = serializers.IntegerField(source="round_id", allow_null=True)
     measure = serializers.IntegerField(source="measure_id", allow_null=True)
@@ -234,8 +235,8 @@ class DeadlineSerializer(serializers.Serializer):
 
 class ConflictSerializer(serializers.Serializer):
     case = serializers.IntegerField(source="case_id")
-    member = serializers.CharField(source="member.username")
-    reason = serializers.CharField()
+    member = StrictCharField(source="member.username")
+    reason = StrictCharField()
     declared_at = serializers.DateTimeField()
 
 
@@ -243,14 +244,14 @@ class CaseSummarySerializer(serializers.Serializer):
     """A case in a list (its deadlines prefetched: selectors.case_list_with_deadlines_for)."""
 
     id = serializers.IntegerField()
-    reference = serializers.CharField(help_text="e.g. CASE-2026-000001")
-    title = serializers.CharField()
+    reference = StrictCharField(help_text="e.g. CASE-2026-000001")
+    title = StrictCharField()
     stage = serializers.ChoiceField(choices=Stage.choices)
     flagged = serializers.BooleanField(help_text="a deadline was missed, or a round ended without a decision")
     report_count = serializers.IntegerField(help_text="reports linked now")
-    attributed_party = serializers.CharField(source="attributed_party.code", allow_null=True)
-    outcome = serializers.CharField()
-    opened_by = serializers.CharField(source="opened_by.username")
+    attributed_party = StrictCharField(source="attributed_party.code", allow_null=True)
+    outcome = StrictCharField()
+    opened_by = StrictCharField(source="opened_by.username")
     created_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
     deadlines = DeadlineSerializer(source="deadlines.all", many=True)
@@ -274,12 +275,12 @@ class CaseDetailSerializer(serializers.Serializer):
     commission.selectors.case_detail (the case and its related lists)."""
 
     id = serializers.IntegerField(source="case.id")
-    reference = serializers.CharField(source="case.reference")
-    title = serializers.CharField(source="case.title")
+    reference = StrictCharField(source="case.reference")
+    title = StrictCharField(source="case.title")
     stage = serializers.ChoiceField(source="case.stage", choices=Stage.choices)
     flagged = serializers.BooleanField(source="case.flagged")
-    opened_by = serializers.CharField(source="case.opened_by.username")
-    verifier = serializers.CharField(source="case.verifier.username", allow_null=True,
+    opened_by = StrictCharField(source="case.opened_by.username")
+    verifier = StrictCharField(source="case.verifier.username", allow_null=True,
                                      help_text="who has to record the findings")
     reports = ReportRefSerializer(many=True, help_text="reports linked now")
     links = LinkSerializer(many=True, help_text="every link, detached ones included (who, when, why)")
@@ -289,9 +290,9 @@ class CaseDetailSerializer(serializers.Serializer):
     deadlines = DeadlineSerializer(many=True)
     conflicts = ConflictSerializer(many=True, help_text="members' declared conflicts of interest")
     allowed_actions = AllowedActionsSerializer(help_text="what the caller may do next (the services' own checks)")
-    attributed_party = serializers.CharField(source="case.attributed_party.code", allow_null=True)
-    outcome = serializers.CharField(source="case.outcome",
+    attributed_party = StrictCharField(source="case.attributed_party.code", allow_null=True)
+    outcome = StrictCharField(source="case.outcome",
                                     help_text="why it closed: a verification outcome, undetermined, or decided")
-    summary = serializers.CharField(source="case.summary")
+    summary = StrictCharField(source="case.summary")
     created_at = serializers.DateTimeField(source="case.created_at")
     closed_at = serializers.DateTimeField(source="case.closed_at", allow_null=True)

@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, parsers, serializers
+from rest_framework import exceptions, pagination, parsers, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -16,6 +16,45 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply.")
+
+
+class StrictCharField(serializers.CharField):
+    """DRF's CharField takes a number too (0 becomes "0"); the schema says
+    string, so a number is refused like any other wrong type."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class PageSizePagination(pagination.PageNumberPagination):
+    """Pages whose size the client may choose (`page_size`, up to 500). A
+    page size that is not a positive whole number is a 400, not quietly the
+    default: the client asked for something it will not get."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw not in (None, ""):
+            try:
+                size = int(raw)
+            except ValueError:
+                size = 0
+            if size < 1:
+                raise exceptions.ValidationError({self.page_size_query_param: ["A positive whole number."]})
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                # No maximum: a larger size is read as the largest (DRF's max_page_size), not refused.
+                parameter["schema"] = {**parameter["schema"], "minimum": 1}
+                parameter["description"] = f"Results per page; at most {self.max_page_size} (more is read as that)."
+        return parameters
 
 
 def exception_handler(exc, context):

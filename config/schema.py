@@ -45,3 +45,18 @@ def error_responses(texts: dict[int, str], *codes: int) -> dict[int, OpenApiResp
 
 
 PAGE_NOT_FOUND = "A page number past the last page (or not a number)."
+
+
+def document_empty_query_values(result, generator, request, public):
+    """drf-spectacular postprocessing hook: an optional query parameter sent
+    empty (`?stage=`) means "not given", as in an HTML form (django-filter and
+    DRF both read it so). `allowEmptyValue` says so in the schema, so that a
+    client (and schemathesis) knows an empty value is accepted, not refused."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+    return result

@@ -156,13 +156,23 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Unacknowledged tasks come back after this long. No task here runs
     # longer than a sweep, and no ETA task is ever scheduled far ahead.
     "visibility_timeout": int(env_duration("CELERY_VISIBILITY_TIMEOUT", "5m").total_seconds()),
-    # Fail fast when Redis is down so that on_commit enqueues never stall a
-    # request: the beat sweep is the durable path, the enqueue only a nudge.
+    # The worker's and beat's connection: fail over in seconds when Redis is
+    # down, without cutting the worker's blocking reads short. Requests
+    # enqueue on their own faster-failing connection (ENQUEUE_TRANSPORT_OPTIONS).
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
     "max_retries": 1,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# What a request uses to enqueue (config/queue.py): its own connection that
+# gives up within about 250 ms when Redis is down (connect 100 ms, a reply
+# 150 ms, no retry). The worker keeps the broker's options above.
+ENQUEUE_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 0.1,
+    "socket_timeout": 0.15,
+    "max_retries": 0,
+    "retry_on_timeout": False,
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 
@@ -252,11 +262,11 @@ REST_FRAMEWORK = {
     # Only the token endpoint is throttled (accounts.api.TokenApi): 429 with Retry-After.
     "DEFAULT_THROTTLE_RATES": {"signin": SIGNIN_RATE},
     "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
-    "DEFAULT_PARSER_CLASSES": [
-        "config.api.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only (evidence upload names its own multipart parser): a
+    # form-encoded body cannot say null, so the schema's nullable fields
+    # could not be sent as documented.
+    "DEFAULT_PARSER_CLASSES": ["config.api.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # How long an API token lives. Seven days: a field monitor on a bad
 # connection signs in once for a rotation in the field and is not locked out
@@ -284,6 +294,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The report's status (what a report shows) keeps its name beside the
+    # statuses a monitor may file (reports.serializers.ReportInputSerializer).
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "reports.models.ReportStatus"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.document_empty_query_values",
+    ],
 }
 
 # --- Headers and the API docs (issue 10, item 6) ------------------------------

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.api import StrictCharField
 from notifications.models import Notification
 
 
@@ -10,7 +11,7 @@ class NotificationFilterSerializer(serializers.Serializer):
 class NotificationSerializer(serializers.ModelSerializer):
     case = serializers.IntegerField(source="case_id", allow_null=True, read_only=True, help_text="case id")
     case_reference = serializers.SerializerMethodField()
-    kind = serializers.CharField(read_only=True, help_text="deadline_reminder, deadline_missed, round_escalated, ...")
+    kind = StrictCharField(read_only=True, help_text="deadline_reminder, deadline_missed, round_escalated, ...")
 
     class Meta:
         model = Notification

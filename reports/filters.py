@@ -6,7 +6,6 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.db.models import Q
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from reports import geo
@@ -39,7 +38,11 @@ class BBoxField(forms.CharField):
         return (min_lon, min_lat, max_lon, max_lat)
 
 
-@extend_schema_field(OpenApiTypes.STR)
+_NUMBER = r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*"
+
+
+# Four numbers, as the schema can say it; ranges and order are checked above (400).
+@extend_schema_field({"type": "string", "pattern": f"^{_NUMBER}(,{_NUMBER}){{3}}$"})
 class BBoxFilter(django_filters.Filter):
     field_class = BBoxField
 

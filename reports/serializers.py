@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Party
+from config.api import StrictCharField
 from reports import services
 from reports.models import Category, Evidence, Report, ReportStatus, SourceType
 
@@ -39,8 +40,8 @@ class LocationSerializer(serializers.Serializer):
     lon = FiniteFloatField(min_value=-180, max_value=180)
     precision_m = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, allow_null=True,
                                            help_text="radius of uncertainty, metres")
-    place_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    admin1 = serializers.CharField(max_length=200, required=False, allow_blank=True,
+    place_name = StrictCharField(max_length=200, required=False, allow_blank=True)
+    admin1 = StrictCharField(max_length=200, required=False, allow_blank=True,
                                    help_text="first-level administrative area (oblast)")
 
 
@@ -68,18 +69,19 @@ class ReportInputSerializer(serializers.Serializer):
                                                help_text="end of a lasting incident; not before occurred_at")
     location = LocationSerializer()
     category = serializers.ChoiceField(choices=Category.choices)
-    description = serializers.CharField(help_text="required; at most REPORT_DESCRIPTION_MAX characters")
+    description = StrictCharField(help_text="required; at most REPORT_DESCRIPTION_MAX characters")
     alleged_party = serializers.SlugRelatedField(slug_field="code", queryset=Party.objects.all(), required=False,
                                                  allow_null=True, help_text="a party code (RU, UA) or null")
     source_type = serializers.ChoiceField(choices=SourceType.choices)
     casualties = CasualtiesSerializer(required=False)
-    weapons = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    weapons = StrictCharField(max_length=500, required=False, allow_blank=True)
     severity = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
     links = serializers.ListField(child=HttpUrlField(), max_length=services.MAX_LINKS, required=False)
-    status = serializers.ChoiceField(choices=ReportStatus.choices, required=False,
+    # Only what a monitor may file: "returned" is set by a verifier, never filed
+    # (the service refuses it too), so the schema does not offer it.
+    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in services.FILING_STATUSES], required=False,
                                      help_text='"draft" keeps a draft; default "submitted", which also sends a '
-                                               'returned report back. "returned" is set by a verifier, never '
-                                               "filed (400 from the service)")
+                                               "returned report back")
 
     def validate_occurred_at(self, value):
         return _not_in_future(value)
@@ -108,24 +110,24 @@ class ReportSerializer(serializers.Serializer):
     """A report as the API shows it."""
 
     id = serializers.IntegerField()
-    reference = serializers.CharField(help_text="e.g. RPT-2026-000123")
+    reference = StrictCharField(help_text="e.g. RPT-2026-000123")
     status = serializers.ChoiceField(choices=ReportStatus.choices)
-    author = serializers.CharField(source="author.username", help_text="username")
+    author = StrictCharField(source="author.username", help_text="username")
     occurred_at = serializers.DateTimeField()
     occurred_until = serializers.DateTimeField(allow_null=True)
     location = LocationSerializer(source="*")
     category = serializers.ChoiceField(choices=Category.choices)
-    description = serializers.CharField()
-    alleged_party = serializers.CharField(source="alleged_party.code", allow_null=True)
+    description = StrictCharField()
+    alleged_party = StrictCharField(source="alleged_party.code", allow_null=True)
     source_type = serializers.ChoiceField(choices=SourceType.choices)
     casualties = CasualtiesSerializer(source="*")
-    weapons = serializers.CharField()
+    weapons = StrictCharField()
     severity = serializers.IntegerField(allow_null=True)
-    links = serializers.ListField(child=serializers.CharField())
+    links = serializers.ListField(child=StrictCharField())
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True)
-    returned_reason = serializers.CharField(help_text='while status is "returned": the question the monitor '
+    returned_reason = StrictCharField(help_text='while status is "returned": the question the monitor '
                                                       'answers by editing and submitting again; else ""')
     returned_at = serializers.DateTimeField(allow_null=True)
 
@@ -165,16 +167,16 @@ class PointSerializer(serializers.Serializer):
 
 
 class FeaturePropertiesSerializer(serializers.Serializer):
-    reference = serializers.CharField()
+    reference = StrictCharField()
     status = serializers.ChoiceField(choices=ReportStatus.choices)
     category = serializers.ChoiceField(choices=Category.choices)
     occurred_at = serializers.DateTimeField()
     occurred_until = serializers.DateTimeField(allow_null=True)
-    alleged_party = serializers.CharField(source="alleged_party.code", allow_null=True)
+    alleged_party = StrictCharField(source="alleged_party.code", allow_null=True)
     severity = serializers.IntegerField(allow_null=True)
     precision_m = serializers.IntegerField(allow_null=True)
-    place_name = serializers.CharField()
-    author = serializers.CharField(source="author.username")
+    place_name = StrictCharField()
+    author = StrictCharField(source="author.username")
 
 
 class FeatureSerializer(serializers.Serializer):
@@ -194,11 +196,11 @@ class FeatureCollectionSerializer(serializers.Serializer):
 class EvidenceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     report = serializers.IntegerField(source="report_id")
-    sha256 = serializers.CharField()
+    sha256 = StrictCharField()
     size = serializers.IntegerField(help_text="bytes")
-    content_type = serializers.CharField(help_text="detected from the file's bytes")
-    original_name = serializers.CharField(help_text="as uploaded; informative only, never used on disk")
-    uploaded_by = serializers.CharField(source="uploaded_by.username")
+    content_type = StrictCharField(help_text="detected from the file's bytes")
+    original_name = StrictCharField(help_text="as uploaded; informative only, never used on disk")
+    uploaded_by = StrictCharField(source="uploaded_by.username")
     uploaded_at = serializers.DateTimeField()
     download_url = serializers.SerializerMethodField()
 

@@ -223,7 +223,7 @@ class CaseTrailApi(GenericAPIView):
         summary="The case's decision trail in chain order (auditors, the chair)",
         description="Events on the case, its reports (linked now or ever) and their evidence, rounds, ballots "
                     "(commitments only while a round is open), measures and deadlines; in the export's form.",
-        responses={200: EventSerializer(many=True), **errors(401, 403, 404, missing="case (or page)")},
+        responses={200: EventSerializer(many=True), **errors(400, 401, 403, 404, missing="case (or page)")},
     )
     def get(self, request, pk: int):
         case = case_or_404(request.user, pk)

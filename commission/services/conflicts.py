@@ -1,5 +1,7 @@
 """Conflicts of interest: a member recuses themself from a case's votes."""
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -12,20 +14,20 @@ from commission.services.base import locked_case, require, text
 from commission.services.rounds import close_if_everyone_voted
 
 
-def conflict_declare(*, actor, case: Case, reason: str) -> ConflictDeclaration:
+def conflict_declare(*, actor, case: Case, reason: str, now: datetime | None = None) -> ConflictDeclaration:
     """Idempotent. During an open round, a member who has not voted yet
     leaves its eligible voters; one who has voted must ask the chair (their
     ballot is already sealed in)."""
     require(actor, MEMBER, what=gettext_noop("declare a conflict of interest"))
     reason = text(reason, field="reason")
-    now = timezone.now()
+    given = now
     with transaction.atomic():
         case = locked_case(case.pk)
         existing = ConflictDeclaration.objects.filter(case=case, member=actor).first()
         if existing is not None:
             return existing
         open_round = Round.objects.select_for_update().filter(case=case, status=RoundStatus.OPEN).first()
-        now = timezone.now()  # after the locks: the round's closing time is compared with this
+        now = given or timezone.now()  # after the locks: the round's closing time is compared with this
         refusal = conflict_refusal(case, actor, open_round=open_round, now=now)
         if refusal is not None:
             raise refusal

@@ -53,19 +53,21 @@ def settle_open_deadlines(case: Case, *, kinds, actor, now: datetime) -> None:
         deadline_settle(deadline, case=case, status=DeadlineStatus.MET, actor=actor, now=now)
 
 
-def deadline_extend(*, actor, deadline: Deadline, due_at: datetime, reason: str) -> Deadline:
+def deadline_extend(*, actor, deadline: Deadline, due_at: datetime, reason: str,
+                    now: datetime | None = None) -> Deadline:
     """The chair moves a deadline later, with a reason. A missed deadline may
     be extended too (the stage gets a second chance and fires again)."""
     require(actor, CHAIR, what=gettext_noop("extend deadlines"))
     reason = text(reason, field="reason")
-    now = timezone.now()
+    given = now
+    now = now or timezone.now()
     due_at = future(due_at, field="due_at", now=now)
     with transaction.atomic():
         case = locked_case(deadline.case_id)
         rnd = (Round.objects.select_for_update().get(pk=deadline.round_id)
                if deadline.kind == DeadlineKind.VOTE else None)
         deadline = Deadline.objects.select_for_update().get(pk=deadline.pk)
-        refusal = extension_refusal(deadline, case=case, round=rnd, now=timezone.now())
+        refusal = extension_refusal(deadline, case=case, round=rnd, now=given or timezone.now())
         if refusal is not None:
             raise refusal
         if due_at <= deadline.due_at:

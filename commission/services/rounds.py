@@ -90,10 +90,11 @@ class BallotReceipt:
     changed: bool
 
 
-def ballot_cast(*, actor, round: Round, choice: str, rationale: str) -> BallotReceipt:
+def ballot_cast(*, actor, round: Round, choice: str, rationale: str, now: datetime | None = None) -> BallotReceipt:
     """Cast or change the actor's sealed ballot. The round's row lock orders
     ballots and the close: a ballot either commits before the close (and is
-    counted) or sees the round closed (and gets 409)."""
+    counted) or sees the round closed (and gets 409). `now` (default: the
+    clock, read after the locks) is the time the closing time is compared with."""
     require(actor, MEMBER, what=gettext_noop("vote"))
     if not isinstance(choice, str) or choice not in ballot_choices():
         raise ValidationError({"choice": [_("Must be a party code, undetermined or abstain.")]})
@@ -101,7 +102,7 @@ def ballot_cast(*, actor, round: Round, choice: str, rationale: str) -> BallotRe
     with transaction.atomic():
         locked_case(round.case_id)
         rnd = Round.objects.select_for_update().select_related("case").get(pk=round.pk)
-        now = timezone.now()
+        now = now or timezone.now()
         refusal = ballot_refusal(rnd, actor, now=now)
         if refusal is not None:
             raise refusal
