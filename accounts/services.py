@@ -265,10 +265,14 @@ def second_factor_check(*, actor: User, code: str, via: str):
     code = _clean_code(code)
     facts = {"username": actor.get_username(), "via": via}
     with transaction.atomic():
-        for device in TOTPDevice.objects.filter(user=actor, confirmed=True):
+        # A 6-digit code is a TOTP code, anything else a recovery code: a
+        # recovery code never counts as a failure against the authenticator
+        # (whose wait after failures would then delay the right code).
+        totp = code.isdigit() and len(code) == 6
+        for device in TOTPDevice.objects.filter(user=actor, confirmed=True) if totp else ():
             if device.verify_token(code):
                 return device
-        for device in StaticDevice.objects.filter(user=actor, confirmed=True):
+        for device in StaticDevice.objects.filter(user=actor, confirmed=True) if not totp else ():
             if device.verify_token(code):
                 audit_record(actor=actor, action="two_factor.recovery_code_used", object_type="user",
                              object_id=actor.pk, after={**facts, "recovery_codes_left": device.token_set.count()})

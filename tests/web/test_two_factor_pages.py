@@ -10,6 +10,7 @@ import pytest
 from audit.models import AuditEvent
 from tests.accounts.test_two_factor import code_now, enrol, next_code
 from tests.conftest import PASSWORD
+from tests.web.browser import Session, needs_chromium
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +118,46 @@ def test_the_two_factor_pages_speak_french(people, client, required):
     _password(client, "member2")
     page = client.get("/signin/code/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Connexion à deux facteurs" in page
+
+
+def test_the_two_factor_pages_hold_no_inline_script_or_style(people, client, required):
+    from tests.web.test_csp import inline_code
+
+    _password(client, "member1")
+    setup = client.get("/account/two-factor/")
+    assert "'unsafe-inline'" not in setup["Content-Security-Policy"]
+    assert inline_code(setup.content.decode()) == []
+    key = _secret_key(setup.content.decode())
+    codes_page = client.post("/account/two-factor/", {"code": code_now(key)})
+    assert inline_code(codes_page.content.decode()) == []
+    enrol(people["member2"])
+    client.post("/signout/")
+    _password(client, "member2")
+    assert inline_code(client.get("/signin/code/").content.decode()) == []
+
+
+def _secret_key(html: str) -> str:
+    import base64
+
+    secret = re.search(r'<code class="mono">([A-Z2-7 ]+)</code>', html).group(1).replace(" ", "")
+    return base64.b32decode(secret).hex()
+
+
+@needs_chromium
+def test_a_member_enrols_and_signs_in_with_a_code_in_a_browser_under_the_policy(people, browser, live_server,
+                                                                                 settings):
+    settings.REQUIRE_2FA = True
+    session = Session(browser, live_server.url)
+    page = session.go("/signin/")
+    page.get_by_label("Username").fill("member1")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/account/two-factor/**")
+    assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 0  # the QR code is drawn
+    key = _secret_key(page.content())
+    page.get_by_label("Code").fill(code_now(key))
+    page.get_by_role("button", name="Confirm").click()
+    assert page.locator(".recovery-codes li").count() == 10
+    page.get_by_role("link", name="I have kept them: continue").click()
+    page.wait_for_url(live_server.url + "/")
+    session.close()
