@@ -11,12 +11,20 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import AuthToken, Delegation, Party, User
 from accounts.roles import ALL_ROLES
 
 admin.site.unregister(Group)
+# django-otp's own admin pages show each authenticator's secret (as a QR code)
+# and the recovery codes, and let staff add a device to anyone: a staff member
+# could then pass a member's second factor. Not registered: a person enrols
+# their own authenticator on /account/two-factor/.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 
 
 @admin.register(Group)

@@ -43,7 +43,12 @@ class TokenApi(APIView):
         request=TokenRequestSerializer,
         responses={
             200: TokenResponseSerializer,
-            400: OpenApiResponse(response=ErrorSerializer, description="Wrong username or password."),
+            400: OpenApiResponse(response=ErrorSerializer, description=(
+                "Wrong username or password; or, for someone who needs a second factor, `otp` missing "
+                "(`code`: `otp_required`) or two-factor sign-in not yet set up on the web "
+                "(`code`: `two_factor_not_set_up`).")),
+            401: OpenApiResponse(response=ErrorSerializer, description=(
+                "The second factor (`otp`) is wrong or already used (`code`: `otp_invalid`).")),
             429: OpenApiResponse(response=ErrorSerializer, description=(
                 "Too many sign-in attempts from this address, or this username locked out from it after "
                 "repeated wrong passwords (`code`: `locked_out`). `Retry-After` says how many seconds to wait.")),
@@ -54,9 +59,29 @@ class TokenApi(APIView):
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
+        refusal = _second_factor_refusal(user, serializer.validated_data.get("otp", ""))
+        if refusal is not None:
+            return refusal
         token, key = services.token_issue(user=user, label=request.headers.get("User-Agent", ""))
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response(TokenResponseSerializer({"token": key, "expiry": token.expiry}).data)
+
+
+def _second_factor_refusal(user, otp: str) -> Response | None:
+    """None when `user` needs no second factor or `otp` is right; else the answer."""
+    if not selectors.two_factor_required(user):
+        return None
+    if not selectors.two_factor_enrolled(user):
+        return Response({"detail": _("Your account needs two-factor sign-in: set it up by signing in on the web "
+                                     "first."), "code": "two_factor_not_set_up"}, status=status.HTTP_400_BAD_REQUEST)
+    if not otp.strip():
+        return Response({"otp": [_("Your account needs a second factor: send the code of your authenticator "
+                                   "app, or a recovery code, as otp.")], "code": "otp_required"},
+                        status=status.HTTP_400_BAD_REQUEST)
+    if services.second_factor_check(actor=user, code=otp, via="api") is None:
+        return Response({"otp": [_("This code is wrong or already used.")], "code": "otp_invalid"},
+                        status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": "Token"})
+    return None
 
 
 class TokenListApi(APIView):

@@ -26,9 +26,10 @@ from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox import auth as knox_auth
 from knox.crypto import hash_token
 from knox.settings import CONSTANTS
-from rest_framework import exceptions
+from rest_framework import authentication, exceptions
 
 from accounts.models import AuthToken
+from accounts.selectors import two_factor_required
 
 
 def _candidates(key: str):
@@ -72,3 +73,31 @@ class TokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return build_bearer_security_scheme_object(header_name="Authorization", token_prefix=self.target.authenticate_header(None))
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication, except that a session which has passed
+    the password but still owes its second factor (REQUIRE_2FA,
+    accounts.selectors.two_factor_required) authenticates nobody: the API
+    answers it as it answers a stranger."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user = getattr(request._request, "user", None)
+        if two_factor_required(result[0]) and not getattr(user, "is_verified", lambda: False)():
+            return None
+        return result
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    """The schema's name for it stays `cookieAuth`, as for DRF's own."""
+
+    target_class = SessionAuthentication
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        from django.conf import settings
+
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}

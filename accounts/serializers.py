@@ -13,6 +13,10 @@ from accounts.roles import roles_of
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    otp = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, write_only=True,
+        help_text="The second factor, where REQUIRE_2FA is on and for the chair, members, auditors and staff: "
+                  "the 6-digit code of one's authenticator app, or one unused recovery code (used up by it).")
 
     def validate(self, attrs):
         # The Django request (not DRF's), so that the authentication backends

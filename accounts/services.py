@@ -198,3 +198,84 @@ def tokens_revoke_all(*, actor: User | None, user: User, cause: str, reason: str
                      before={"username": user.get_username(), "tokens": ids},
                      after={"username": user.get_username(), "tokens": [], "cause": cause}, reason=reason)
     return len(ids)
+
+
+# --- Two-factor sign-in ---------------------------------------------------------
+# A TOTP authenticator (django-otp's TOTPDevice) and single-use recovery codes
+# (its StaticDevice). Events say who enrolled, used a recovery code or failed
+# a second factor, and where; never the secret nor a code.
+
+RECOVERY_CODE_COUNT = 10
+TOTP_TOLERANCE_STEPS = 1  # a code from the previous or next 30 s still counts (clock drift)
+
+
+def _totp_match(key_hex: str, code: str) -> int | None:
+    """The time step at which `code` is the TOTP of `key_hex`, or None."""
+    from django_otp.oath import TOTP
+
+    if not code.isdigit() or len(code) != 6:
+        return None
+    totp = TOTP(bytes.fromhex(key_hex), step=30, t0=0, digits=6)
+    for drift in range(-TOTP_TOLERANCE_STEPS, TOTP_TOLERANCE_STEPS + 1):
+        totp.drift = drift
+        if totp.token() == int(code):
+            return totp.t()
+    return None
+
+
+def _clean_code(code: str | None) -> str:
+    return "".join((code or "").split()).lower()
+
+
+def two_factor_enrol(*, actor: User, key: str, code: str):
+    """Confirm `actor`'s new authenticator (its secret `key`, hex, proposed by
+    the enrolment page) with a first `code` from it; give them fresh recovery
+    codes: (the device, the codes, returned this once). One two_factor.enrolled event. Refused when the
+    code is wrong or they already have an authenticator."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    step = _totp_match(key, _clean_code(code))
+    if step is None:
+        raise ValidationError({"code": [_("That code is not the one your authenticator shows: try the next one.")]})
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=actor.pk)
+        if TOTPDevice.objects.filter(user=actor, confirmed=True).exists():
+            raise ValidationError({"code": [_("Two-factor sign-in is already set up for your account.")]})
+        TOTPDevice.objects.filter(user=actor).delete()
+        device = TOTPDevice.objects.create(user=actor, name="authenticator", key=key, confirmed=True, last_t=step)
+        StaticDevice.objects.filter(user=actor).delete()
+        recovery = StaticDevice.objects.create(user=actor, name="recovery codes", confirmed=True)
+        codes = [StaticToken.random_token() for _i in range(RECOVERY_CODE_COUNT)]
+        StaticToken.objects.bulk_create([StaticToken(device=recovery, token=c) for c in codes])
+        audit_record(actor=actor, action="two_factor.enrolled", object_type="user", object_id=actor.pk,
+                     after={"username": actor.get_username(), "recovery_codes": len(codes)})
+    return device, codes
+
+
+def second_factor_check(*, actor: User, code: str, via: str):
+    """The device that accepts `code` (a TOTP code or an unused recovery
+    code) for `actor`, or None. A recovery code is used up and recorded
+    (two_factor.recovery_code_used); a refused code is recorded
+    (two_factor.failed) with `via` (signin, api). django-otp slows down
+    repeated failures per device (each wrong code doubles the wait)."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    code = _clean_code(code)
+    facts = {"username": actor.get_username(), "via": via}
+    with transaction.atomic():
+        # A 6-digit code is a TOTP code, anything else a recovery code: a
+        # recovery code never counts as a failure against the authenticator
+        # (whose wait after failures would then delay the right code).
+        totp = code.isdigit() and len(code) == 6
+        for device in TOTPDevice.objects.filter(user=actor, confirmed=True) if totp else ():
+            if device.verify_token(code):
+                return device
+        for device in StaticDevice.objects.filter(user=actor, confirmed=True) if not totp else ():
+            if device.verify_token(code):
+                audit_record(actor=actor, action="two_factor.recovery_code_used", object_type="user",
+                             object_id=actor.pk, after={**facts, "recovery_codes_left": device.token_set.count()})
+                return device
+        audit_record(actor=actor, action="two_factor.failed", object_type="user", object_id=actor.pk, after=facts)
+    return None

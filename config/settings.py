@@ -44,6 +44,10 @@ INSTALLED_APPS = [
     # DRF's rest_framework.authtoken is not installed: it stored keys in clear
     # and its admin listed them.
     "knox",
+    # Two-factor sign-in (TOTP and recovery codes) where REQUIRE_2FA is on.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -62,6 +66,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor.
+    "django_otp.middleware.OTPMiddleware",
+    # Where REQUIRE_2FA is on, a person who must pass a second factor and has
+    # not reaches no page (the admin's included) until they have.
+    "web.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a locked-out sign-in into config.views.signin_locked_out's 429.
@@ -238,6 +247,13 @@ AXES_LOCKOUT_CALLABLE = "config.views.signin_locked_out"
 AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 AXES_VERBOSE = False
+# Two-factor sign-in (TOTP, recovery codes) for the chair, members, auditors
+# and staff: on the sign-in page, the admin and the API's token endpoint.
+# Off in development (the demo logins of `make run` work with a password
+# alone), on in production (config/settings_production.py).
+REQUIRE_2FA = env_bool("REQUIRE_2FA", False)
+# The name an authenticator app shows beside the account.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Ceasefire commission")
 
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -247,7 +263,8 @@ REST_FRAMEWORK = {
         # knox's (only a SHA-512 digest of each token is stored), with the
         # user's roles read in the same statement.
         "accounts.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # A session that still owes its second factor authenticates nothing.
+        "accounts.authentication.SessionAuthentication",
     ],
     # Deny by default: every view names the roles it admits on top of this.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -38,3 +38,5 @@ SESSION_COOKIE_SECURE = True
 # The schema and the API docs need a signed-in person unless said otherwise.
 API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
 CSRF_COOKIE_SECURE = True
+# The chair, members, auditors and staff sign in with a second factor.
+REQUIRE_2FA = env_bool("REQUIRE_2FA", True)

@@ -49,7 +49,7 @@ STRONG_KEY = "kP3v9-Qz7_Lx2mWn8RtYb4Hc6JdFs1GaEo0UiKl5NpVqXwZyTm"  # 50 characte
 def start_production(**env_vars) -> subprocess.CompletedProcess:
     """django.setup() with config.settings_production in a fresh process, from
     a complete production environment changed by env_vars (None: unset)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "API_DOCS_PUBLIC")}
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "API_DOCS_PUBLIC", "REQUIRE_2FA")}
     env.update(DJANGO_SETTINGS_MODULE="config.settings_production", AUDIT_SIGNING_KEY="00" * 32,
                BALLOT_SEALING_KEY="A" * 43 + "=",  # a well-formed Fernet key
                SECRET_KEY=STRONG_KEY, DATABASE_URL="postgres://app@db.example.org:5432/commission",
@@ -61,7 +61,7 @@ def start_production(**env_vars) -> subprocess.CompletedProcess:
             env[name] = value
     code = ("import django; django.setup(); from django.conf import settings; "
             "print(settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['HOST'], "
-            "settings.CELERY_BROKER_URL, settings.API_DOCS_PUBLIC)")
+            "settings.CELERY_BROKER_URL, settings.API_DOCS_PUBLIC, settings.REQUIRE_2FA)")
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
 
 
@@ -128,5 +128,16 @@ def test_production_uses_the_given_database_and_redis_and_keeps_the_api_docs_pri
     started = start_production()
     assert started.returncode == 0, started.stderr
     assert started.stdout.split() == ["django.db.backends.postgresql", "db.example.org",
-                                      "redis://cache.example.org:6379/3", "False"]
-    assert start_production(API_DOCS_PUBLIC="true").stdout.split()[-1] == "True"
+                                      "redis://cache.example.org:6379/3", "False", "True"]
+    assert start_production(API_DOCS_PUBLIC="true").stdout.split()[-2] == "True"
+
+
+def test_two_factor_sign_in_is_on_in_production_and_off_in_development(settings):
+    assert settings.REQUIRE_2FA is False
+    assert start_production().stdout.split()[-1] == "True"
+    assert start_production(REQUIRE_2FA="false").stdout.split()[-1] == "False"
+
+
+def test_a_malformed_require_2fa_fails_loudly_naming_the_variable():
+    started = start_production(REQUIRE_2FA="maybe")
+    assert started.returncode != 0 and "REQUIRE_2FA" in started.stderr

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import account, audit_pages, overview, views
+from web import account, audit_pages, overview, two_factor, views
 from web import case_posts as posts
 from web import commission_pages as cp
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("signin/", views.LoginView.as_view(), name="login"),
     path("signout/", views.LogoutView.as_view(), name="logout"),
+    path("signin/code/", two_factor.verify, name="two_factor_verify"),
+    path("account/two-factor/", two_factor.setup, name="two_factor_setup"),
+    path("account/two-factor/qr.svg", two_factor.qr, name="two_factor_qr"),
     path("account/tokens/", account.tokens, name="tokens"),
     path("account/tokens/<int:pk>/revoke/", account.token_revoke, name="token_revoke"),
     path("account/tokens/revoke-all/", account.tokens_revoke_all, name="tokens_revoke_all"),

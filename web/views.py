@@ -2,6 +2,8 @@
 selectors and writes through ONE service, exactly as the API does; the
 only thing written here is how a page looks and where it goes next."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, has_role, roles_of
+from accounts.selectors import two_factor_required
 from config.errors import ApplicationError, Forbidden
 from config.uploads import body_limit
 from reports import selectors as report_selectors
@@ -34,6 +37,13 @@ PAGE_SIZE = 50
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Where REQUIRE_2FA is on, the password is only the first step.
+        if two_factor_required(self.request.user):
+            return redirect(reverse("web:two_factor_verify") + "?" + urlencode({"next": response.url}))
+        return response
 
 
 class LogoutView(auth_views.LogoutView):
