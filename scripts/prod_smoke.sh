@@ -88,21 +88,27 @@ pids+=($!)
 "$VENV/bin/celery" -A config beat --loglevel=INFO --schedule "$work/celerybeat-schedule" >"$work/beat.log" 2>&1 &
 pids+=($!)
 
-# The web: the sign-in page and the API schema, as behind the TLS proxy
+# The web: the sign-in page, and the API schema kept behind sign-in
+# (API_DOCS_PUBLIC is off in production), as behind the TLS proxy
 # (X-Forwarded-Proto: https; plain HTTP is redirected in production).
-get() {
-    "$VENV/bin/python" - "$1" <<'PY'
+get() {  # get URL [expected status, default 200]
+    "$VENV/bin/python" - "$1" "${2:-200}" <<'PY'
 import sys
+import urllib.error
 import urllib.request
 
 request = urllib.request.Request(sys.argv[1], headers={"X-Forwarded-Proto": "https"})
-with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
-    sys.exit(0 if response.status == 200 else 1)
+try:
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        status = response.status
+except urllib.error.HTTPError as error:
+    status = error.code
+sys.exit(0 if status == int(sys.argv[2]) else 1)
 PY
 }
 wait_for 30 get "http://127.0.0.1:$port/signin/" || { echo "web: /signin/ did not answer 200" >&2; exit 1; }
-get "http://127.0.0.1:$port/api/schema/" || { echo "web: /api/schema/ did not answer 200" >&2; exit 1; }
-echo "web: gunicorn answers /signin/ and /api/schema/"
+get "http://127.0.0.1:$port/api/schema/" 401 || { echo "web: /api/schema/ did not answer 401 (private)" >&2; exit 1; }
+echo "web: gunicorn answers /signin/, and /api/schema/ only after sign-in"
 
 wait_for 30 "$VENV/bin/celery" -A config inspect ping --timeout 2 -d "$node" ||
     { echo "worker: $node did not answer a ping" >&2; exit 1; }
