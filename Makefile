@@ -27,5 +27,5 @@ lint: install
 
 # Refresh the French catalog from the code, then compile it (translate new entries in between).
 messages: install
-	$(PY) manage.py makemessages -l fr --no-wrap -i .venv -i .venv-prod -i var -i docs -i bench -i tests -i scripts
+	$(PY) manage.py makemessages -l fr -l uk --no-wrap -i .venv -i .venv-prod -i var -i docs -i bench -i tests -i scripts
 	$(PY) manage.py compilemessages -i .venv -i .venv-prod

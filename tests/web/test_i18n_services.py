@@ -1,5 +1,6 @@
 """The services' refusals speak the language of the request: on a French page
-and in an API answer to `Accept-Language: fr` they are French, with the same
+and in an API answer to `Accept-Language: fr` they are French (Ukrainian for
+`uk`, the language of most monitors in the field), with the same
 status and code as in English. What the services store (the trail, the
 notifications) are records, not interface: they stay as written, whatever the
 language of the request that wrote them."""
@@ -20,11 +21,13 @@ from tests.web.test_commission_pages import field_errors, later
 
 pytestmark = pytest.mark.django_db
 
-ROUND_CLOSED = {"en": "The round is closed.", "fr": "Le tour de scrutin est clos."}
+ROUND_CLOSED = {"en": "The round is closed.", "fr": "Le tour de scrutin est clos.", "uk": "Тур голосування закрито."}
 LATER_EXTENSION = {"en": "An extension must be later than the current due time.",
-                   "fr": "Une prolongation doit être postérieure à l'échéance actuelle."}
+                   "fr": "Une prolongation doit être postérieure à l'échéance actuelle.",
+                   "uk": "Продовжений строк має бути пізнішим за поточний."}
 NOT_A_VOTER = {"en": "You are not an eligible voter in this round. Your delegation is party UA to the conflict.",
-               "fr": "Vous n'êtes pas habilité à voter dans ce tour. Votre délégation est la partie UA au conflit."}
+               "fr": "Vous n'êtes pas habilité à voter dans ce tour. Votre délégation est la partie UA au conflit.",
+               "uk": "Ви не маєте права голосувати в цьому турі. Ваша делегація — сторона конфлікту UA."}
 
 
 def _in(language, client):
@@ -54,7 +57,7 @@ def past_closing(people, case_in):  # noqa: F811
 # --- The pages ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("language", ["en", "fr", "uk"])
 def test_a_ballot_after_the_closing_time_is_refused_in_the_pages_language(people, past_closing, web, language):
     case, _rnd = past_closing
     client = _in(language, web(people["member1"]))
@@ -66,7 +69,7 @@ def test_a_ballot_after_the_closing_time_is_refused_in_the_pages_language(people
     assert not Ballot.objects.exists()
 
 
-@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("language", ["en", "fr", "uk"])
 def test_an_extension_to_an_earlier_time_is_refused_by_its_field_in_the_pages_language(people, case_in, web,  # noqa: F811
                                                                                        language):
     case = case_in("verification")
@@ -95,6 +98,7 @@ def test_a_party_delegations_member_is_told_why_in_french(people, case_in, web):
 @pytest.mark.parametrize("language, message", [
     ("en", "Your role does not allow you to extend deadlines."),
     ("fr", "Votre rôle ne vous autorise pas à prolonger des échéances."),
+    ("uk", "Ваша роль не дозволяє вам продовжувати строки."),
 ])
 def test_a_role_refusal_names_the_action_in_the_language_active_when_it_is_raised(people, case_in,  # noqa: F811
                                                                                   language, message):
@@ -110,7 +114,7 @@ def test_a_role_refusal_names_the_action_in_the_language_active_when_it_is_raise
 # --- The API --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("language", ["en", "fr", "uk"])
 def test_the_api_refuses_a_late_ballot_in_the_language_asked_for(api, people, past_closing, language):
     _case, rnd = past_closing
     response = api(people["member1"]).post(f"/api/v1/rounds/{rnd.pk}/ballots/",
@@ -173,3 +177,63 @@ def test_a_french_request_stores_its_notification_and_trail_in_english(api, peop
     event = AuditEvent.objects.get(action="report.returned")
     assert event.reason == "Combien d'impacts ?"
     assert event.after["status"] == "returned"
+
+
+# --- Ukrainian, the language most monitors in the field read --------------------------------
+
+
+def test_a_party_delegations_member_is_told_why_in_ukrainian(people, case_in, web):  # noqa: F811
+    case = case_in("attribution")
+    services.round_open(actor=people["chair"], case=case)
+    client = _in("uk", web(people["member5"]))
+    response = client.post(f"/cases/{case.pk}/ballot/", {"choice": "RU", "rationale": "Tracks."})
+    assert response.status_code == 403
+    assert NOT_A_VOTER["uk"] in _page(response)
+    assert "Ваша делегація — сторона конфлікту UA." in _page(client.get(f"/cases/{case.pk}/"))
+    assert not Ballot.objects.exists()
+
+
+def test_a_token_client_asking_for_ukrainian_gets_the_services_reasons_in_ukrainian(client, people,
+                                                                                    case_in):  # noqa: F811
+    case = case_in("attribution")
+    rnd = services.round_open(actor=people["chair"], case=case)
+    token = token_for(people["member5"])
+    response = client.post(f"/api/v1/rounds/{rnd.pk}/ballots/", {"choice": "RU", "rationale": "Tracks."},
+                           content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}",
+                           HTTP_ACCEPT_LANGUAGE="uk-UA,uk;q=0.9")
+    assert response.status_code == 403
+    assert response["Content-Language"] == "uk"
+    assert response.json() == {"detail": NOT_A_VOTER["uk"], "code": "not_eligible"}
+
+
+def test_the_api_puts_a_services_field_message_in_ukrainian_by_its_field(api, people, case_in):  # noqa: F811
+    case = case_in("verification")
+    deadline = Deadline.objects.get(case=case)
+    response = api(people["chair"]).post(f"/api/v1/deadlines/{deadline.pk}/extend/",
+                                         {"due_at": deadline.due_at - timedelta(hours=1),
+                                          "reason": "Members asked."}, format="json", HTTP_ACCEPT_LANGUAGE="uk")
+    assert response.status_code == 400
+    assert response.json() == {"due_at": [LATER_EXTENSION["uk"]]}
+
+
+def test_the_reports_service_refuses_in_ukrainian_too(api, people, submitted):  # noqa: F811
+    report = submitted(people["monitor"])
+    response = api(people["monitor"]).patch(f"/api/v1/reports/{report.pk}/", {"description": "More."},
+                                            format="json", HTTP_ACCEPT_LANGUAGE="uk")
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        f"{report.reference} уже подано; подане повідомлення не можна редагувати. "
+        "Додайте докази або попросіть верифікатора виправити запис.")
+
+
+def test_a_ukrainian_request_stores_its_notification_and_trail_in_english(api, people, submitted):  # noqa: F811
+    report = submitted(people["monitor"])
+    response = api(people["verifier"]).post(f"/api/v1/reports/{report.pk}/return/",
+                                            {"reason": "Скільки було влучань?"}, format="json",
+                                            HTTP_ACCEPT_LANGUAGE="uk")
+    assert response.status_code == 200
+    note = Notification.objects.get(recipient=people["monitor"])
+    assert note.subject == f"{report.reference} was returned to you for more information"
+    assert note.body.endswith("Edit the report and submit it again.")
+    event = AuditEvent.objects.get(action="report.returned")
+    assert event.reason == "Скільки було влучань?"
