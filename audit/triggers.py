@@ -11,6 +11,8 @@ them (docs/audit.md, "Production: database roles"), and why the hash chain
 exists at all.
 """
 
+from dataclasses import dataclass
+
 # The seal-only condition, checked by the trigger's WHEN clause: the check is
 # an expression evaluated in the executor, and the refusing function is only
 # called for an UPDATE that is refused. (Until audit 0004 a PL/pgSQL function
@@ -92,29 +94,47 @@ SQLITE_DROP = [
 ]
 
 
-def install(connection) -> None:
-    """(Re)install the triggers; idempotent."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for sql in POSTGRES_DROP + POSTGRES_INSTALL:
-                cursor.execute(sql)
-        elif connection.vendor == "sqlite":
-            for sql in SQLITE_INSTALL:
-                cursor.execute(sql)
-        else:
-            raise NotImplementedError(f"append-only triggers are not written for {connection.vendor}")
+@dataclass(frozen=True)
+class TriggerSet:
+    """The SQL that makes some tables append-only, per database, and the two
+    ways to apply it. The trail's set is below; other apps write their own
+    (commission/triggers.py, the ballots) and apply it the same way."""
+
+    postgres_install: list[str]
+    postgres_drop: list[str]
+    postgres_drop_functions: list[str]
+    sqlite_install: list[str]
+    sqlite_drop: list[str]
+
+    def install(self, connection) -> None:
+        """(Re)install the triggers; idempotent."""
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                for sql in self.postgres_drop + self.postgres_install:
+                    cursor.execute(sql)
+            elif connection.vendor == "sqlite":
+                for sql in self.sqlite_install:
+                    cursor.execute(sql)
+            else:
+                raise NotImplementedError(f"append-only triggers are not written for {connection.vendor}")
+
+    def drop(self, connection, *, functions: bool = False) -> None:
+        """Remove the triggers. Only a migration's reverse and the test suite
+        (to flush between transactional tests, and to tamper on purpose) do this."""
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                for sql in self.postgres_drop + (self.postgres_drop_functions if functions else []):
+                    cursor.execute(sql)
+            elif connection.vendor == "sqlite":
+                for sql in self.sqlite_drop:
+                    cursor.execute(sql)
 
 
-def drop(connection, *, functions: bool = False) -> None:
-    """Remove the triggers. Only the migration's reverse and the test suite
-    (to flush between transactional tests, and to tamper on purpose) do this."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for sql in POSTGRES_DROP + (POSTGRES_DROP_FUNCTIONS if functions else []):
-                cursor.execute(sql)
-        elif connection.vendor == "sqlite":
-            for sql in SQLITE_DROP:
-                cursor.execute(sql)
+TRAIL = TriggerSet(postgres_install=POSTGRES_INSTALL, postgres_drop=POSTGRES_DROP,
+                   postgres_drop_functions=POSTGRES_DROP_FUNCTIONS, sqlite_install=SQLITE_INSTALL,
+                   sqlite_drop=SQLITE_DROP)
+install = TRAIL.install
+drop = TRAIL.drop
 
 
 def installed(connection) -> bool:

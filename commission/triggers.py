@@ -6,6 +6,8 @@ then still compares every ballot with the commitment the trail recorded when
 it was cast (commission.selectors.ballots_not_matching_trail).
 """
 
+from audit.triggers import TriggerSet
+
 _POSTGRES_SUPERSEDE_ONLY = (
     "OLD.superseded = false AND NEW.superseded = true"
     """ AND jsonb_populate_record(NEW, '{"superseded": false}') IS NOT DISTINCT FROM OLD"""
@@ -52,25 +54,8 @@ SQLITE_DROP = [
 ]
 
 
-def install(connection) -> None:
-    """(Re)install the triggers; idempotent."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for sql in POSTGRES_DROP + POSTGRES_INSTALL:
-                cursor.execute(sql)
-        elif connection.vendor == "sqlite":
-            for sql in SQLITE_INSTALL:
-                cursor.execute(sql)
-        else:
-            raise NotImplementedError(f"append-only triggers are not written for {connection.vendor}")
-
-
-def drop(connection, *, functions: bool = False) -> None:
-    """Remove the triggers (the migration's reverse, and the test suite around a flush)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for sql in POSTGRES_DROP + (POSTGRES_DROP_FUNCTIONS if functions else []):
-                cursor.execute(sql)
-        elif connection.vendor == "sqlite":
-            for sql in SQLITE_DROP:
-                cursor.execute(sql)
+BALLOTS = TriggerSet(postgres_install=POSTGRES_INSTALL, postgres_drop=POSTGRES_DROP,
+                     postgres_drop_functions=POSTGRES_DROP_FUNCTIONS, sqlite_install=SQLITE_INSTALL,
+                     sqlite_drop=SQLITE_DROP)
+install = BALLOTS.install
+drop = BALLOTS.drop
