@@ -23,20 +23,13 @@ MAX_TIME="${SCHEMATHESIS_MAX_TIME:-300}"
 SEED="${SCHEMATHESIS_SEED:-$RANDOM}"
 : "${REDIS_URL:?set REDIS_URL: the server queues its notifications there}"
 
-export DJANGO_SETTINGS_MODULE=config.settings
 # As deployed: DEBUG off, so errors are the ones clients get (DEBUG's
 # technical 404 and 500 pages are HTML for the developer at the console).
 export DEBUG=0
-export DATABASE_URL="postgres://postgres@$PG_HOST:$PG_PORT/$DB"
-AUDIT_SIGNING_KEY="$("$PY" -c 'import secrets; print(secrets.token_hex(32))')"
-export AUDIT_SIGNING_KEY
-# Not the published demo password: nothing here may rely on it.
-password="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(16))')"
-port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+. scripts/live_demo.sh
 log="$(mktemp)"
 work="$(mktemp -d)"
 
-server=""
 stop() {
     status=$?
     if [ -n "$server" ]; then
@@ -54,31 +47,13 @@ stop() {
 }
 trap stop EXIT
 
-dropdb -h "$PG_HOST" -p "$PG_PORT" -U postgres --if-exists --force "$DB"
-createdb -h "$PG_HOST" -p "$PG_PORT" -U postgres "$DB"
-"$PY" manage.py migrate --noinput -v 0
-"$PY" manage.py seed_demo --password "$password" >/dev/null
-
+demo_database
 # schemathesis runs one request at a time (its parallel workers tripped a
 # race inside Hypothesis); a few gunicorn workers keep the web side realistic.
 # --limit-request-line 0: what is under test is the application's answer to a
 # long query string, not gunicorn's own HTML 414 for request lines over 4 KB
 # (in production the TLS proxy in front sets that limit).
-"$(dirname "$PY")/gunicorn" config.wsgi:application --bind "127.0.0.1:$port" --workers 3 \
-    --limit-request-line 0 --timeout 60 --access-logfile - >"$log" 2>&1 &
-server=$!
-base="http://127.0.0.1:$port"
-ready=""
-for _ in $(seq 60); do
-    if "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$base/signin/" \
-        2>/dev/null; then
-        ready=1
-        break
-    fi
-    kill -0 "$server" 2>/dev/null || { echo "gunicorn exited before answering" >&2; exit 1; }
-    sleep 0.5
-done
-[ -n "$ready" ] || { echo "gunicorn did not answer $base/signin/ within 30 s" >&2; exit 1; }
+demo_server "$log" --workers 3 --limit-request-line 0 --timeout 60
 
 # Only the public endpoint: POST /api/v1/auth/token/ with the seed password.
 token_for() {
