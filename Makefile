@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test lint messages
+.PHONY: install run test lint messages screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -20,6 +20,11 @@ run: install
 
 test: install
 	$(PY) scripts/with_redis.py $(PY) -m pytest $(PYTEST_ARGS)
+
+# Refresh the committed screenshots (docs/screenshots/) from the browser tests;
+# `make test` writes them to var/screenshots/ and leaves the committed ones alone.
+screenshots: install
+	SCREENSHOT_DIR=docs/screenshots $(PY) scripts/with_redis.py $(PY) -m pytest -q tests/web $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,5 +1,7 @@
 """Headless Debian Chromium through Playwright's sync API, and screenshots
-at desktop and phone widths into docs/screenshots/. The `browser` fixture
+at desktop and phone widths into a scratch folder (var/screenshots/, or
+SCREENSHOT_DIR): a test run never rewrites the committed ones;
+`make screenshots` refreshes docs/screenshots/. The `browser` fixture
 reaches every test through tests/conftest.py's `pytest_plugins`; the helpers
 (Session, make_png, needs_chromium) are plain imports."""
 
@@ -11,7 +13,10 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or _ROOT / "var" / "screenshots")
+if not SCREENSHOTS.is_absolute():
+    SCREENSHOTS = _ROOT / SCREENSHOTS
 WIDTHS = {"desktop": (1280, 800), "phone": (360, 740)}
 # A page taller than this is cut: the screenshots illustrate, they need not be whole.
 MAX_HEIGHT = {"desktop": 1400, "phone": 2400}
@@ -66,7 +71,7 @@ class Session:
         return page
 
     def shoot(self, name: str) -> None:
-        """docs/screenshots/<name>-desktop.png and <name>-phone.png of the current page."""
+        """<SCREENSHOTS>/<name>-desktop.png and <name>-phone.png of the current page."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page = self.page
         for kind, (width, height) in WIDTHS.items():
