@@ -84,10 +84,10 @@ def _forms_on_page(html: str, case) -> set[str]:
         elif rest == "detach":
             shown.update(f"detach:{pk}" for pk in re.findall(
                 r'name="report" value="(\d+)"', html))
-        elif m := re.fullmatch(r"measures/(\d+)/(decision|compliance)", rest):
-            shown.add(f"{m.group(2)}:{m.group(1)}")
-        elif m := re.fullmatch(r"deadlines/(\d+)/(extend|pause|resume)", rest):
-            shown.add(f"{m.group(2)}:{m.group(1)}")
+        elif m := re.fullmatch(r"(?:measures/(\d+)/(decision|compliance))|(?:deadlines/(\d+)/(extend|pause|resume))",
+                               rest):
+            pk, name = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            shown.add(f"{name}:{pk}")
     return shown
 
 
