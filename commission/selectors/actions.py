@@ -231,8 +231,8 @@ def pause_refusal(deadline: Deadline, *, case: Case, round: Round | None, now: d
     if deadline.status == DeadlineStatus.PAUSED:
         return Conflict(_("This deadline is already paused."), code="paused")
     if deadline.status not in (DeadlineStatus.PENDING, DeadlineStatus.EXTENDED):
-        return Conflict(_("This deadline is %(status)s; only a running deadline can be paused.")
-                        % {"status": deadline.status}, code="not_running")
+        return Conflict(_("Only a running deadline can be paused; this one is already met or missed."),
+                        code="not_running")
     if deadline.due_at <= now:
         return Conflict(_("This deadline has already passed; extend it instead."), code="due")
     return _deadline_applies_refusal(deadline, case=case, round=round, now=now)
