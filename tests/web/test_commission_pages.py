@@ -461,6 +461,17 @@ def test_the_chair_pauses_and_resumes_a_deadline_from_the_case_page(people, case
     assert AuditEvent.objects.filter(action="deadline.resumed").count() == 1
 
 
+def test_a_round_whose_clock_is_paused_says_so_instead_of_a_closing_time(people, case_in, web):  # noqa: F811
+    case = case_in("attribution")
+    rnd = services.round_open(actor=people["chair"], case=case)
+    services.deadline_pause(actor=people["chair"], deadline=Deadline.objects.get(round=rnd),
+                            reason="Monitors denied access to the site.")
+    page = web(people["member1"]).get(f"/cases/{case.pk}/").content.decode()
+    assert "Its clock is paused: ballots are still taken" in page
+    assert "Closes in" not in page
+    assert f'action="/cases/{case.pk}/ballot/"' in page
+
+
 def test_the_board_puts_a_case_with_a_missed_deadline_first(people, case_in, web):  # noqa: F811
     fine = case_in("verification", title="On time")
     late = case_in("verification", title="Late one")
