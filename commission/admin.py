@@ -29,7 +29,7 @@ class CaseReportInline(ReadOnlyInline):
 
 class DeadlineInline(ReadOnlyInline):
     model = Deadline
-    fields = ("kind", "due_at", "status", "settled_at")
+    fields = ("kind", "due_at", "status", "settled_at", "paused_at", "pause_reason")
     readonly_fields = fields
 
 

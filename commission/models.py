@@ -280,9 +280,16 @@ class DeadlineStatus(models.TextChoices):
     MET = "met"
     MISSED = "missed"
     EXTENDED = "extended"
+    # The chair stopped the clock (e.g. monitors denied access to the site):
+    # neither the sweep nor the reminders look at it until it is resumed.
+    PAUSED = "paused"
 
 
+# Running clocks: what the sweep settles and reminds (and its partial indexes cover).
 OPEN_DEADLINE = (DeadlineStatus.PENDING, DeadlineStatus.EXTENDED)
+# Not yet met or missed: a paused deadline is still settled met when its stage
+# ends in time, so whatever ends a stage looks at these.
+UNSETTLED_DEADLINE = (*OPEN_DEADLINE, DeadlineStatus.PAUSED)
 
 
 class Deadline(models.Model):
@@ -301,6 +308,11 @@ class Deadline(models.Model):
     # When it was met or missed (the sweep's claim on a due deadline).
     settled_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # While paused: since when, why, and the status a resume restores
+    # (pending or extended). Empty when the clock runs.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.TextField(blank=True, default="")
+    paused_from = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -312,6 +324,10 @@ class Deadline(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "kind"], condition=Q(kind__in=["verification", "measures"]),
                                     name="one_stage_deadline_per_case"),
+            # A paused clock always knows since when (resume adds the time since).
+            models.CheckConstraint(condition=Q(status="paused", paused_at__isnull=False)
+                                   | (~Q(status="paused") & Q(paused_at__isnull=True)),
+                                   name="deadline_paused_at_iff_paused"),
         ]
 
     def __str__(self) -> str:
@@ -321,11 +337,39 @@ class Deadline(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_DEADLINE
 
+    @property
+    def is_paused(self) -> bool:
+        return self.status == DeadlineStatus.PAUSED
+
     def settle(self, status: str, *, now) -> None:
-        """Mark it met or missed (the sweep's claim, or the stage's end)."""
+        """Mark it met or missed (the sweep's claim, or the stage's end). A
+        stage that ends while its clock is paused ends the pause too."""
         self.status = status
         self.settled_at = now
-        self.save(update_fields=["status", "settled_at"])
+        self._clear_pause()
+        self.save(update_fields=["status", "settled_at", "paused_at", "pause_reason", "paused_from"])
+
+    def pause(self, *, now, reason: str) -> None:
+        """Stop the clock; resume() moves due_at by the time it stood still."""
+        self.paused_from = self.status
+        self.status = DeadlineStatus.PAUSED
+        self.paused_at = now
+        self.pause_reason = reason
+        self.save(update_fields=["status", "paused_at", "pause_reason", "paused_from"])
+
+    def resume(self, *, now) -> None:
+        """Restart the clock: due later by exactly the time paused, running
+        again as it was (pending or extended), and reminded again before it."""
+        self.due_at = self.due_at + (now - self.paused_at)
+        self.status = self.paused_from or DeadlineStatus.PENDING
+        self.reminded_at = None
+        self._clear_pause()
+        self.save(update_fields=["due_at", "status", "reminded_at", "paused_at", "pause_reason", "paused_from"])
+
+    def _clear_pause(self) -> None:
+        self.paused_at = None
+        self.pause_reason = ""
+        self.paused_from = ""
 
     def extend_to(self, due_at) -> None:
         """A new due time: open again, and reminded again before it."""

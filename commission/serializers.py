@@ -231,6 +231,10 @@ class DeadlineSerializer(serializers.Serializer):
     status = NamedChoiceField(choices=DeadlineStatus.choices, enum_name="DeadlineStatus")
     settled_at = serializers.DateTimeField(allow_null=True, help_text="when it was met or missed")
     created_at = serializers.DateTimeField()
+    paused_at = serializers.DateTimeField(allow_null=True,
+                                          help_text='while status is "paused": since when; due_at moves by the time '
+                                                    "paused when the chair resumes it")
+    pause_reason = StrictCharField(help_text='while status is "paused": why (empty otherwise)')
 
 
 class ConflictSerializer(serializers.Serializer):
@@ -267,7 +271,7 @@ class AllowedActionsSerializer(serializers.Serializer):
     measures = serializers.DictField(child=serializers.ListField(
         child=serializers.ChoiceField(choices=["decide", "record_compliance"])), help_text="by measure id")
     deadlines = serializers.DictField(child=serializers.ListField(
-        child=serializers.ChoiceField(choices=["extend"])), help_text="by deadline id")
+        child=serializers.ChoiceField(choices=["extend", "pause", "resume"])), help_text="by deadline id")
 
 
 class CaseDetailSerializer(serializers.Serializer):

@@ -21,6 +21,8 @@ urlpatterns = [
     path("measures/<int:pk>/compliance/", decisions.MeasureComplianceApi.as_view(), name="measure-compliance"),
     path("deadlines/", decisions.DeadlineListApi.as_view(), name="deadline-list"),
     path("deadlines/<int:pk>/extend/", decisions.DeadlineExtendApi.as_view(), name="deadline-extend"),
+    path("deadlines/<int:pk>/pause/", decisions.DeadlinePauseApi.as_view(), name="deadline-pause"),
+    path("deadlines/<int:pk>/resume/", decisions.DeadlineResumeApi.as_view(), name="deadline-resume"),
     # Returning a report to its monitor is triage: the commission's, under the report's address.
     path("reports/<int:pk>/return/", decisions.ReportReturnApi.as_view(), name="report-return"),
 ]

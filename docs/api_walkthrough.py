@@ -199,6 +199,16 @@ def walk(api: Api, password: str) -> str:
     deadlines = api.call("chair", "GET", f"/api/v1/deadlines/?case={case_id}", expect=200)["results"]
     check(any(d["kind"] == "compliance" and d["measure"] == measure_id and d["status"] == "pending"
               for d in deadlines), "the adopted measure has a compliance deadline", deadlines)
+    compliance = next(d for d in deadlines if d["kind"] == "compliance" and d["measure"] == measure_id)
+    api.say("The chair pauses the compliance deadline (monitors denied access), then resumes it: due_at moves")
+    paused = api.call("chair", "POST", f"/api/v1/deadlines/{compliance['id']}/pause/",
+                      {"reason": f"Monitors denied access to the site ({run})."}, expect=200)
+    check(paused["status"] == "paused" and paused["paused_at"], "a paused deadline shows status paused", paused)
+    api.call("chair", "POST", f"/api/v1/deadlines/{compliance['id']}/pause/", {"reason": "Again."}, expect=409)
+    resumed = api.call("chair", "POST", f"/api/v1/deadlines/{compliance['id']}/resume/",
+                       {"reason": "Access restored."}, expect=200)
+    check(resumed["status"] == "pending" and datetime.fromisoformat(resumed["due_at"]) > datetime.fromisoformat(compliance["due_at"]),
+          "resuming moves due_at later by the time paused", resumed)
     measure = api.call("chair", "POST", f"/api/v1/measures/{measure_id}/compliance/",
                        {"compliance": "complied", "note": "Confirmed by the monitors."}, expect=200)
     check(measure["compliance"] == "complied", "compliance is recorded", measure)
@@ -217,7 +227,7 @@ def walk(api: Api, password: str) -> str:
     actions = [event["action"] for event in events]
     for action in ("report.submitted", "report.returned", "case.opened", "verification.recorded",
                    "round.opened", "ballot.cast", "ballot.changed", "round.tallied", "measure.proposed",
-                   "measure.compliance_recorded", "case.closed"):
+                   "measure.compliance_recorded", "deadline.paused", "deadline.resumed", "case.closed"):
         check(action in actions, f"the case's trail records {action}", actions)
     api.say(f"    {len(events)} events on {case['reference']}; the whole trail: {verified['checked']} events, intact")
     return case["reference"]

@@ -178,6 +178,30 @@ def deadline_extend(request, pk: int, deadline_pk: int):
 
 @role_required(CHAIR)
 @require_POST
+def deadline_pause(request, pk: int, deadline_pk: int):
+    def call(case, data):
+        deadline = reads.deadline_get(case, deadline_pk)
+        return services.deadline_pause(actor=request.user, deadline=deadline, reason=data["reason"])
+
+    key = ("pause", deadline_pk)
+    return _case_action(request, pk, key, f.DeadlinePauseForm(request.POST, auto_id=form_auto_id(key)), call,
+                        _("Deadline paused."), "#h-deadlines")
+
+
+@role_required(CHAIR)
+@require_POST
+def deadline_resume(request, pk: int, deadline_pk: int):
+    def call(case, data):
+        deadline = reads.deadline_get(case, deadline_pk)
+        return services.deadline_resume(actor=request.user, deadline=deadline, reason=data["reason"])
+
+    key = ("resume", deadline_pk)
+    return _case_action(request, pk, key, f.DeadlineResumeForm(request.POST, auto_id=form_auto_id(key)), call,
+                        _("Deadline resumed."), "#h-deadlines")
+
+
+@role_required(CHAIR)
+@require_POST
 def case_close(request, pk: int):
     def call(case, data):
         return services.case_close(actor=request.user, case=case, summary=data["summary"])

@@ -43,7 +43,7 @@ def home_context(user) -> dict:
     if has_role(user, VERIFIER, CHAIR, MEMBER):
         deadlines = reads.deadlines_for(user)
         ctx["missed_deadlines"] = [d for d in deadlines if d.status == "missed"][:10]
-        ctx["coming_deadlines"] = [d for d in deadlines if d.status in ("pending", "extended")][:10]
+        ctx["coming_deadlines"] = [d for d in deadlines if d.status in ("pending", "extended", "paused")][:10]
     ctx["notifications"] = reads.notifications_for(user)[:10]
     return ctx
 
@@ -202,8 +202,8 @@ def _form_shown(ctx: dict, key) -> bool:
     name, pk = key
     if name == "detach":
         return bool(ctx["can"]["detach"]) and any(r.pk == pk for r in ctx["reports"])
-    if name == "extend":
-        return any(d["pk"] == pk and d["can_extend"] for d in ctx["deadlines"])
+    if name in ("extend", "pause", "resume"):
+        return any(d["pk"] == pk and d[f"can_{name}"] for d in ctx["deadlines"])
     flag = {"decide": "can_decide", "comply": "can_comply"}[name]
     return any(m["pk"] == pk and m[flag] for m in ctx["measures"])
 
@@ -231,6 +231,10 @@ def _case_context(request, case, bound: dict) -> dict:
             "overdue": open_ and d.due_at < now,
             "form": bound.get(("extend", d.pk)) or f.DeadlineExtendForm(
                 initial={"due_at": d.due_at}, auto_id=form_auto_id(("extend", d.pk))),
+            "paused_at": d.paused_at, "pause_reason": d.pause_reason,
+            "pause_form": bound.get(("pause", d.pk)) or f.DeadlinePauseForm(auto_id=form_auto_id(("pause", d.pk))),
+            "resume_form": bound.get(("resume", d.pk)) or f.DeadlineResumeForm(
+                auto_id=form_auto_id(("resume", d.pk))),
         })
 
     reports = list(reads.case_reports(case, user))
@@ -266,6 +270,8 @@ def _case_context(request, case, bound: dict) -> dict:
     }
     for d in deadlines:
         d["can_extend"] = "extend" in actions["deadlines"].get(d["pk"], [])
+        d["can_pause"] = "pause" in actions["deadlines"].get(d["pk"], [])
+        d["can_resume"] = "resume" in actions["deadlines"].get(d["pk"], [])
     for m in measures:
         m["can_decide"] = "decide" in actions["measures"].get(m["pk"], [])
         m["can_comply"] = "record_compliance" in actions["measures"].get(m["pk"], [])

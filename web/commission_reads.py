@@ -135,6 +135,8 @@ def case_rounds(case, user) -> list[dict]:
     for rnd in sel.case_rounds(case):
         public = sel.round_public(rnd)
         public["quorum_percent"] = _percent(public["quorum"])
+        # Its closing time means nothing while the chair has its clock paused.
+        public["clock_paused"] = rnd.status == "open" and sel.round_clock_paused(rnd)
         rounds.append(public)
     return rounds
 

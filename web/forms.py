@@ -281,6 +281,16 @@ class DeadlineExtendForm(forms.Form):
     reason = forms.CharField(label=_("Reason for the extension"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class DeadlinePauseForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for the pause"), widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("For example: monitors denied access to the site."))
+
+
+class DeadlineResumeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for resuming"), widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("The due time moves later by the time the deadline was paused."))
+
+
 class CaseCloseForm(forms.Form):
     summary = forms.CharField(label=_("Public summary"), widget=forms.Textarea(attrs={"rows": 4}))
 

@@ -64,13 +64,14 @@ LABELS = {
     "met": _("Met"),
     "missed": _("Missed"),
     "extended": _("Extended"),
+    "paused": _("Paused"),
     "cancelled": _("Cancelled"),
 }
 
 BADGE = {
     "submitted": "info", "draft": "warn", "returned": "warn", "confirmed": "ok", "closed": "", "missed": "bad", "overdue": "bad",
     "adopted": "ok", "rejected": "bad", "complied": "ok", "not_complied": "bad", "met": "ok", "open": "info", "held": "bad",
-    "verification": "info", "attribution": "warn", "measures": "warn", "pending": "", "extended": "warn",
+    "verification": "info", "attribution": "warn", "measures": "warn", "pending": "", "extended": "warn", "paused": "warn",
 }
 
 

@@ -40,6 +40,8 @@ urlpatterns = [
     path("cases/<int:pk>/measures/<int:measure_pk>/decision/", posts.measure_decide, name="measure_decide"),
     path("cases/<int:pk>/measures/<int:measure_pk>/compliance/", posts.measure_compliance, name="measure_compliance"),
     path("cases/<int:pk>/deadlines/<int:deadline_pk>/extend/", posts.deadline_extend, name="deadline_extend"),
+    path("cases/<int:pk>/deadlines/<int:deadline_pk>/pause/", posts.deadline_pause, name="deadline_pause"),
+    path("cases/<int:pk>/deadlines/<int:deadline_pk>/resume/", posts.deadline_resume, name="deadline_resume"),
     path("cases/<int:pk>/close/", posts.case_close, name="case_close"),
     path("board/", cp.board, name="board"),
     # Auditor

@@ -172,6 +172,52 @@ class DeadlineExtendApi(APIView):
         return Response(DeadlineSerializer(selectors.deadline_get_for(request.user, deadline.pk)).data)
 
 
+class DeadlinePauseApi(APIView):
+    permission_classes = CHAIR_ONLY
+
+    @extend_schema(
+        operation_id="deadlines_pause",
+        summary="Stop a running deadline's clock, with a reason (the chair)",
+        description='The deadline shows status "paused" (with paused_at and pause_reason); the sweep neither '
+                    "fires nor reminds it, and a vote's round stays open for ballots. 409 when it is already "
+                    "paused, met or missed, already due, or its stage is over. A paused deadline cannot be "
+                    "extended: resume it first.",
+        request=ReasonSerializer,
+        responses={200: DeadlineSerializer, **errors(400, 401, 403, 404, 409, missing="deadline")},
+        examples=[OpenApiExample("A reason", request_only=True,
+                                 value={"reason": "Monitors denied access to the site."})],
+    )
+    def post(self, request, pk: int):
+        deadline = selectors.deadline_get_for(request.user, pk)
+        if deadline is None:
+            raise NotFound("No such deadline.")
+        data = valid(ReasonSerializer, request.data)
+        deadline = services.deadline_pause(actor=request.user, deadline=deadline, reason=data["reason"])
+        return Response(DeadlineSerializer(selectors.deadline_get_for(request.user, deadline.pk)).data)
+
+
+class DeadlineResumeApi(APIView):
+    permission_classes = CHAIR_ONLY
+
+    @extend_schema(
+        operation_id="deadlines_resume",
+        summary="Restart a paused deadline's clock, with a reason (the chair); due_at moves by the time paused",
+        description="The status returns to what it was before the pause (pending or extended); a vote's closing "
+                    "time and a measure's compliance date move with due_at. 409 when it is not paused.",
+        request=ReasonSerializer,
+        responses={200: DeadlineSerializer, **errors(400, 401, 403, 404, 409, missing="deadline")},
+        examples=[OpenApiExample("A reason", request_only=True,
+                                 value={"reason": "Access to the site restored."})],
+    )
+    def post(self, request, pk: int):
+        deadline = selectors.deadline_get_for(request.user, pk)
+        if deadline is None:
+            raise NotFound("No such deadline.")
+        data = valid(ReasonSerializer, request.data)
+        deadline = services.deadline_resume(actor=request.user, deadline=deadline, reason=data["reason"])
+        return Response(DeadlineSerializer(selectors.deadline_get_for(request.user, deadline.pk)).data)
+
+
 # --- Triage of a report ----------------------------------------------------------------
 
 

@@ -128,7 +128,7 @@ def conflict_refusal(case: Case, member, *, open_round: Round | None, now: datet
     refusal: the service answers it idempotently)."""
     if case.stage == Stage.CLOSED:
         return Conflict(_("The case is closed."))
-    if (open_round is not None and open_round.closes_at > now
+    if (open_round is not None and round_accepts_ballots(open_round, now=now)
             and RoundVoter.objects.filter(round=open_round, member=member, recused_at__isnull=True).exists()
             and Ballot.objects.filter(round=open_round, voter=member).exists()):
         return Conflict(_("You have already voted in the open round; ask the chair to open a new round."),
@@ -146,8 +146,21 @@ def round_open_refusal(case: Case) -> Conflict | None:
     return None
 
 
+def round_clock_paused(rnd: Round) -> bool:
+    return Deadline.objects.filter(round=rnd, status=DeadlineStatus.PAUSED).exists()
+
+
+def round_accepts_ballots(rnd: Round, *, now: datetime) -> bool:
+    """Open, and before its closing time, or its clock paused: time stands
+    still for a paused round (its closing time moves on resume), so it stays
+    open for ballots whatever the wall clock says."""
+    if rnd.status != RoundStatus.OPEN:
+        return False
+    return now < rnd.closes_at or round_clock_paused(rnd)
+
+
 def ballot_refusal(rnd: Round, member, *, now: datetime) -> ApplicationError | None:
-    if rnd.status != RoundStatus.OPEN or now >= rnd.closes_at:
+    if not round_accepts_ballots(rnd, now=now):
         return Conflict(_("The round is closed."), code="round_closed")
     if not RoundVoter.objects.filter(round=rnd, member=member, recused_at__isnull=True).exists():
         why = recusal_reason(case=rnd.case, member=member) or _("You were not a member when the round opened.")
@@ -180,9 +193,8 @@ def compliance_refusal(measure: Measure) -> Conflict | None:
     return None
 
 
-def extension_refusal(deadline: Deadline, *, case: Case, round: Round | None, now: datetime) -> Conflict | None:
-    if deadline.status == DeadlineStatus.MET:
-        return Conflict(_("This deadline is met; there is nothing to extend."))
+def _deadline_applies_refusal(deadline: Deadline, *, case: Case, round: Round | None, now: datetime) -> Conflict | None:
+    """Whether the deadline still guards anything a chair may move or stop."""
     if deadline.kind != DeadlineKind.COMPLIANCE and case.stage == Stage.CLOSED:
         return Conflict(_("The case is closed."))
     # A stage's deadline means something only while the case is in that
@@ -200,6 +212,37 @@ def extension_refusal(deadline: Deadline, *, case: Case, round: Round | None, no
         compliance = Measure.objects.values_list("compliance", flat=True).get(pk=deadline.measure_id)
         if compliance not in (Compliance.PENDING, Compliance.OVERDUE):
             return Conflict(_("Compliance with this measure is already recorded."), code="wrong_stage")
+    return None
+
+
+def extension_refusal(deadline: Deadline, *, case: Case, round: Round | None, now: datetime) -> Conflict | None:
+    if deadline.status == DeadlineStatus.MET:
+        return Conflict(_("This deadline is met; there is nothing to extend."))
+    if deadline.status == DeadlineStatus.PAUSED:
+        # One way to move a paused clock: resuming it. Extending it too would
+        # leave "how long was it paused" and "what was the new date" ambiguous.
+        return Conflict(_("This deadline is paused; resume it before extending it."), code="paused")
+    return _deadline_applies_refusal(deadline, case=case, round=round, now=now)
+
+
+def pause_refusal(deadline: Deadline, *, case: Case, round: Round | None, now: datetime) -> Conflict | None:
+    """Only a running clock that has not run out yet can be stopped: a missed
+    one is extended instead, and one already due is the sweep's."""
+    if deadline.status == DeadlineStatus.PAUSED:
+        return Conflict(_("This deadline is already paused."), code="paused")
+    if deadline.status not in (DeadlineStatus.PENDING, DeadlineStatus.EXTENDED):
+        return Conflict(_("Only a running deadline can be paused; this one is already met or missed."),
+                        code="not_running")
+    if deadline.due_at <= now:
+        return Conflict(_("This deadline has already passed; extend it instead."), code="due")
+    return _deadline_applies_refusal(deadline, case=case, round=round, now=now)
+
+
+def resume_refusal(deadline: Deadline) -> Conflict | None:
+    # A paused deadline whose stage ended was settled (met) and is no longer
+    # paused, so "paused" is the whole check.
+    if deadline.status != DeadlineStatus.PAUSED:
+        return Conflict(_("This deadline is not paused."), code="not_paused")
     return None
 
 
@@ -234,7 +277,7 @@ def case_actions(user, case: Case, *, now: datetime | None = None) -> dict:
     Case actions: link_reports, detach_report, record_verification,
     declare_conflict, open_round, cast_ballot, propose_measure, close.
     Measure actions: decide (adopt or reject), record_compliance.
-    Deadline actions: extend.
+    Deadline actions: extend, pause, resume.
     """
     now = now or timezone.now()
     triage, chair, member = has_role(user, VERIFIER, CHAIR), has_role(user, CHAIR), has_role(user, MEMBER)
@@ -270,6 +313,12 @@ def case_actions(user, case: Case, *, now: datetime | None = None) -> dict:
         rounds = {r.pk: r for r in Round.objects.filter(case=case)}
         for deadline in Deadline.objects.filter(case=case).order_by("due_at", "id"):
             rnd = rounds.get(deadline.round_id) if deadline.kind == DeadlineKind.VOTE else None
-            deadlines[deadline.pk] = (["extend"] if extension_refusal(deadline, case=case, round=rnd, now=now)
-                                      is None else [])
+            allowed = []
+            if extension_refusal(deadline, case=case, round=rnd, now=now) is None:
+                allowed.append("extend")
+            if pause_refusal(deadline, case=case, round=rnd, now=now) is None:
+                allowed.append("pause")
+            if resume_refusal(deadline) is None:
+                allowed.append("resume")
+            deadlines[deadline.pk] = allowed
     return {"case": names, "measures": measures, "deadlines": deadlines}

@@ -13,12 +13,13 @@ from django.utils import timezone
 
 from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, has_role
 from commission.models import (
-    OPEN_DEADLINE,
+    UNSETTLED_DEADLINE,
     Ballot,
     Case,
     CaseReport,
     ConflictDeclaration,
     Deadline,
+    DeadlineStatus,
     Measure,
     Round,
     RoundStatus,
@@ -167,7 +168,9 @@ def rounds_awaiting_ballot(user) -> QuerySet[Round]:
     if not has_role(user, MEMBER):
         return Round.objects.none()
     voted = Ballot.objects.filter(round=OuterRef("pk"), voter=user)
-    return (Round.objects.filter(status=RoundStatus.OPEN, closes_at__gt=timezone.now(), voters__member=user,
+    # A round whose clock is paused stays open for ballots past its closing time.
+    running = Q(closes_at__gt=timezone.now()) | Q(deadline__status=DeadlineStatus.PAUSED)
+    return (Round.objects.filter(running, status=RoundStatus.OPEN, voters__member=user,
                                  voters__recused_at__isnull=True)
             .exclude(Exists(voted)).select_related("case").order_by("closes_at"))
 
@@ -202,7 +205,7 @@ def deadlines_for_home(user) -> list[Deadline]:
     qs = Deadline.objects.select_related("case")
     # A missed deadline matters while its case is still flagged (not yet answered by the chair).
     missed = list(qs.filter(status="missed", case__flagged=True).order_by("-due_at")[:10])
-    coming = list(qs.filter(status__in=OPEN_DEADLINE).order_by("due_at")[:10])
+    coming = list(qs.filter(status__in=UNSETTLED_DEADLINE).order_by("due_at")[:10])
     return missed + coming
 
 
@@ -224,7 +227,7 @@ def live_case_references(report_ids) -> dict[int, str]:
 def board(user) -> list[dict]:
     """The chair's board: cases by stage, flagged (missed deadline) first, then
     by the next due deadline."""
-    open_deadlines = Deadline.objects.filter(status__in=OPEN_DEADLINE).order_by("due_at")
+    open_deadlines = Deadline.objects.filter(status__in=UNSETTLED_DEADLINE).order_by("due_at")
     missed = Deadline.objects.filter(status="missed").order_by("-due_at")
     cases = list(case_list_for(user).exclude(stage=Stage.CLOSED).prefetch_related(
         Prefetch("deadlines", queryset=open_deadlines, to_attr="open_deadlines"),

@@ -12,7 +12,7 @@ after the lock makes the loser's request a clean 409 instead of a double effect.
 from commission.services.base import TEXT_MAX, TITLE_MAX
 from commission.services.closure import case_close
 from commission.services.conflicts import conflict_declare
-from commission.services.deadlines import deadline_extend
+from commission.services.deadlines import deadline_extend, deadline_pause, deadline_resume
 from commission.services.measures import measure_compliance_record, measure_decide, measure_propose
 from commission.services.rounds import (
     BallotReceipt,
@@ -46,6 +46,8 @@ __all__ = [
     "conflict_declare",
     "deadline_extend",
     "deadline_fire",
+    "deadline_pause",
+    "deadline_resume",
     "deadline_remind",
     "deadlines_sweep",
     "measure_compliance_record",

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_noop
 from accounts.roles import MEMBER
 from audit.services import audit_record
 from commission.models import Case, ConflictDeclaration, Round, RoundStatus, RoundVoter
-from commission.selectors import conflict_refusal
+from commission.selectors import conflict_refusal, round_accepts_ballots
 from commission.services.base import locked_case, require, text
 from commission.services.rounds import close_if_everyone_voted
 
@@ -32,9 +32,10 @@ def conflict_declare(*, actor, case: Case, reason: str, now: datetime | None = N
         if refusal is not None:
             raise refusal
         # A round past its closing time has ended (ballots are refused) even
-        # before the sweep tallies it: its eligible voters no longer change.
+        # before the sweep tallies it: its eligible voters no longer change
+        # (unless its clock is paused: then it has not ended).
         voter = None
-        if open_round is not None and open_round.closes_at > now:
+        if open_round is not None and round_accepts_ballots(open_round, now=now):
             voter = RoundVoter.objects.filter(round=open_round, member=actor, recused_at__isnull=True).first()
         declaration = ConflictDeclaration.objects.create(case=case, member=actor, reason=reason)
         audit_record(actor=actor, action="conflict.declared", object_type="case", object_id=case.pk,

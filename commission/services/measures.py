@@ -13,7 +13,7 @@ from accounts.models import Party
 from accounts.roles import CHAIR, MEMBER
 from audit.services import audit_record
 from commission.models import (
-    OPEN_DEADLINE,
+    UNSETTLED_DEADLINE,
     Case,
     Compliance,
     Deadline,
@@ -103,7 +103,7 @@ def measure_compliance_record(*, actor, measure: Measure, compliance: str, note:
         audit_record(actor=actor, action="measure.compliance_recorded", object_type="measure",
                      object_id=measure.pk, before=before,
                      after={"case": case.reference, "compliance": compliance, "note": note})
-        deadline = Deadline.objects.select_for_update().filter(measure=measure, status__in=OPEN_DEADLINE).first()
+        deadline = Deadline.objects.select_for_update().filter(measure=measure, status__in=UNSETTLED_DEADLINE).first()
         if deadline is not None:
             deadline_settle(deadline, case=case, status=DeadlineStatus.MET, actor=actor, now=now)
     return measure

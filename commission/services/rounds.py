@@ -17,7 +17,7 @@ from accounts.models import Party
 from accounts.roles import CHAIR, MEMBER
 from audit.services import audit_record
 from commission.models import (
-    OPEN_DEADLINE,
+    UNSETTLED_DEADLINE,
     Ballot,
     Case,
     Deadline,
@@ -36,6 +36,7 @@ from commission.selectors import (
     ballots_not_matching_trail,
     eligible_members,
     recused_members,
+    round_clock_paused,
     round_open_refusal,
 )
 from commission.services.base import auditors, chairs, future, iso, locked_case, require, text
@@ -141,6 +142,10 @@ def round_close_due(*, round_id: int, now: datetime | None = None, email_now: bo
         rnd = Round.objects.select_for_update().select_related("case").get(pk=round_id)
         if rnd.status != RoundStatus.OPEN or rnd.closes_at > now:
             return False
+        if round_clock_paused(rnd):
+            # Paused by the chair after the sweep picked the deadline: the
+            # pause took the case's lock first, so it wins.
+            return False
         _close_locked(rnd, now=now, because="deadline", email_now=email_now)
     return True
 
@@ -160,7 +165,7 @@ def _hold_locked(rnd: Round, case: Case, *, forged: list[int], now: datetime, be
                  after={"case": case.reference, "status": RoundStatus.HELD, "closed_because": because,
                         "ballots_not_matching": forged},
                  reason="Stored ballots do not match the commitments recorded in the trail when they were cast.")
-    deadline = Deadline.objects.select_for_update().filter(round=rnd, status__in=OPEN_DEADLINE).first()
+    deadline = Deadline.objects.select_for_update().filter(round=rnd, status__in=UNSETTLED_DEADLINE).first()
     if deadline is not None:
         deadline_settle(deadline, case=case, status=DeadlineStatus.MET, actor=None, now=now)
     case.flag()
@@ -201,7 +206,7 @@ def _close_locked(rnd: Round, *, now: datetime, because: str, email_now: bool) -
                                      "rationale": opened[b.pk].rationale, "salt": opened[b.pk].salt,
                                      "commitment": b.commitment, "final": b.pk in final_ids}
                                     for b in ballots]})
-    deadline = Deadline.objects.select_for_update().filter(round=rnd, status__in=OPEN_DEADLINE).first()
+    deadline = Deadline.objects.select_for_update().filter(round=rnd, status__in=UNSETTLED_DEADLINE).first()
     if deadline is not None:
         deadline_settle(deadline, case=case, status=DeadlineStatus.MET, actor=None, now=now)
     if outcome in (TIE, NO_QUORUM):

@@ -3,6 +3,9 @@ the open deadlines that are due and settles each in its own transaction,
 claiming it with SELECT ... FOR UPDATE SKIP LOCKED and a status check, so two
 sweeps, two workers, or one task delivered twice settle a deadline once.
 Reminders are claimed with a conditional update of reminded_at.
+A paused deadline is not open (OPEN_DEADLINE): the sweep and the reminders
+never see it, and a pause that lands between the sweep's lookup and its
+claim wins, because the claim checks the status again under the lock.
 
 Notifications stored by a sweep are emailed once at its end (the task calls
 the mailer), not one publish per deadline: every function here takes

@@ -374,7 +374,8 @@ def test_every_commission_endpoint_is_in_the_schema_with_its_errors(client):
         "/api/v1/rounds/{id}/": {"get"}, "/api/v1/rounds/{id}/ballots/": {"post"},
         "/api/v1/measures/{id}/adopt/": {"post"}, "/api/v1/measures/{id}/reject/": {"post"},
         "/api/v1/measures/{id}/compliance/": {"post"}, "/api/v1/deadlines/": {"get"},
-        "/api/v1/deadlines/{id}/extend/": {"post"}, "/api/v1/notifications/": {"get"},
+        "/api/v1/deadlines/{id}/extend/": {"post"}, "/api/v1/deadlines/{id}/pause/": {"post"},
+        "/api/v1/deadlines/{id}/resume/": {"post"}, "/api/v1/notifications/": {"get"},
         "/api/v1/notifications/{id}/read/": {"post"},
     }
     for path, methods in expected.items():

@@ -37,6 +37,8 @@ MATRIX = {
     ("trail", "get"):             (403, 403, 200, 403, 403, 200, 403, 401),
     ("deadlines", "get"):         R,
     ("extend", "post"):           (403, 403, 200, 403, 403, 403, 403, 401),
+    ("pause", "post"):            (403, 403, 200, 403, 403, 403, 403, 401),
+    ("resume", "post"):           (403, 403, 200, 403, 403, 403, 403, 401),
     ("notifications", "get"):     (200, 200, 200, 200, 200, 200, 403, 401),
     ("read", "post"):             (200, 200, 200, 200, 200, 200, 403, 401),
 }
@@ -101,6 +103,12 @@ def _scene(endpoint, people, user, case_in, submitted):
         deadline = case.deadlines.get()
         return (f"/api/v1/deadlines/{deadline.pk}/extend/",
                 {"due_at": (deadline.due_at + timedelta(days=1)).isoformat(), "reason": "Lab results pending."})
+    if endpoint in ("pause", "resume"):
+        case = case_in("verification")
+        deadline = case.deadlines.get()
+        if endpoint == "resume":
+            services.deadline_pause(actor=people["chair"], deadline=deadline, reason="Access denied.")
+        return f"/api/v1/deadlines/{deadline.pk}/{endpoint}/", {"reason": "Monitors denied access to the site."}
     if endpoint in ("notifications", "read"):
         # Stored directly: what makes one (a reminder, an escalation) is not what is tested here.
         owner = user or people["outsider"]

@@ -62,6 +62,10 @@ def _service_calls(people, case, user, spare_report):
         later = max(deadline.due_at, timezone.now()) + timedelta(days=3)
         calls[f"extend:{deadline.pk}"] = (lambda d=deadline, t=later: services.deadline_extend(
             actor=user, deadline=d, due_at=t, reason="Access was denied."))
+        calls[f"pause:{deadline.pk}"] = (lambda d=deadline: services.deadline_pause(
+            actor=user, deadline=d, reason="Monitors denied access to the site."))
+        calls[f"resume:{deadline.pk}"] = (lambda d=deadline: services.deadline_resume(
+            actor=user, deadline=d, reason="Access restored."))
     return calls
 
 
@@ -80,10 +84,10 @@ def _forms_on_page(html: str, case) -> set[str]:
         elif rest == "detach":
             shown.update(f"detach:{pk}" for pk in re.findall(
                 r'name="report" value="(\d+)"', html))
-        elif m := re.fullmatch(r"measures/(\d+)/(decision|compliance)", rest):
-            shown.add(f"{m.group(2)}:{m.group(1)}")
-        elif m := re.fullmatch(r"deadlines/(\d+)/extend", rest):
-            shown.add(f"extend:{m.group(1)}")
+        elif m := re.fullmatch(r"(?:measures/(\d+)/(decision|compliance))|(?:deadlines/(\d+)/(extend|pause|resume))",
+                               rest):
+            pk, name = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            shown.add(f"{name}:{pk}")
     return shown
 
 
@@ -94,7 +98,7 @@ def _api_actions(actions: dict) -> set[str]:
     for pk, allowed in actions["measures"].items():
         out.update(f"{'decision' if a == 'decide' else 'compliance'}:{pk}" for a in allowed)
     for pk, allowed in actions["deadlines"].items():
-        out.update(f"extend:{pk}" for a in allowed)
+        out.update(f"{a}:{pk}" for a in allowed)
     return out
 
 
@@ -106,6 +110,12 @@ def stages(people, case_in, submitted):
     def voting():
         case = case_in("attribution")
         services.round_open(actor=people["chair"], case=case, closes_at=now + timedelta(days=2))
+        return case
+
+    def voting_paused():
+        case = voting()
+        services.deadline_pause(actor=people["chair"], deadline=Deadline.objects.get(case=case, kind="vote"),
+                                reason="Monitors denied access to the site.")
         return case
 
     def after_tie():
@@ -136,6 +146,7 @@ def stages(people, case_in, submitted):
         "verification, one report": lambda: case_in("verification"),
         "attribution": lambda: case_in("attribution"),
         "voting": voting,
+        "voting, clock paused": voting_paused,
         "after a tie": after_tie,
         "measures": measures,
         "closed, compliance due": closed_with_compliance_due,
@@ -145,7 +156,7 @@ def stages(people, case_in, submitted):
 
 
 @pytest.mark.parametrize("stage", ["verification, two reports", "verification, one report", "attribution",
-                                   "voting", "after a tie", "measures", "closed, compliance due",
+                                   "voting", "voting, clock paused", "after a tie", "measures", "closed, compliance due",
                                    "closed by findings"])
 def test_a_form_is_shown_if_and_only_if_the_service_would_accept_it(people, stages, submitted, stage):
     case = stages[stage]()

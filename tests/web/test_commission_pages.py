@@ -55,6 +55,7 @@ ACTION_ROLES = {
     "open-case": {"verifier", "chair"}, "link": {"verifier", "chair"}, "detach": {"verifier", "chair"},
     "verification": {"verifier", "chair"}, "rounds": {"chair"}, "ballot": {"member1"}, "conflict": {"member1"},
     "propose": {"member1"}, "decision": {"chair"}, "compliance": {"chair"}, "extend": {"chair"}, "close": {"chair"},
+    "pause": {"chair"},
 }
 
 
@@ -79,6 +80,7 @@ def action(w, key: str) -> tuple[str, dict]:
         "decision": (f"/cases/{c}/measures/{m}/decision/", {"decision": "adopt", "reason": "Proportionate."}),
         "compliance": (f"/cases/{c}/measures/{m}/compliance/", {"compliance": "complied", "note": "Seen."}),
         "extend": (f"/cases/{c}/deadlines/{d}/extend/", {"due_at": later(), "reason": "Members asked."}),
+        "pause": (f"/cases/{c}/deadlines/{d}/pause/", {"reason": "Monitors denied access to the site."}),
         "close": (f"/cases/{c}/close/", {"summary": "Attributed to RU."}),
     }[key]
 
@@ -121,7 +123,7 @@ def test_every_commission_form_refuses_other_roles_and_stores_nothing(people, wo
 # The world's case is in measures: these forms are on its page (for their roles).
 # (A member may declare a conflict in measures too: the service allows it. The chair may
 # not close while a measure waits for a decision: the service refuses it, so no form.)
-SHOWN_IN_MEASURES = {"open-case", "propose", "decision", "extend", "conflict"}
+SHOWN_IN_MEASURES = {"open-case", "propose", "decision", "extend", "pause", "conflict"}
 
 
 @pytest.mark.parametrize("key", sorted(ACTION_ROLES))
@@ -429,6 +431,45 @@ def test_an_extension_moves_the_deadline_with_its_reason_in_the_trail(people, ca
     deadline.refresh_from_db()
     assert deadline.status == "extended"
     assert AuditEvent.objects.get(action="deadline.extended").reason == "The site is not reachable."
+
+
+def test_the_chair_pauses_and_resumes_a_deadline_from_the_case_page(people, case_in, web):  # noqa: F811
+    case = case_in("verification")
+    deadline = Deadline.objects.get(case=case)
+    chair = web(people["chair"])
+    response = chair.post(f"/cases/{case.pk}/deadlines/{deadline.pk}/pause/", {"reason": ""})
+    assert response.status_code == 400
+    assert field_errors(response.content.decode(), f"id_pause{deadline.pk}_reason") == ["This field is required."]
+    assert Deadline.objects.get(pk=deadline.pk).status == "pending"
+    response = chair.post(f"/cases/{case.pk}/deadlines/{deadline.pk}/pause/",
+                          {"reason": "Monitors denied access to the site."})
+    assert response.status_code == 302
+    page = chair.get(f"/cases/{case.pk}/").content.decode()
+    assert "paused since" in page and "(Monitors denied access to the site.)" in page
+    assert f"/cases/{case.pk}/deadlines/{deadline.pk}/resume/" in page
+    assert f"/cases/{case.pk}/deadlines/{deadline.pk}/extend/" not in page  # resume first
+    board = chair.get("/board/").content.decode()
+    assert "(Monitors denied access to the site.)" in board
+    response = chair.post(f"/cases/{case.pk}/deadlines/{deadline.pk}/resume/", {"reason": "Access restored."})
+    assert response.status_code == 302
+    deadline_after = Deadline.objects.get(pk=deadline.pk)
+    assert deadline_after.status == "pending" and deadline_after.due_at > deadline.due_at
+    assert AuditEvent.objects.get(action="deadline.resumed").reason == "Access restored."
+    # Resumed already: a second post (an out-of-date page) is refused and stores nothing.
+    response = chair.post(f"/cases/{case.pk}/deadlines/{deadline.pk}/resume/", {"reason": "Again."})
+    assert response.status_code == 409
+    assert AuditEvent.objects.filter(action="deadline.resumed").count() == 1
+
+
+def test_a_round_whose_clock_is_paused_says_so_instead_of_a_closing_time(people, case_in, web):  # noqa: F811
+    case = case_in("attribution")
+    rnd = services.round_open(actor=people["chair"], case=case)
+    services.deadline_pause(actor=people["chair"], deadline=Deadline.objects.get(round=rnd),
+                            reason="Monitors denied access to the site.")
+    page = web(people["member1"]).get(f"/cases/{case.pk}/").content.decode()
+    assert "Its clock is paused: ballots are still taken" in page
+    assert "Closes in" not in page
+    assert f'action="/cases/{case.pk}/ballot/"' in page
 
 
 def test_the_board_puts_a_case_with_a_missed_deadline_first(people, case_in, web):  # noqa: F811
