@@ -5,10 +5,14 @@ rows, and beat runs sweep_deadlines every DEADLINE_SWEEP_INTERVAL. Every task
 is safe to run twice or concurrently (the services claim their work).
 """
 
+import logging
+
 from celery import shared_task
 
 from commission import services
 from notifications.mailer import notifications_send
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="commission.tasks.sweep_deadlines", ignore_result=True)
@@ -24,3 +28,17 @@ def sweep_deadlines() -> dict:
 @shared_task(name="commission.tasks.fire_deadline", ignore_result=True)
 def fire_deadline(deadline_id: int) -> bool:
     return services.deadline_fire(deadline_id=deadline_id)
+
+
+@shared_task(name="commission.tasks.publish_bulletin", ignore_result=True)
+def publish_bulletin() -> int | None:
+    """Beat, hourly: the bulletin of the last period past its delay (a no-op
+    once it exists). Without a signing key there is no bulletin to publish."""
+    from audit.keys import CheckpointsDisabled
+
+    try:
+        bulletin, _created = services.bulletin_publish()
+    except CheckpointsDisabled as exc:
+        logger.warning("bulletin not published: %s", exc)
+        return None
+    return bulletin.pk
