@@ -65,6 +65,9 @@ LABELS = {
     "missed": _("Missed"),
     "extended": _("Extended"),
     "cancelled": _("Cancelled"),
+    # why a case closed (besides the verification outcomes and undetermined)
+    "decided": _("Decided by the chair after measures"),
+    "unresolved": _("Closed without a decision"),
 }
 
 BADGE = {
