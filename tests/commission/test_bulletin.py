@@ -15,9 +15,10 @@ from django.utils import timezone
 from audit.keys import CheckpointsDisabled
 from audit.models import AuditEvent
 from audit.selectors import checkpoint_check
+from audit.services import trail_seal
 from commission import services
 from commission.models import Bulletin
-from commission.selectors.bulletin import KM_PER_DEGREE_LAT, grid_cell, scheduled_period
+from commission.selectors.bulletin import KM_PER_DEGREE_LAT, content_sha256, grid_cell, scheduled_period
 from config.errors import Conflict, Forbidden
 from tests.audit.helpers import PUBLIC_KEY, SIGNING_KEY
 
@@ -187,10 +188,12 @@ def test_the_bulletin_carries_a_validly_signed_tree_head_and_the_trail_records_i
     assert head is not None and head["public_key"] == PUBLIC_KEY
     ok, message = checkpoint_check(head, public_key_hex=PUBLIC_KEY)
     assert ok, message
+    trail_seal(blocking=True)
     event = AuditEvent.objects.get(action="bulletin.published", object_id=str(bulletin.pk))
     assert event.after["tree_head"] == head
-    # The head was signed before the bulletin's own event was written.
-    assert head["seq"] < event.seq if event.seq else True
+    assert event.after["content_sha256"] == content_sha256(bulletin.content)
+    # The head was signed before the bulletin's own event was written: it covers the trail behind the bulletin.
+    assert head["seq"] == event.seq - 1
     forged = dict(head, hash="0" * 64)
     assert not checkpoint_check(forged, public_key_hex=PUBLIC_KEY)[0]
 
