@@ -31,14 +31,15 @@ def fire_deadline(deadline_id: int) -> bool:
 
 
 @shared_task(name="commission.tasks.publish_bulletin", ignore_result=True)
-def publish_bulletin() -> int | None:
-    """Beat, hourly: the bulletin of the last period past its delay (a no-op
-    once it exists). Without a signing key there is no bulletin to publish."""
+def publish_bulletin() -> list[int]:
+    """Beat, hourly: the bulletins of the periods past their delay that have
+    none yet (a no-op on most ticks). Without a signing key there is no
+    bulletin to publish."""
     from audit.keys import CheckpointsDisabled
 
     try:
-        bulletin, _created = services.bulletin_publish()
+        published = services.bulletins_publish_due()
     except CheckpointsDisabled as exc:
         logger.warning("bulletin not published: %s", exc)
-        return None
-    return bulletin.pk
+        return []
+    return [bulletin.pk for bulletin in published]

@@ -85,6 +85,33 @@ def bulletin_publish(*, actor=None, on_demand: bool = False, now: datetime | Non
     return bulletin, True
 
 
+# How far back beat catches up after it (or every worker) was down.
+CATCH_UP_PERIODS = 7
+
+
+def bulletins_publish_due(*, now: datetime | None = None) -> list[Bulletin]:
+    """Beat's tick: publish every scheduled period that is past its delay and
+    has no bulletin yet, oldest first, going back at most CATCH_UP_PERIODS
+    (so days missed while beat was down still get their bulletin). Returns
+    the bulletins published now (none on most ticks)."""
+    now = now or timezone.now()
+    period, delay = settings.BULLETIN_PERIOD, settings.BULLETIN_DELAY
+    _start, end = scheduled_period(now=now, period=period, delay=delay)
+    missing = []
+    for back in range(CATCH_UP_PERIODS):
+        period_end = end - back * period
+        if bulletin_period(start=period_end - period, end=period_end) is not None:
+            break
+        missing.append(period_end)
+    published = []
+    for period_end in reversed(missing):
+        # As if asked just when this period's delay ran out.
+        bulletin, created = bulletin_publish(now=period_end + delay)
+        if created:
+            published.append(bulletin)
+    return published
+
+
 def case_summary_publish(*, actor, case: Case, public: bool = True) -> Case:
     """The chair marks a closed case's summary public (bulletins from the
     period of the mark print it), or withdraws the mark (bulletins published

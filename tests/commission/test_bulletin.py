@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from audit.keys import CheckpointsDisabled
@@ -161,6 +161,9 @@ def test_the_database_refuses_to_change_or_delete_a_published_bulletin(people):
         Bulletin.objects.filter(pk=bulletin.pk).update(content={"reports": {"total": 0}})
     with pytest.raises(DatabaseError), transaction.atomic():
         Bulletin.objects.filter(pk=bulletin.pk).delete()
+    if connection.vendor == "postgresql":
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("TRUNCATE commission_bulletin")
     bulletin.refresh_from_db()
     assert bulletin.content["period"]
 
@@ -212,11 +215,35 @@ def test_only_the_chair_publishes_on_demand(people):
     assert not Bulletin.objects.exists()
 
 
-def test_beat_publishes_the_scheduled_bulletin_once(people):
+def test_beat_publishes_each_due_period_once_catching_up_after_downtime(people):
     from commission.tasks import publish_bulletin
 
     assert "publish-bulletin" in django_settings.CELERY_BEAT_SCHEDULE
-    pk = publish_bulletin()
-    assert pk is not None and publish_bulletin() == pk
-    bulletin = Bulletin.objects.get()
-    assert bulletin.published_by is None and not bulletin.on_demand
+    # Yesterday's bulletin and the one before exist; beat was then down for two days.
+    now = timezone.now()
+    for days in (4, 3):
+        services.bulletin_publish(now=now - timedelta(days=days))
+    published = services.bulletins_publish_due(now=now)
+    assert len(published) == 3
+    ends = sorted(Bulletin.objects.values_list("period_end", flat=True))
+    assert all(later - earlier == timedelta(hours=24) for earlier, later in zip(ends, ends[1:], strict=False))
+    assert ends[-1] == scheduled_period(now=now, period=timedelta(hours=24), delay=timedelta(hours=48))[1]
+    # The next ticks publish nothing more.
+    assert services.bulletins_publish_due(now=now + timedelta(minutes=5)) == []
+    assert publish_bulletin() == []
+    assert all(b.published_by is None and not b.on_demand for b in Bulletin.objects.all())
+
+
+def test_a_first_tick_catches_up_at_most_a_bounded_number_of_periods():
+    from commission.services.bulletin import CATCH_UP_PERIODS
+
+    assert len(services.bulletins_publish_due()) == CATCH_UP_PERIODS == Bulletin.objects.count()
+
+
+def test_without_a_signing_key_beat_publishes_nothing_and_says_why(settings, caplog):
+    from commission.tasks import publish_bulletin
+
+    settings.AUDIT_SIGNING_KEY = None
+    assert publish_bulletin() == []
+    assert "AUDIT_SIGNING_KEY" in caplog.text
+    assert not Bulletin.objects.exists()
