@@ -80,3 +80,10 @@ def test_the_chair_makes_a_summary_public_from_the_case_page(web, people, case_i
     web(people["chair"]).post(f"/cases/{case.pk}/summary-public/", {"public": "1"})
     case.refresh_from_db()
     assert case.summary_public
+
+
+def test_latest_json_has_the_shape_the_api_documents_for_a_bulletin(web, published, openapi_contract):
+    latest = web().get("/bulletin/latest.json")
+    # The same object as GET /api/v1/bulletins/{id}/, checked against its schema.
+    openapi_contract.check("GET", f"/api/v1/bulletins/{published.pk}/", 200, latest["Content-Type"], latest.content)
+    assert json.loads(latest.content) == json.loads(web().get(f"/api/v1/bulletins/{published.pk}/").content)
