@@ -50,6 +50,10 @@ class Case(models.Model):
     # Why the case closed: a verification outcome, "undetermined", or "decided" (by the chair after measures).
     outcome = models.CharField(max_length=16, blank=True, default="")
     summary = models.TextField(blank=True, default="")
+    # The chair marked the closing summary public: only then does a bulletin
+    # print it (commission.services.case_summary_publish); when, so that the
+    # bulletin of that period carries it.
+    summary_public_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+")
@@ -62,6 +66,10 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.reference or f"case {self.pk}"
+
+    @property
+    def summary_public(self) -> bool:
+        return self.summary_public_at is not None
 
     def move_to(self, stage: str, *, now) -> None:
         """Enter `stage` now (the stage and the time it changed always move together)."""
@@ -378,3 +386,35 @@ class Deadline(models.Model):
         self.settled_at = None
         self.reminded_at = None
         self.save(update_fields=["due_at", "status", "settled_at", "reminded_at"])
+
+
+class Bulletin(models.Model):
+    """A published public bulletin: counts for one period, and the signed
+    tree head of the trail it was made from. Immutable once published (the
+    database refuses UPDATE and DELETE: commission/triggers.py), and one per
+    period, so a re-run of the publisher finds it instead of publishing twice."""
+
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    published_at = models.DateTimeField()
+    # None: published by beat on schedule; otherwise the chair who asked.
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    on_demand = models.BooleanField(default=False)
+    # Only aggregates: counts, grid cells' centres, public case summaries
+    # (commission.selectors.bulletin_content says what is in it and what is not).
+    content = models.JSONField()
+    # audit.selectors.checkpoint_dict of the checkpoint signed just before the
+    # bulletin was made; None only when the trail was still empty.
+    tree_head = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_end", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["period_start", "period_end"], name="one_bulletin_per_period"),
+            models.CheckConstraint(condition=Q(period_end__gt=models.F("period_start")),
+                                   name="bulletin_period_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"bulletin {self.period_start:%Y-%m-%d %H:%M} to {self.period_end:%Y-%m-%d %H:%M}"

@@ -5,10 +5,14 @@ rows, and beat runs sweep_deadlines every DEADLINE_SWEEP_INTERVAL. Every task
 is safe to run twice or concurrently (the services claim their work).
 """
 
+import logging
+
 from celery import shared_task
 
 from commission import services
 from notifications.mailer import notifications_send
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="commission.tasks.sweep_deadlines", ignore_result=True)
@@ -24,3 +28,18 @@ def sweep_deadlines() -> dict:
 @shared_task(name="commission.tasks.fire_deadline", ignore_result=True)
 def fire_deadline(deadline_id: int) -> bool:
     return services.deadline_fire(deadline_id=deadline_id)
+
+
+@shared_task(name="commission.tasks.publish_bulletin", ignore_result=True)
+def publish_bulletin() -> list[int]:
+    """Beat, hourly: the bulletins of the periods past their delay that have
+    none yet (a no-op on most ticks). Without a signing key there is no
+    bulletin to publish."""
+    from audit.keys import CheckpointsDisabled
+
+    try:
+        published = services.bulletins_publish_due()
+    except CheckpointsDisabled as exc:
+        logger.warning("bulletin not published: %s", exc)
+        return []
+    return [bulletin.pk for bulletin in published]

@@ -59,3 +59,44 @@ BALLOTS = TriggerSet(postgres_install=POSTGRES_INSTALL, postgres_drop=POSTGRES_D
                      sqlite_drop=SQLITE_DROP)
 install = BALLOTS.install
 drop = BALLOTS.drop
+
+
+# Published bulletins are immutable: no UPDATE at all, no DELETE or TRUNCATE
+# (migration 0008). A bulletin that was wrong is followed by a new one, never
+# rewritten: whoever kept a copy can hold the commission to it.
+BULLETIN_POSTGRES_INSTALL = [
+    r"""
+    CREATE OR REPLACE FUNCTION commission_bulletin_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'published bulletins are immutable: % on % refused', TG_OP, TG_TABLE_NAME
+            USING ERRCODE = 'restrict_violation';
+    END
+    $$;
+    """,
+    "CREATE TRIGGER commission_bulletin_no_update BEFORE UPDATE ON commission_bulletin"
+    " FOR EACH ROW EXECUTE FUNCTION commission_bulletin_immutable();",
+    "CREATE TRIGGER commission_bulletin_no_delete BEFORE DELETE ON commission_bulletin"
+    " FOR EACH ROW EXECUTE FUNCTION commission_bulletin_immutable();",
+    "CREATE TRIGGER commission_bulletin_no_truncate BEFORE TRUNCATE ON commission_bulletin"
+    " FOR EACH STATEMENT EXECUTE FUNCTION commission_bulletin_immutable();",
+]
+BULLETIN_POSTGRES_DROP = [
+    "DROP TRIGGER IF EXISTS commission_bulletin_no_update ON commission_bulletin;",
+    "DROP TRIGGER IF EXISTS commission_bulletin_no_delete ON commission_bulletin;",
+    "DROP TRIGGER IF EXISTS commission_bulletin_no_truncate ON commission_bulletin;",
+]
+BULLETIN_POSTGRES_DROP_FUNCTIONS = ["DROP FUNCTION IF EXISTS commission_bulletin_immutable();"]
+BULLETIN_SQLITE_INSTALL = [
+    "CREATE TRIGGER IF NOT EXISTS commission_bulletin_no_update BEFORE UPDATE ON commission_bulletin"
+    " BEGIN SELECT RAISE(ABORT, 'published bulletins are immutable: UPDATE on commission_bulletin refused'); END;",
+    "CREATE TRIGGER IF NOT EXISTS commission_bulletin_no_delete BEFORE DELETE ON commission_bulletin"
+    " BEGIN SELECT RAISE(ABORT, 'published bulletins are immutable: DELETE on commission_bulletin refused'); END;",
+]
+BULLETIN_SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS commission_bulletin_no_update;",
+    "DROP TRIGGER IF EXISTS commission_bulletin_no_delete;",
+]
+
+BULLETINS = TriggerSet(postgres_install=BULLETIN_POSTGRES_INSTALL, postgres_drop=BULLETIN_POSTGRES_DROP,
+                       postgres_drop_functions=BULLETIN_POSTGRES_DROP_FUNCTIONS,
+                       sqlite_install=BULLETIN_SQLITE_INSTALL, sqlite_drop=BULLETIN_SQLITE_DROP)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from commission.api import cases, decisions
+from commission.api import bulletins, cases, decisions
 
 urlpatterns = [
     path("cases/", cases.CaseListCreateApi.as_view(), name="case-list"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<int:pk>/rounds/", cases.CaseRoundsApi.as_view(), name="case-rounds"),
     path("cases/<int:pk>/measures/", cases.CaseMeasuresApi.as_view(), name="case-measures"),
     path("cases/<int:pk>/close/", cases.CaseCloseApi.as_view(), name="case-close"),
+    path("cases/<int:pk>/summary-public/", bulletins.CaseSummaryPublicApi.as_view(), name="case-summary-public"),
     path("cases/<int:pk>/trail/", cases.CaseTrailApi.as_view(), name="case-trail"),
     path("rounds/<int:pk>/", decisions.RoundDetailApi.as_view(), name="round-detail"),
     path("rounds/<int:pk>/ballots/", decisions.RoundBallotApi.as_view(), name="round-ballots"),
@@ -25,4 +26,7 @@ urlpatterns = [
     path("deadlines/<int:pk>/resume/", decisions.DeadlineResumeApi.as_view(), name="deadline-resume"),
     # Returning a report to its monitor is triage: the commission's, under the report's address.
     path("reports/<int:pk>/return/", decisions.ReportReturnApi.as_view(), name="report-return"),
+    # The public bulletin: read without signing in.
+    path("bulletins/", bulletins.BulletinListApi.as_view(), name="bulletin-list"),
+    path("bulletins/<int:pk>/", bulletins.BulletinDetailApi.as_view(), name="bulletin-detail"),
 ]

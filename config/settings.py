@@ -200,6 +200,17 @@ SIMILAR_WINDOW = env_duration("SIMILAR_WINDOW", "6h")
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 REPORT_DESCRIPTION_MAX = env_int("REPORT_DESCRIPTION_MAX", 10000, minimum=1)
 
+# The public bulletin (commission.services.bulletin): it covers one period
+# (BULLETIN_PERIOD, aligned on UTC midnight for the default 24h), published
+# only once the period ended BULLETIN_DELAY ago, with every location snapped
+# to the centre of a BULLETIN_GRID_KM grid cell: the delay and the grid keep a
+# bulletin from pointing at a monitor or a source (docs/security.md).
+BULLETIN_PERIOD = env_duration("BULLETIN_PERIOD", "24h")
+BULLETIN_DELAY = env_duration("BULLETIN_DELAY", "48h")
+BULLETIN_GRID_KM = env_float("BULLETIN_GRID_KM", 10.0, minimum=1.0)
+# Anonymous reads of GET /api/v1/bulletins/, per address.
+BULLETIN_RATE = env_rate("BULLETIN_RATE", "120/min")
+
 # Ed25519 private key of the commission (32 bytes, hex) that signs trail
 # checkpoints. `make run` generates a development key into var/.
 AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", None)
@@ -276,8 +287,8 @@ REST_FRAMEWORK = {
     # JSON only: the browsable HTML renderer is off (it failed on paginated
     # lists asked for text/html); /api/docs/ is the browsable documentation.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # Only the token endpoint is throttled (accounts.api.TokenApi): 429 with Retry-After.
-    "DEFAULT_THROTTLE_RATES": {"signin": SIGNIN_RATE},
+    # Throttled: the token endpoint (accounts.api.TokenApi) and anonymous bulletin reads; 429 with Retry-After.
+    "DEFAULT_THROTTLE_RATES": {"signin": SIGNIN_RATE, "bulletin": BULLETIN_RATE},
     "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
     # JSON bodies only (evidence upload names its own multipart parser): a
     # form-encoded body cannot say null, so the schema's nullable fields
@@ -375,6 +386,13 @@ CELERY_BEAT_SCHEDULE = {
     "publish-checkpoint": {
         "task": "audit.tasks.publish_checkpoint",
         "schedule": AUDIT_CHECKPOINT_INTERVAL.total_seconds(),
+    },
+    # Publishes the bulletin of the last period that is past its delay; a
+    # no-op when it exists already, so an hourly tick publishes each period
+    # once, also after beat or the workers were down.
+    "publish-bulletin": {
+        "task": "commission.tasks.publish_bulletin",
+        "schedule": min(BULLETIN_PERIOD.total_seconds(), 3600.0),
     },
     # The full verification pass (pages verify only what follows its head).
     "verify-trail": {

@@ -66,6 +66,9 @@ LABELS = {
     "extended": _("Extended"),
     "paused": _("Paused"),
     "cancelled": _("Cancelled"),
+    # why a case closed (besides the verification outcomes and undetermined)
+    "decided": _("Decided by the chair after measures"),
+    "unresolved": _("Closed without a decision"),
 }
 
 BADGE = {

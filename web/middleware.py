@@ -17,9 +17,10 @@ from django.urls import reverse
 from accounts.selectors import two_factor_required
 
 # Reachable before the second factor: signing in and out, the code step and
-# enrolment, the language switch, static files; the API answers for itself.
+# enrolment, the language switch, static files, the public bulletin; the API
+# answers for itself.
 OPEN_NAMES = ("web:login", "web:logout", "web:two_factor_verify", "web:two_factor_setup", "web:two_factor_qr")
-OPEN_PREFIXES = ("/api/", "/i18n/", "/" + settings.STATIC_URL.lstrip("/"))
+OPEN_PREFIXES = ("/api/", "/i18n/", "/bulletin/", "/" + settings.STATIC_URL.lstrip("/"))
 
 
 def needs_second_factor(request) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import account, audit_pages, overview, two_factor, views
+from web import account, audit_pages, bulletin_pages, overview, two_factor, views
 from web import case_posts as posts
 from web import commission_pages as cp
 
@@ -43,11 +43,18 @@ urlpatterns = [
     path("cases/<int:pk>/deadlines/<int:deadline_pk>/pause/", posts.deadline_pause, name="deadline_pause"),
     path("cases/<int:pk>/deadlines/<int:deadline_pk>/resume/", posts.deadline_resume, name="deadline_resume"),
     path("cases/<int:pk>/close/", posts.case_close, name="case_close"),
+    path("cases/<int:pk>/summary-public/", bulletin_pages.summary_public, name="case_summary_public"),
     path("board/", cp.board, name="board"),
+    path("board/bulletin/", bulletin_pages.publish, name="bulletin_publish"),
     # Auditor
     path("trail/", audit_pages.trail, name="audit"),
     path("trail/export.jsonl", audit_pages.trail_export, name="trail_export"),
     path("trail/reports.csv", audit_pages.reports_csv, name="reports_csv"),
+    # The public bulletin (no sign-in)
+    path("bulletin/", bulletin_pages.bulletin, name="bulletin"),
+    path("bulletin/<int:pk>/", bulletin_pages.bulletin, name="bulletin_detail"),
+    path("bulletin/latest.json", bulletin_pages.latest_json, name="bulletin_latest_json"),
+    path("bulletin/feed.atom", bulletin_pages.feed, name="bulletin_feed"),
     # Overview
     path("overview/", overview.overview, name="overview"),
 ]

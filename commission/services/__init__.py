@@ -10,6 +10,7 @@ after the lock makes the loser's request a clean 409 instead of a double effect.
 """
 
 from commission.services.base import TEXT_MAX, TITLE_MAX
+from commission.services.bulletin import bulletin_publish, bulletins_publish_due, case_summary_publish
 from commission.services.closure import case_close
 from commission.services.conflicts import conflict_declare
 from commission.services.deadlines import deadline_extend, deadline_pause, deadline_resume
@@ -38,9 +39,12 @@ __all__ = [
     "BallotReceipt",
     "SweepResult",
     "ballot_cast",
+    "bulletin_publish",
+    "bulletins_publish_due",
     "case_close",
     "case_detach_report",
     "case_link_reports",
+    "case_summary_publish",
     "case_open",
     "commitment",
     "conflict_declare",
