@@ -185,7 +185,7 @@ def _render_report(request, report, evidence_form, status=200):
 
     ctx = {
         "report": report,
-        "evidence": list(report_selectors.evidence_list_for(request.user, report)),
+        "evidence": report_selectors.evidence_shown_to(request.user, report),
         "evidence_form": evidence_form,
         "may_upload": report_services.evidence_may_upload(request.user, report),
         "may_edit": (report.status in report_services.EDITABLE_STATUSES and report.author_id == request.user.pk
@@ -225,6 +225,20 @@ def evidence_add(request, pk: int):
                 messages.success(request, _("Evidence attached to %(ref)s.") % {"ref": report.reference})
                 return redirect(reverse("web:report_detail", kwargs={"pk": report.pk}) + "#evidence")
     return _render_report(request, report, form, status=400)
+
+
+@role_required(*ANY_READER)
+def evidence_thumbnail(request, pk: int):
+    """The server-made thumbnail (no metadata) that pages show in place of
+    the original: the same access rule as a download, no trail event."""
+    evidence = report_selectors.evidence_thumbnail_for(request.user, pk)
+    if evidence is None:
+        raise Http404
+    response = FileResponse(report_selectors.evidence_open_thumbnail(evidence), content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=300"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
 
 
 @role_required(*ANY_READER)

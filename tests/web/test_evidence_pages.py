@@ -38,12 +38,16 @@ def test_viewing_report_and_case_pages_with_their_images_writes_no_download_even
     for client, path in ((monitor, f"/reports/{photo.report.pk}/"), (member, f"/cases/{case.pk}/")):
         page = client.get(path)
         assert page.status_code == 200
-        assert f'<img src="/evidence/{photo.pk}/preview/"' in page.content.decode()
-        image = client.get(f"/evidence/{photo.pk}/preview/")
-        assert image.status_code == 200 and image["Content-Type"] == "image/png"
+        html = page.content.decode()
+        # The page shows the server-made thumbnail, linked to the original.
+        assert f'<a href="/evidence/{photo.pk}/preview/"><img class="thumb" src="/evidence/{photo.pk}/thumbnail/"' in html
+        assert f'src="/evidence/{photo.pk}/preview/"' not in html
+        for path in (f"/evidence/{photo.pk}/thumbnail/", f"/evidence/{photo.pk}/preview/"):
+            image = client.get(path)
+            assert image.status_code == 200
+            assert image["X-Content-Type-Options"] == "nosniff"
+            assert "attachment" not in image.get("Content-Disposition", "")
         assert b"".join(image.streaming_content) == make_png()
-        assert image["X-Content-Type-Options"] == "nosniff"
-        assert "attachment" not in image.get("Content-Disposition", "")
     assert downloads() == 0
 
 
