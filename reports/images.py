@@ -12,15 +12,18 @@ import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps
 
 # Longest side of a thumbnail, in pixels: a card on the report and case pages
 # (shown at most 320 CSS px wide).
 THUMBNAIL_SIDE = 320
 THUMBNAIL_QUALITY = 80
 THUMBNAIL_MIME = "image/jpeg"
-# Types Pillow decodes here; PDF and MP4 get no thumbnail (pages show a file link).
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+# Types Pillow decodes here, each with the one decoder its bytes already
+# proved (reports.services._inspect): none of Pillow's other parsers ever
+# sees an upload. PDF and MP4 get no thumbnail (pages show a file link).
+DECODERS = {"image/jpeg": ["JPEG"], "image/png": ["PNG"], "image/webp": ["WEBP"]}
+IMAGE_TYPES = tuple(DECODERS)
 
 
 class ImageTooLarge(Exception):
@@ -57,10 +60,10 @@ def derive(fileobj, mime: str, *, max_pixels: int) -> Derived:
             # Pillow warns above its MAX_IMAGE_PIXELS and refuses (raises) at
             # twice that; our own limit below applies to what is really decoded.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(fileobj)
+            image = Image.open(fileobj, formats=DECODERS[mime])
     except Image.DecompressionBombError:
         raise ImageTooLarge(None) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except Exception:  # noqa: BLE001 (Pillow's parsers raise many kinds of error on damaged files)
         return Derived()
     with image:
         exif = _exif(image)
@@ -77,7 +80,7 @@ def derive(fileobj, mime: str, *, max_pixels: int) -> Derived:
                 thumbnail = _thumbnail(image)
         except Image.DecompressionBombError:
             raise ImageTooLarge(pixels) from None
-        except (OSError, SyntaxError, ValueError):
+        except Exception:  # noqa: BLE001 (as above: damaged pixel data)
             # Truncated or damaged pixel data: no thumbnail, but the EXIF read
             # from the header still stands.
             return Derived(**exif)
