@@ -141,3 +141,10 @@ def test_two_factor_sign_in_is_on_in_production_and_off_in_development(settings)
 def test_a_malformed_require_2fa_fails_loudly_naming_the_variable():
     started = start_production(REQUIRE_2FA="maybe")
     assert started.returncode != 0 and "REQUIRE_2FA" in started.stderr
+
+
+@pytest.mark.parametrize("text", ["0", "-5", "forty million", "4e7"])
+def test_a_bad_image_pixel_limit_fails_loudly_naming_the_variable(monkeypatch, text):
+    monkeypatch.setenv("EVIDENCE_IMAGE_MAX_PIXELS", text)
+    with pytest.raises(ImproperlyConfigured, match="EVIDENCE_IMAGE_MAX_PIXELS"):
+        env.env_int("EVIDENCE_IMAGE_MAX_PIXELS", 40_000_000, minimum=1)

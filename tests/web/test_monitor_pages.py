@@ -134,7 +134,7 @@ def test_evidence_is_attached_and_a_file_of_the_wrong_type_is_refused(people, we
     assert good.status_code == 302
     evidence = Evidence.objects.get()
     page = client.get(f"/reports/{report.pk}/").content.decode()
-    assert f'<img src="/evidence/{evidence.pk}/preview/"' in page
+    assert f'<img class="thumb" src="/evidence/{evidence.pk}/thumbnail/"' in page
     assert f'href="/api/v1/evidence/{evidence.pk}/download/"' in page
 
 
