@@ -5,8 +5,6 @@ are refused before anything is stored."""
 
 import hashlib
 import io
-import struct
-import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +16,7 @@ from audit.models import AuditEvent
 from reports import selectors
 from reports.models import Evidence
 from reports.services import evidence_add
-from tests.reports.conftest import JPEG_BYTES, KHARKIV, ORIKHIV, PDF_BYTES, photo_jpeg, png_bytes
+from tests.reports.conftest import JPEG_BYTES, KHARKIV, ORIKHIV, PDF_BYTES, photo_jpeg, png_bytes, png_declaring
 
 pytestmark = pytest.mark.django_db
 
@@ -36,15 +34,6 @@ def thumbnail_of(client, evidence_id: int) -> Image.Image:
     response = client.get(f"/api/v1/evidence/{evidence_id}/thumbnail/")
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     return Image.open(io.BytesIO(b"".join(response.streaming_content)))
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims width x height pixels (a decompression bomb's shape)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 1024)) + chunk(b"IEND", b""))
 
 
 @pytest.fixture

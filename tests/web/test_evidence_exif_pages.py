@@ -9,8 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from commission.services.triage import case_open
+from reports.models import Evidence
 from reports.services import evidence_add
-from tests.reports.conftest import KHARKIV, PDF_BYTES, photo_jpeg
+from tests.reports.conftest import KHARKIV, PDF_BYTES, photo_jpeg, png_declaring
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +78,12 @@ def test_the_thumbnail_page_admits_only_who_may_see_the_report(people, web, file
     assert web(people["verifier"]).get(path).status_code == 404
     assert web(people["outsider"]).get(path).status_code == 403
     assert web().get(path).status_code == 302
+
+
+def test_the_upload_page_refuses_a_decompression_bomb_with_the_reason_and_stores_nothing(
+        people, web, report, tmp_path):
+    response = web(people["monitor"]).post(f"/reports/{report.pk}/evidence/", {
+        "file": SimpleUploadedFile("bomb.png", png_declaring(30_000, 30_000), "image/png")})
+    assert response.status_code == 400
+    assert "too many pixels to be processed safely" in response.content.decode()
+    assert not Evidence.objects.exists() and not any(p.is_file() for p in tmp_path.rglob("*"))
