@@ -207,7 +207,10 @@ class ReportEvidenceApi(APIView):
         operation_id="reports_evidence_create",
         summary="Attach a file (the report's author, verifiers, the chair)",
         description="The type is recognised by the file's bytes (JPEG, PNG, WebP, PDF, MP4); the declared "
-                    "content type and file name are ignored. Anything else: 400 on the `file` field.",
+                    "content type and file name are ignored. Anything else: 400 on the `file` field. Images get "
+                    "a thumbnail (`thumbnail_url`) and their EXIF time and GPS read (`exif`); an image with more "
+                    "pixels than EVIDENCE_IMAGE_MAX_PIXELS (a decompression bomb) is refused with 400, nothing "
+                    "stored. The original is kept byte for byte.",
         request={"multipart/form-data": EvidenceUploadSerializer},
         parameters=[OpenApiParameter(
             "Idempotency-Key", IDEMPOTENCY_KEY_SCHEMA, OpenApiParameter.HEADER, required=False,
