@@ -119,7 +119,9 @@ def _exif(image: Image.Image) -> dict:
     taken_at, has_offset = _taken_at(ifd.get(ExifTags.Base.DateTimeOriginal), ifd.get(ExifTags.Base.OffsetTimeOriginal))
     lat = _coordinate(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), "N", "S", 90)
     lon = _coordinate(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), "E", "W", 180)
-    if lat is None or lon is None:
+    # Cameras without a fix write 0/0 (or mark the reading void, GPSStatus V):
+    # no position, rather than one in the Gulf of Guinea.
+    if lat is None or lon is None or (lat == 0 and lon == 0) or _text(gps.get(ExifTags.GPS.GPSStatus)) == "V":
         lat = lon = None
     return {"taken_at": taken_at, "taken_at_has_offset": has_offset, "lat": lat, "lon": lon}
 

@@ -102,6 +102,13 @@ def test_a_capture_time_without_offset_is_the_camera_clock_read_as_utc_and_says_
     assert (evidence.exif_lat, evidence.exif_lon) == (pytest.approx(-33.9, abs=1e-5), pytest.approx(-70.6, abs=1e-5))
 
 
+def test_a_gps_reading_of_zero_zero_is_no_position(api, people, report):
+    # What cameras without a fix write; the time is still read.
+    assert upload(api(people["monitor"]), report, photo_jpeg(gps=(0.0, 0.0))).status_code == 201
+    evidence = Evidence.objects.get()
+    assert evidence.exif_lat is None and evidence.exif_lon is None and evidence.exif_taken_at is not None
+
+
 def test_a_photo_without_exif_has_a_thumbnail_and_no_exif(api, people, report):
     response = upload(api(people["monitor"]), report, photo_jpeg(taken=None, offset=None, gps=None))
     assert response.status_code == 201
