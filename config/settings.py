@@ -193,6 +193,9 @@ DEADLINE_SWEEP_INTERVAL = env_duration("DEADLINE_SWEEP_INTERVAL", "30s")
 DEADLINE_REMINDER_BEFORE = env_duration("DEADLINE_REMINDER_BEFORE", "24h")
 
 EVIDENCE_MAX_BYTES = env_size("EVIDENCE_MAX_BYTES", "25MB")
+# Largest image (pixels actually decoded; JPEGs are decoded at up to 1/8 scale)
+# for which a thumbnail is made; larger is refused as a decompression bomb.
+EVIDENCE_IMAGE_MAX_PIXELS = env_int("EVIDENCE_IMAGE_MAX_PIXELS", 40_000_000, minimum=1)
 SIMILAR_DISTANCE_M = env_float("SIMILAR_DISTANCE_M", 5000.0, minimum=0)
 SIMILAR_WINDOW = env_duration("SIMILAR_WINDOW", "6h")
 # Tile server of the overview map, e.g. https://tiles.example.org/{z}/{x}/{y}.png;

@@ -200,13 +200,17 @@ class ReportEvidenceApi(APIView):
                    responses={200: EvidenceSerializer(many=True), **_errors(401, 403, 404)})
     def get(self, request, pk: int):
         report = _report_or_404(request.user, pk)
-        return Response(EvidenceSerializer(selectors.evidence_list_for(request.user, report), many=True).data)
+        return Response(EvidenceSerializer(selectors.evidence_list_for(request.user, report), many=True,
+                                           context={"request": request}).data)
 
     @extend_schema(
         operation_id="reports_evidence_create",
         summary="Attach a file (the report's author, verifiers, the chair)",
         description="The type is recognised by the file's bytes (JPEG, PNG, WebP, PDF, MP4); the declared "
-                    "content type and file name are ignored. Anything else: 400 on the `file` field.",
+                    "content type and file name are ignored. Anything else: 400 on the `file` field. Images get "
+                    "a thumbnail (`thumbnail_url`) and their EXIF time and GPS read (`exif`); an image with more "
+                    "pixels than EVIDENCE_IMAGE_MAX_PIXELS (a decompression bomb) is refused with 400, nothing "
+                    "stored. The original is kept byte for byte.",
         request={"multipart/form-data": EvidenceUploadSerializer},
         parameters=[OpenApiParameter(
             "Idempotency-Key", IDEMPOTENCY_KEY_SCHEMA, OpenApiParameter.HEADER, required=False,
@@ -231,7 +235,8 @@ class ReportEvidenceApi(APIView):
         serializer.is_valid(raise_exception=True)
         evidence, created = services.evidence_add_once(
             actor=request.user, report=report, upload=serializer.validated_data["file"], idempotency_key=key)
-        response = Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+        response = Response(EvidenceSerializer(evidence, context={"request": request}).data,
+                            status=status.HTTP_201_CREATED)
         if not created:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -259,4 +264,26 @@ class EvidenceDownloadApi(APIView):
         # Never let a browser reinterpret an upload (a "PDF" as HTML, say).
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class EvidenceThumbnailApi(APIView):
+    permission_classes = [IsAuthenticated, HasRole(safe_roles=(MONITOR, *READ_ROLES))]
+
+    @extend_schema(
+        operation_id="evidence_thumbnail",
+        summary="The server-made thumbnail of an image (not recorded in the trail)",
+        description="A JPEG of at most 320 px, made from the pixels alone: no EXIF (time, GPS), XMP or ICC profile "
+                    "of the original, and already turned upright. Whoever may download the original may fetch it; "
+                    "404 for files without one (PDF, MP4, images the server could not read).",
+        responses={(200, "image/jpeg"): OpenApiResponse(response=OpenApiTypes.BINARY, description="the thumbnail"),
+                   **_errors(401, 403, 404)},
+    )
+    def get(self, request, pk: int):
+        evidence = selectors.evidence_thumbnail_for(request.user, pk)
+        if evidence is None:
+            raise NotFound("No such evidence, or it has no thumbnail.")
+        response = FileResponse(selectors.evidence_open_thumbnail(evidence), content_type="image/jpeg")
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, max-age=300"
         return response

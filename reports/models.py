@@ -132,6 +132,11 @@ def evidence_path(instance: "Evidence", filename: str) -> str:
     return f"evidence/{instance.sha256[:2]}/{instance.sha256}"
 
 
+def evidence_thumbnail_path(sha256: str) -> str:
+    # Beside the original, content-addressed like it: the same bytes have one thumbnail.
+    return f"evidence/{sha256[:2]}/{sha256}-thumb.jpg"
+
+
 class Evidence(models.Model):
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="evidence")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -144,6 +149,19 @@ class Evidence(models.Model):
     # Idempotent upload, as for reports: the constraint below makes two
     # concurrent requests with one key store one row.
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    # Derived from the original at upload (reports.images), never the other
+    # way round: a JPEG of at most 320 px with no metadata, shown on pages in
+    # place of the original; empty for PDF, MP4 and images Pillow cannot read.
+    thumbnail = models.FileField(max_length=200, blank=True, default="")
+    thumbnail_width = models.PositiveSmallIntegerField(null=True, blank=True)
+    thumbnail_height = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What the camera wrote in the original's EXIF, for the verifier to set
+    # beside what the report says (time and place).
+    exif_taken_at = models.DateTimeField(null=True, blank=True)
+    # False: no OffsetTimeOriginal, so exif_taken_at is the camera's clock read as UTC.
+    exif_taken_at_has_offset = models.BooleanField(default=False)
+    exif_lat = models.FloatField(null=True, blank=True)
+    exif_lon = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from accounts.models import Party
-from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, roles_of
+from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, has_role, roles_of
 from reports import geo
 from reports.models import Evidence, Report, ReportStatus
 
@@ -109,6 +109,21 @@ def evidence_list_for(user, report: Report) -> QuerySet[Evidence]:
     return Evidence.objects.filter(report=report).select_related("uploaded_by", "report")
 
 
+def evidence_shown_to(user, report: Report) -> list[Evidence]:
+    """Evidence of a report as pages show it: each item with `exif`, the
+    comparison of evidence_exif_for (None where `user` may not see it)."""
+    items = list(evidence_list_for(user, report))
+    for evidence in items:
+        evidence.exif = evidence_exif_for(user, evidence)
+    return items
+
+
+def evidence_readable_by(user, evidence: Evidence) -> bool:
+    """Who may read an evidence item (original, preview or thumbnail): whoever
+    may see its report. The one rule, for an item already in hand."""
+    return report_visible_to(user, evidence.report)
+
+
 def evidence_get_for(user, pk) -> Evidence | None:
     """An evidence item, only if its report is visible to `user` (one query:
     the scoping rule becomes a subquery)."""
@@ -129,3 +144,64 @@ def evidence_preview_for(user, pk) -> Evidence | None:
     if evidence is None or evidence.content_type not in PREVIEW_TYPES:
         return None
     return evidence
+
+
+def evidence_thumbnail_for(user, pk) -> Evidence | None:
+    """An evidence item with a thumbnail, only if `user` may read the
+    original (evidence_get_for's scoping, then evidence_readable_by on the
+    row itself, as a download does)."""
+    evidence = evidence_get_for(user, pk)
+    if evidence is None or not evidence.thumbnail or not evidence_readable_by(user, evidence):
+        return None
+    return evidence
+
+
+def evidence_open_thumbnail(evidence: Evidence):
+    """The stored thumbnail of an item evidence_thumbnail_for returned. Not
+    recorded in the trail: the thumbnail carries no metadata and is shown on
+    every page view; the download of the original is what records a read."""
+    return evidence.thumbnail.storage.open(evidence.thumbnail.name, "rb")
+
+
+# --- EXIF beside the report ------------------------------------------------
+
+# Beyond these, the photo's EXIF and the report disagree enough for the page
+# to highlight it (a verifier's prompt to ask, not a verdict: EXIF is easily
+# wrong, and easily edited).
+EXIF_FAR_KM = 5.0
+EXIF_FAR_TIME = timedelta(hours=24)
+
+
+def evidence_exif_visible_to(user, evidence: Evidence) -> bool:
+    """The EXIF capture time and position: for verifiers and the chair (who
+    check reports) and the uploader. Not for members and auditors: a photo's
+    GPS is where a monitor stood, which no one else needs to know."""
+    return has_role(user, VERIFIER, CHAIR) or evidence.uploaded_by_id == user.pk
+
+
+def evidence_exif_for(user, evidence: Evidence) -> dict | None:
+    """The photo's EXIF time and position beside the report's own, with the
+    distance (km) and the time between them; None when there is no EXIF or
+    `user` may not see it."""
+    has_time = evidence.exif_taken_at is not None
+    has_place = evidence.exif_lat is not None and evidence.exif_lon is not None
+    if not (has_time or has_place) or not evidence_exif_visible_to(user, evidence):
+        return None
+    report = evidence.report
+    out = {"taken_at": evidence.exif_taken_at, "taken_at_has_offset": evidence.exif_taken_at_has_offset,
+           "lat": evidence.exif_lat if has_place else None, "lon": evidence.exif_lon if has_place else None,
+           "reported_at": report.occurred_at, "reported_until": report.occurred_until,
+           "reported_lat": report.lat, "reported_lon": report.lon,
+           "distance_km": None, "far_in_space": False, "hours_apart": None, "far_in_time": False}
+    if has_place:
+        out["distance_km"] = round(geo.haversine_m(report.lat, report.lon, evidence.exif_lat, evidence.exif_lon)
+                                   / 1000, 1)
+        out["far_in_space"] = out["distance_km"] > EXIF_FAR_KM
+    if has_time:
+        # Zero inside the report's time span; otherwise the gap to its nearer end.
+        start, end = report.occurred_at, report.occurred_until or report.occurred_at
+        taken = evidence.exif_taken_at
+        gap = start - taken if taken < start else (taken - end if taken > end else timedelta(0))
+        out["hours_apart"] = round(gap.total_seconds() / 3600, 1)
+        out["far_in_time"] = gap > EXIF_FAR_TIME
+    return out

@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from accounts.models import Party
 from config.api import StrictCharField
-from reports import services
+from reports import selectors, services
 from reports.models import Category, Evidence, Report, ReportStatus, SourceType
 
 
@@ -193,6 +193,23 @@ class FeatureCollectionSerializer(serializers.Serializer):
     features = FeatureSerializer(source="*", many=True)
 
 
+class EvidenceExifSerializer(serializers.Serializer):
+    """The capture time and position the camera wrote in the original's EXIF,
+    compared with the report's occurred_at(/occurred_until) and location."""
+
+    taken_at = serializers.DateTimeField(allow_null=True, help_text="EXIF DateTimeOriginal, in UTC")
+    taken_at_has_offset = serializers.BooleanField(
+        help_text="false: the camera wrote no time zone (OffsetTimeOriginal), so taken_at is its local clock read "
+                  "as UTC")
+    lat = serializers.FloatField(allow_null=True, help_text="EXIF GPS latitude, decimal degrees")
+    lon = serializers.FloatField(allow_null=True, help_text="EXIF GPS longitude, decimal degrees")
+    distance_km = serializers.FloatField(allow_null=True, help_text="from the report's location")
+    hours_apart = serializers.FloatField(
+        allow_null=True, help_text="from the report's time (0 within occurred_at..occurred_until)")
+    far_in_space = serializers.BooleanField(help_text="distance_km over 5")
+    far_in_time = serializers.BooleanField(help_text="hours_apart over 24")
+
+
 class EvidenceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     report = serializers.IntegerField(source="report_id")
@@ -203,9 +220,26 @@ class EvidenceSerializer(serializers.Serializer):
     uploaded_by = StrictCharField(source="uploaded_by.username")
     uploaded_at = serializers.DateTimeField()
     download_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="a JPEG of at most 320 px with no metadata, made by the server from an image; null for other "
+                  "files and images it could not read")
+    thumbnail_width = serializers.IntegerField(allow_null=True)
+    thumbnail_height = serializers.IntegerField(allow_null=True)
+    exif = serializers.SerializerMethodField(
+        help_text="for verifiers, the chair and the uploader only (a photo's GPS is where a monitor stood); "
+                  "null otherwise, and when the original has no EXIF time or position")
 
     def get_download_url(self, evidence: Evidence) -> str:
         return f"/api/v1/evidence/{evidence.pk}/download/"
+
+    def get_thumbnail_url(self, evidence: Evidence) -> str | None:
+        return f"/api/v1/evidence/{evidence.pk}/thumbnail/" if evidence.thumbnail else None
+
+    @extend_schema_field(EvidenceExifSerializer(allow_null=True))
+    def get_exif(self, evidence: Evidence):
+        request = self.context.get("request")
+        exif = selectors.evidence_exif_for(request.user, evidence) if request is not None else None
+        return None if exif is None else EvidenceExifSerializer(exif).data
 
 
 class EvidenceUploadSerializer(serializers.Serializer):

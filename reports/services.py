@@ -9,6 +9,7 @@ from datetime import UTC, timedelta
 import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -20,8 +21,9 @@ from accounts.roles import CHAIR, MONITOR, VERIFIER, has_role
 from audit.services import audit_record
 from config.errors import ApplicationError, Conflict, Forbidden, TooLarge
 from notifications.services import notify
-from reports.models import Evidence, Report, ReportStatus, evidence_path
-from reports.selectors import party_by_code, report_visible_to
+from reports import images
+from reports.models import Evidence, Report, ReportStatus, evidence_path, evidence_thumbnail_path
+from reports.selectors import evidence_readable_by, party_by_code, report_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -372,17 +374,26 @@ def evidence_add_once(*, actor, report: Report, upload, idempotency_key: str | N
         existing = Evidence.objects.filter(uploaded_by=actor, idempotency_key=idempotency_key).first()
         if existing is not None:
             return _evidence_replayed(existing, report, sha256), False
+    # Before anything is stored: a decompression bomb is refused here (400).
+    derived = _derive(upload, mime)
     evidence = Evidence(report=report, uploaded_by=actor, content_type=mime, size=size, sha256=sha256,
                         original_name=(getattr(upload, "name", "") or "")[:255],
                         idempotency_key=idempotency_key or None)
+    _apply(evidence, derived)
     name = evidence_path(evidence, "")
-    stored_now = False
+    stored_now = []
     # Content-addressed: the same bytes are stored once, however many times attached.
     if not default_storage.exists(name):
         upload.seek(0)
         name = default_storage.save(name, upload)
-        stored_now = True
+        stored_now.append(("file", name))
     evidence.file.name = name
+    if derived.thumbnail is not None:
+        thumbnail = evidence_thumbnail_path(sha256)
+        if not default_storage.exists(thumbnail):
+            thumbnail = default_storage.save(thumbnail, ContentFile(derived.thumbnail))
+            stored_now.append(("thumbnail", thumbnail))
+        evidence.thumbnail.name = thumbnail
     try:
         # A savepoint, as in report_create: a concurrent request with the same
         # key that commits first makes our INSERT fail, and we answer with its row.
@@ -393,14 +404,66 @@ def evidence_add_once(*, actor, report: Report, upload, idempotency_key: str | N
                                 "size": size, "content_type": mime})
     except Exception as exc:
         # Nothing half-stored: a file that no row points to goes away again.
-        if stored_now and not Evidence.objects.filter(file=name).exists():
-            default_storage.delete(name)
+        for field, stored in stored_now:
+            if not Evidence.objects.filter(**{field: stored}).exists():
+                default_storage.delete(stored)
         if idempotency_key and isinstance(exc, IntegrityError):
             existing = Evidence.objects.filter(uploaded_by=actor, idempotency_key=idempotency_key).first()
             if existing is not None:
                 return _evidence_replayed(existing, report, sha256), False
         raise
     return evidence, True
+
+
+def _derive(upload, mime: str) -> images.Derived:
+    limit = settings.EVIDENCE_IMAGE_MAX_PIXELS
+    try:
+        return images.derive(upload, mime, max_pixels=limit)
+    except images.ImageTooLarge as exc:
+        raise ValidationError({"file": [
+            _("This image has too many pixels to be processed safely (at most %(limit)d million); "
+              "nothing was stored. Send a smaller photo, or a PDF of it.") % {"limit": max(1, limit // 1_000_000)}
+        ]}) from exc
+
+
+def _apply(evidence: Evidence, derived: images.Derived) -> None:
+    evidence.thumbnail_width, evidence.thumbnail_height = derived.width, derived.height
+    evidence.exif_taken_at, evidence.exif_taken_at_has_offset = derived.taken_at, derived.taken_at_has_offset
+    evidence.exif_lat, evidence.exif_lon = derived.lat, derived.lon
+
+
+def evidence_derive(*, evidence: Evidence, redo: bool = False) -> bool:
+    """Make the thumbnail and read the EXIF of evidence stored before
+    thumbnails existed (the evidence_thumbnails command). Returns whether
+    the row changed. No trail event: what is derived is a pure function of
+    the original, whose SHA-256 the upload event already records; an image
+    too large to decode is left without a thumbnail (it was accepted then)."""
+    if evidence.content_type not in images.IMAGE_TYPES or (evidence.thumbnail and not redo):
+        return False
+    with evidence.file.storage.open(evidence.file.name, "rb") as handle:
+        try:
+            derived = images.derive(handle, evidence.content_type, max_pixels=settings.EVIDENCE_IMAGE_MAX_PIXELS)
+        except images.ImageTooLarge:
+            logger.warning("evidence %s: image too large for a thumbnail", evidence.pk)
+            return False
+    with transaction.atomic():
+        locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
+        _apply(locked, derived)
+        stored = None
+        if derived.thumbnail is not None:
+            name = evidence_thumbnail_path(locked.sha256)
+            if not default_storage.exists(name):
+                name = stored = default_storage.save(name, ContentFile(derived.thumbnail))
+            locked.thumbnail.name = name
+        try:
+            locked.save(update_fields=["thumbnail", "thumbnail_width", "thumbnail_height", "exif_taken_at",
+                                       "exif_taken_at_has_offset", "exif_lat", "exif_lon"])
+        except Exception:
+            if stored:
+                default_storage.delete(stored)
+            raise
+    evidence.refresh_from_db()
+    return True
 
 
 def _evidence_replayed(evidence: Evidence, report: Report, sha256: str) -> Evidence:
@@ -415,7 +478,7 @@ def _evidence_replayed(evidence: Evidence, report: Report, sha256: str) -> Evide
 def evidence_open_for_download(*, actor, evidence: Evidence):
     """Open the stored file for `actor` and record the read in the trail
     (reading confidential evidence is part of the decision trail)."""
-    if not report_visible_to(actor, evidence.report):
+    if not evidence_readable_by(actor, evidence):
         raise Forbidden(_("You may not read this evidence."))
     handle = evidence.file.storage.open(evidence.file.name, "rb")
     try:

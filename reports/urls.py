@@ -9,4 +9,5 @@ urlpatterns = [
     path("reports/<int:pk>/similar/", api.ReportSimilarApi.as_view(), name="report-similar"),
     path("reports/<int:pk>/evidence/", api.ReportEvidenceApi.as_view(), name="report-evidence"),
     path("evidence/<int:pk>/download/", api.EvidenceDownloadApi.as_view(), name="evidence-download"),
+    path("evidence/<int:pk>/thumbnail/", api.EvidenceThumbnailApi.as_view(), name="evidence-thumbnail"),
 ]

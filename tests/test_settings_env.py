@@ -163,3 +163,9 @@ def test_the_bulletin_settings_are_read_from_the_environment():
     started = start_development(BULLETIN_GRID_KM="5", BULLETIN_DELAY="72h", BULLETIN_PERIOD="7d", BULLETIN_RATE="10/min")
     assert started.returncode == 0, started.stderr
     assert started.stdout.split() == ["5.0", "259200.0", "604800.0", "10/min"]
+
+@pytest.mark.parametrize("text", ["0", "-5", "forty million", "4e7"])
+def test_a_bad_image_pixel_limit_fails_loudly_naming_the_variable(monkeypatch, text):
+    monkeypatch.setenv("EVIDENCE_IMAGE_MAX_PIXELS", text)
+    with pytest.raises(ImproperlyConfigured, match="EVIDENCE_IMAGE_MAX_PIXELS"):
+        env.env_int("EVIDENCE_IMAGE_MAX_PIXELS", 40_000_000, minimum=1)

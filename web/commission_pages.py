@@ -239,7 +239,7 @@ def _case_context(request, case, bound: dict) -> dict:
 
     reports = list(reads.case_reports(case, user))
     for r in reports:
-        r.evidence_items = list(report_selectors.evidence_list_for(user, r))
+        r.evidence_items = report_selectors.evidence_shown_to(user, r)
         r.detach_form = bound.get(("detach", r.pk)) or f.DetachReportForm(initial={"report": r.pk},
                                                                               auto_id=form_auto_id(("detach", r.pk)))
 

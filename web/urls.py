@@ -23,6 +23,7 @@ urlpatterns = [
     path("reports/<int:pk>/edit/", views.report_edit, name="report_edit"),
     path("reports/<int:pk>/evidence/", views.evidence_add, name="evidence_add"),
     path("evidence/<int:pk>/preview/", views.evidence_preview, name="evidence_preview"),
+    path("evidence/<int:pk>/thumbnail/", views.evidence_thumbnail, name="evidence_thumbnail"),
     # Commission
     path("inbox/", cp.inbox, name="inbox"),
     path("inbox/open-case/", cp.case_open, name="case_open"),

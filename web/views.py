@@ -185,7 +185,7 @@ def _render_report(request, report, evidence_form, status=200):
 
     ctx = {
         "report": report,
-        "evidence": list(report_selectors.evidence_list_for(request.user, report)),
+        "evidence": report_selectors.evidence_shown_to(request.user, report),
         "evidence_form": evidence_form,
         "may_upload": report_services.evidence_may_upload(request.user, report),
         "may_edit": (report.status in report_services.EDITABLE_STATUSES and report.author_id == request.user.pk
@@ -228,17 +228,33 @@ def evidence_add(request, pk: int):
 
 
 @role_required(*ANY_READER)
+def evidence_thumbnail(request, pk: int):
+    """The server-made thumbnail (no metadata) that pages show in place of
+    the original: the same access rule as a download, no trail event."""
+    evidence = report_selectors.evidence_thumbnail_for(request.user, pk)
+    if evidence is None:
+        raise Http404
+    response = FileResponse(report_selectors.evidence_open_thumbnail(evidence), content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=300"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
+
+
+@role_required(*ANY_READER)
 def evidence_preview(request, pk: int):
-    """An evidence image as shown on the report and case pages: permission
-    checked by the same selector as a download, but no evidence.downloaded
-    event (every page view would write one per image); the download link
-    beside it gives the original and records the read."""
+    """The original image, shown in the browser (not as an attachment) when
+    someone opens a thumbnail. A read of the original, EXIF and all, so it is
+    recorded like a download (evidence.downloaded): pages embed only
+    thumbnails, so this is one event per deliberate look, not per page view."""
     evidence = report_selectors.evidence_preview_for(request.user, pk)
     if evidence is None:
         raise Http404
-    response = FileResponse(evidence.file.storage.open(evidence.file.name, "rb"), content_type=evidence.content_type)
+    handle = report_services.evidence_open_for_download(actor=request.user, evidence=evidence)
+    response = FileResponse(handle, content_type=evidence.content_type)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=300"
+    # Every look is a recorded read: no copy kept in the browser's cache.
+    response["Cache-Control"] = "private, no-store"
     # Opened on its own, the image can run nothing.
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return response

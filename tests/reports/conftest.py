@@ -62,3 +62,49 @@ def png_bytes(width: int = 1, height: int = 1) -> bytes:
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 
+
+
+def photo_jpeg(width: int = 1200, height: int = 800, *, taken: str | None = "2026:11:30 14:05:00",
+               offset: str | None = "+02:00", gps: tuple[float, float] | None = ORIKHIV,
+               orientation: int | None = None) -> bytes:
+    """A JPEG as a phone writes it (Pillow): EXIF DateTimeOriginal, its
+    offset, GPS in degrees/minutes/seconds and an orientation tag. The left
+    half is red, the right half blue (to see which way a thumbnail turned)."""
+    import io
+
+    from PIL import ExifTags, Image
+
+    image = Image.new("RGB", (width, height), (200, 0, 0))
+    image.paste((0, 0, 200), (width // 2, 0, width, height))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "FieldCam"
+    if orientation:
+        exif[ExifTags.Base.Orientation] = orientation
+    ifd = exif.get_ifd(ExifTags.IFD.Exif)
+    if taken:
+        ifd[ExifTags.Base.DateTimeOriginal] = taken
+    if offset:
+        ifd[ExifTags.Base.OffsetTimeOriginal] = offset
+    if gps:
+        def dms(value: float) -> tuple[float, float, float]:
+            degrees = int(abs(value))
+            minutes = int((abs(value) - degrees) * 60)
+            return float(degrees), float(minutes), round((abs(value) - degrees - minutes / 60) * 3600, 4)
+
+        info = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        info[ExifTags.GPS.GPSLatitudeRef] = "N" if gps[0] >= 0 else "S"
+        info[ExifTags.GPS.GPSLatitude] = dms(gps[0])
+        info[ExifTags.GPS.GPSLongitudeRef] = "E" if gps[1] >= 0 else "W"
+        info[ExifTags.GPS.GPSLongitude] = dms(gps[1])
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, exif=exif)
+    return out.getvalue()
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width x height pixels (a decompression bomb's shape)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 1024)) + chunk(b"IEND", b""))

@@ -60,7 +60,8 @@ def test_the_same_bytes_are_stored_once(api, people, report, media):
     content = png_bytes(2, 2)
     assert upload(client, report, content).status_code == 201
     assert upload(client, report, content, name="again.png").status_code == 201
-    assert Evidence.objects.count() == 2 and len(stored_files(media)) == 1
+    # One original and its one thumbnail, however many rows point to them.
+    assert Evidence.objects.count() == 2 and len(stored_files(media)) == 2
 
 
 def test_it_refuses_a_text_file_named_and_declared_as_png(api, people, report, media):
@@ -179,7 +180,7 @@ def test_an_upload_repeated_with_its_idempotency_key_answers_the_same_evidence_a
     assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
     assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
-    assert Evidence.objects.count() == 1 and len(stored_files(media)) == 1
+    assert Evidence.objects.count() == 1 and len(stored_files(media)) == 2  # the original and its thumbnail
     assert AuditEvent.objects.filter(action="evidence.uploaded").count() == 1
 
 
@@ -190,7 +191,7 @@ def test_an_idempotency_key_reused_for_another_file_or_report_is_a_422(api, peop
     assert other_file.status_code == 422 and "idempotency_key" in other_file.json()
     other_report = upload_with_key(client, file_report(people["monitor"]), png_bytes(3, 3), "upload-1")
     assert other_report.status_code == 422
-    assert Evidence.objects.count() == 1 and len(stored_files(media)) == 1
+    assert Evidence.objects.count() == 1 and len(stored_files(media)) == 2  # the original and its thumbnail
     assert AuditEvent.objects.filter(action="evidence.uploaded").count() == 1
 
 

@@ -1,7 +1,7 @@
-"""Evidence on the pages: images are shown through a preview that checks the
-same permission as a download but writes no trail event per page view (the
-download of the original still records its read); the upload page refuses an
-oversize body from its Content-Length without reading it."""
+"""Evidence on the pages: images are shown as server-made thumbnails that
+check the same permission as a download but write no trail event per page
+view; opening the original (inline, or as a download) records the read; the
+upload page refuses an oversize body from its Content-Length without reading it."""
 
 import io
 
@@ -32,19 +32,30 @@ def downloads():
     return AuditEvent.objects.filter(action="evidence.downloaded").count()
 
 
-def test_viewing_report_and_case_pages_with_their_images_writes_no_download_event(people, web, photo):
+def test_viewing_report_and_case_pages_with_their_thumbnails_writes_no_download_event(people, web, photo):
     case = case_open(actor=people["verifier"], title="Orikhiv", reports=[photo.report])
     member, monitor = web(people["member1"]), web(people["monitor"])
     for client, path in ((monitor, f"/reports/{photo.report.pk}/"), (member, f"/cases/{case.pk}/")):
         page = client.get(path)
         assert page.status_code == 200
-        assert f'<img src="/evidence/{photo.pk}/preview/"' in page.content.decode()
-        image = client.get(f"/evidence/{photo.pk}/preview/")
-        assert image.status_code == 200 and image["Content-Type"] == "image/png"
-        assert b"".join(image.streaming_content) == make_png()
+        html = page.content.decode()
+        # The page shows the server-made thumbnail, linked to the original.
+        assert f'<a href="/evidence/{photo.pk}/preview/"><img class="thumb" src="/evidence/{photo.pk}/thumbnail/"' in html
+        assert f'src="/evidence/{photo.pk}/preview/"' not in html
+        image = client.get(f"/evidence/{photo.pk}/thumbnail/")
+        assert image.status_code == 200 and image["Content-Type"] == "image/jpeg"
         assert image["X-Content-Type-Options"] == "nosniff"
-        assert "attachment" not in image.get("Content-Disposition", "")
     assert downloads() == 0
+
+
+def test_opening_the_original_from_its_thumbnail_shows_it_inline_and_records_the_read(people, web, photo):
+    image = web(people["member1"]).get(f"/evidence/{photo.pk}/preview/")
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    assert b"".join(image.streaming_content) == make_png()
+    assert image["X-Content-Type-Options"] == "nosniff" and image["Cache-Control"] == "private, no-store"
+    assert "attachment" not in image.get("Content-Disposition", "")
+    [event] = AuditEvent.objects.filter(action="evidence.downloaded")
+    assert event.actor == people["member1"] and event.object_id == str(photo.pk)
 
 
 def test_downloading_the_original_still_records_the_read(people, api, photo):
@@ -59,7 +70,7 @@ def test_the_preview_admits_only_who_may_see_the_report(people, web, photo):
     anonymous = web().get(f"/evidence/{photo.pk}/preview/")
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/signin/")
     assert web(people["auditor"]).get(f"/evidence/{photo.pk}/preview/").status_code == 200
-    assert downloads() == 0
+    assert downloads() == 1  # the auditor's look; the refused ones read nothing
 
 
 def test_only_images_have_a_preview(people, web, photo):

@@ -73,7 +73,7 @@ def test_a_monitor_files_a_report_with_evidence(people, session, media):
     assert Evidence.objects.filter(report=report).count() == 1
     page = s.page
     assert page.get_by_role("heading", name=report.reference).is_visible()
-    # The photo is shown inline, through the download endpoint.
+    # The photo is shown inline as the server-made thumbnail (240 px wide: never enlarged).
     page.wait_for_function("() => { const i = document.querySelector(\"img[alt^='Evidence photo']\");"
                            " return i && i.complete && i.naturalWidth > 0; }")
     assert page.locator("img[alt^='Evidence photo']").evaluate("img => img.naturalWidth") == 240

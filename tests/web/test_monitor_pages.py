@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import AuditEvent
 from reports.models import Evidence, Report, ReportStatus
+from tests.web.browser import make_png
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -130,11 +131,12 @@ def test_evidence_is_attached_and_a_file_of_the_wrong_type_is_refused(people, we
     assert Evidence.objects.count() == 0
     empty = client.post(f"/reports/{report.pk}/evidence/", {})
     assert field_errors(empty.content.decode(), "file") == ["No file was submitted."]
-    good = client.post(f"/reports/{report.pk}/evidence/", {"file": SimpleUploadedFile("p.png", PNG, "image/png")})
+    good = client.post(f"/reports/{report.pk}/evidence/",
+                       {"file": SimpleUploadedFile("p.png", make_png(), "image/png")})
     assert good.status_code == 302
     evidence = Evidence.objects.get()
     page = client.get(f"/reports/{report.pk}/").content.decode()
-    assert f'<img src="/evidence/{evidence.pk}/preview/"' in page
+    assert f'<img class="thumb" src="/evidence/{evidence.pk}/thumbnail/"' in page
     assert f'href="/api/v1/evidence/{evidence.pk}/download/"' in page
 
 
