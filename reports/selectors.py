@@ -8,6 +8,8 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, roles_of
+from audit.receipts import receipt_sign
+from audit.selectors import event_latest
 from reports import geo
 from reports.models import Evidence, Report, ReportStatus
 
@@ -129,3 +131,22 @@ def evidence_preview_for(user, pk) -> Evidence | None:
     if evidence is None or evidence.content_type not in PREVIEW_TYPES:
         return None
     return evidence
+
+
+# The events that file a report (a returned report's new version is filed again).
+FILING_ACTIONS = ("report.submitted", "report.resubmitted")
+
+
+def report_receipt_for(user, report: Report) -> dict | None:
+    """The signed receipt of the report's latest filing, for its author only
+    (docs/audit.md, "Receipts"): built from that event's `after.sha256` and
+    time, so it is the same whenever it is shown (Ed25519 is deterministic).
+    None for anyone else, for a draft, or without a signing key."""
+    if (not settings.AUDIT_SIGNING_KEY or user is None or report.author_id != user.pk
+            or report.status == ReportStatus.DRAFT):
+        return None
+    event = event_latest(object_type="report", object_id=report.pk, actions=FILING_ACTIONS)
+    sha256 = (event.after or {}).get("sha256") if event is not None else None
+    if not sha256:
+        return None  # filed before receipts existed
+    return receipt_sign(reference=report.reference, sha256=sha256, at=event.at)

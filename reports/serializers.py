@@ -132,6 +132,28 @@ class ReportSerializer(serializers.Serializer):
     returned_at = serializers.DateTimeField(allow_null=True)
 
 
+class ReceiptSerializer(serializers.Serializer):
+    """The service's signed receipt for a filed report (docs/audit.md, "Receipts")."""
+
+    reference = StrictCharField()
+    sha256 = StrictCharField(help_text="SHA-256 of the report as filed (its canonical form: docs/audit.md), hex")
+    at = StrictCharField(help_text="when it was filed, ISO 8601 UTC with microseconds")
+    signature = StrictCharField(help_text="Ed25519 over canonical({reference, sha256, at}), hex")
+    public_key = StrictCharField(help_text="the service's Ed25519 public key, hex")
+
+
+class FiledReportSerializer(ReportSerializer):
+    """A report with its receipt, for its author (null for anyone else, for a
+    draft, or when the service has no signing key). The view passes the
+    receipt in the context (reports.selectors.report_receipt_for)."""
+
+    receipt = serializers.SerializerMethodField()
+
+    @extend_schema_field(ReceiptSerializer(allow_null=True))
+    def get_receipt(self, _report: Report) -> dict | None:
+        return self.context.get("receipt")
+
+
 class SimilarReportSerializer(ReportSerializer):
     distance_m = serializers.SerializerMethodField(help_text="great-circle distance from the report, metres")
 
