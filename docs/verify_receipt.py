@@ -8,9 +8,11 @@ commission's code: the recipes are public (docs/audit.md, "Receipts" and
     python verify_receipt.py receipt RECEIPT.json --public-key HEX
     python verify_receipt.py inclusion --event EVENT.json --proof PROOF.json --tree-head STH.json \\
         --public-key HEX [--receipt RECEIPT.json]
+    python verify_receipt.py inclusion --bundle BUNDLE.json --public-key HEX
     python verify_receipt.py consistency --first STH1.json --second STH2.json --proof PROOF.json --public-key HEX
 
-RECEIPT.json is the `receipt` of a filed report; EVENT.json an event as the
+RECEIPT.json is the `receipt` of a filed report; BUNDLE.json the answer of
+GET /api/v1/reports/{id}/receipt/ (receipt, event, tree head, proof); EVENT.json an event as the
 export writes it (one line of export_audit, or the answer of the events API);
 PROOF.json the answer of /api/v1/audit/proof/{seq}/?tree_size=N or of
 /api/v1/audit/consistency/?first=M&second=N; STH.json a signed tree head (a
@@ -149,13 +151,44 @@ def cmd_receipt(args):
     print(check_receipt(load(args.receipt), args.public_key))
 
 
+def _inclusion_inputs(args):
+    """The event, proof, tree head and receipt: from --bundle (the answer of
+    GET /api/v1/reports/{id}/receipt/), each overridden by its own option."""
+    bundle = {}
+    if args.bundle:
+        with open(args.bundle, encoding="utf-8") as handle:
+            bundle = json.load(handle)
+    inputs = {}
+    for name, option in (("event", args.event), ("proof", args.proof), ("tree_head", args.tree_head),
+                         ("receipt", args.receipt)):
+        inputs[name] = load(option) if option else bundle.get(name)
+    missing = [name for name in ("proof", "tree_head") if not inputs[name]]
+    if not inputs["event"] and not args.hash:
+        missing.insert(0, "event (or --hash)")
+    if missing:
+        raise Failure(f"missing {', '.join(missing)} (a receipt's event is sealed at once; its tree head and proof "
+                      "exist once a signed tree head covers it, within the checkpoint interval)")
+    return inputs
+
+
 def cmd_inclusion(args):
-    size, root = check_tree_head(load(args.tree_head), args.public_key, "tree head")
+    inputs = _inclusion_inputs(args)
+    size, root = check_tree_head(inputs["tree_head"], args.public_key, "tree head")
     print(f"tree head: signature good; {size} events, root {root.hex()}")
-    proof = load(args.proof)
+    proof = inputs["proof"]
     if proof.get("tree_size") != size:
         raise Failure(f"the proof is for a tree of {proof.get('tree_size')} events, the tree head has {size}")
-    event = load(args.event)
+    if not inputs["event"]:
+        # Only an event's hash: it is in the tree, but what it records is unknown here.
+        leaf = hashlib.sha256(b"\x00" + bytes.fromhex(args.hash)).digest()
+        if not inclusion_ok(proof["leaf_index"], size, leaf, [bytes.fromhex(h) for h in proof["audit_path"]], root):
+            raise Failure(f"hash {args.hash} is NOT leaf {proof['leaf_index']} of the signed tree of {size} events")
+        print(f"hash {args.hash} is leaf {proof['leaf_index']} (seq {proof['leaf_index'] + 1}) of the signed tree "
+              f"of {size} events")
+        if inputs["receipt"]:
+            raise Failure("a receipt is matched against the event itself: pass --event, not --hash")
+        return
+    event = inputs["event"]
     # The event's hash is recomputed from its content (the trail's recipe),
     # so the leaf is this very event, not merely a hash someone supplied.
     body = {k: event[k] for k in FIELDS}
@@ -171,8 +204,8 @@ def cmd_inclusion(args):
         raise Failure(f"event seq {event['seq']} is NOT in the signed tree of {size} events (proof does not verify)")
     print(f"event seq {event['seq']} ({event['action']} {event['object_type']} {event['object_id']}) is in the "
           f"signed tree of {size} events")
-    if args.receipt:
-        receipt = load(args.receipt)
+    if inputs["receipt"]:
+        receipt = inputs["receipt"]
         print(check_receipt(receipt, args.public_key))
         after = event.get("after") or {}
         if event["action"] not in FILING_ACTIONS or after.get("reference") != receipt["reference"]:
@@ -209,9 +242,12 @@ def main(argv=None):
     receipt = commands.add_parser("receipt", help="check a receipt's signature")
     receipt.add_argument("receipt")
     inclusion = commands.add_parser("inclusion", help="check that an event is in a signed tree head")
-    inclusion.add_argument("--event", required=True)
-    inclusion.add_argument("--proof", required=True)
-    inclusion.add_argument("--tree-head", required=True)
+    inclusion.add_argument("--bundle", help="GET /api/v1/reports/{id}/receipt/'s answer: event, proof, tree head, "
+                                            "receipt in one file")
+    inclusion.add_argument("--event", help="the event (export form)")
+    inclusion.add_argument("--hash", help="instead of --event: the event's hash alone (hex)")
+    inclusion.add_argument("--proof")
+    inclusion.add_argument("--tree-head")
     inclusion.add_argument("--receipt", help="also check that the event is this receipt's report")
     consistency = commands.add_parser("consistency", help="check that a newer tree head extends an older one")
     consistency.add_argument("--first", required=True)

@@ -27,6 +27,7 @@ from reports.serializers import (
     EvidenceUploadSerializer,
     FeatureCollectionSerializer,
     FiledReportSerializer,
+    ReceiptProofSerializer,
     ReportInputSerializer,
     ReportSerializer,
     SimilarReportSerializer,
@@ -161,6 +162,23 @@ class ReportDetailApi(APIView):
 def _filed(user, report: Report) -> dict:
     """The report, with its receipt when `user` is its author."""
     return FiledReportSerializer(report, context={"receipt": selectors.report_receipt_for(user, report)}).data
+
+
+class ReportReceiptApi(APIView):
+    permission_classes = REPORT_ACCESS
+
+    @extend_schema(
+        operation_id="reports_receipt",
+        summary="The report's receipt with its filing event, the newest signed tree head and the inclusion proof "
+                "(its author only)",
+        responses={200: ReceiptProofSerializer,
+                   **_errors(401, 403, 404)},
+    )
+    def get(self, request, pk: int):
+        bundle = selectors.report_receipt_proof_for(request.user, _report_or_404(request.user, pk))
+        if bundle is None:
+            raise NotFound("This report has no receipt for you (not its author, a draft, or no signing key).")
+        return Response(ReceiptProofSerializer(bundle).data)
 
 
 class ReportSimilarApi(APIView):

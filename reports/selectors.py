@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, roles_of
 from audit.receipts import receipt_sign
-from audit.selectors import event_latest
+from audit.selectors import checkpoint_latest, event_latest, inclusion_proof
 from reports import geo
 from reports.models import Evidence, Report, ReportStatus
 
@@ -137,16 +137,37 @@ def evidence_preview_for(user, pk) -> Evidence | None:
 FILING_ACTIONS = ("report.submitted", "report.resubmitted")
 
 
+def _filing(user, report: Report):
+    """(the filing event, its receipt) for the report's author; (None, None)
+    for anyone else, a draft, no signing key, or a report filed before receipts."""
+    if (not settings.AUDIT_SIGNING_KEY or user is None or report.author_id != user.pk
+            or report.status == ReportStatus.DRAFT):
+        return None, None
+    event = event_latest(object_type="report", object_id=report.pk, actions=FILING_ACTIONS)
+    sha256 = (event.after or {}).get("sha256") if event is not None else None
+    if not sha256:
+        return None, None  # filed before receipts existed
+    return event, receipt_sign(reference=report.reference, sha256=sha256, at=event.at)
+
+
 def report_receipt_for(user, report: Report) -> dict | None:
     """The signed receipt of the report's latest filing, for its author only
     (docs/audit.md, "Receipts"): built from that event's `after.sha256` and
     time, so it is the same whenever it is shown (Ed25519 is deterministic).
     None for anyone else, for a draft, or without a signing key."""
-    if (not settings.AUDIT_SIGNING_KEY or user is None or report.author_id != user.pk
-            or report.status == ReportStatus.DRAFT):
+    return _filing(user, report)[1]
+
+
+def report_receipt_proof_for(user, report: Report) -> dict | None:
+    """What the author needs to prove offline that the report is in the
+    signed trail: the receipt, the filing event (export form; None until it
+    is sealed), the newest signed tree head and the event's inclusion proof
+    in it (both None until a tree head covers the event)."""
+    event, receipt = _filing(user, report)
+    if receipt is None:
         return None
-    event = event_latest(object_type="report", object_id=report.pk, actions=FILING_ACTIONS)
-    sha256 = (event.after or {}).get("sha256") if event is not None else None
-    if not sha256:
-        return None  # filed before receipts existed
-    return receipt_sign(reference=report.reference, sha256=sha256, at=event.at)
+    head = checkpoint_latest()
+    covered = event.seq is not None and head is not None and head.tree_size is not None and head.tree_size >= event.seq
+    return {"receipt": receipt, "event": event if event.seq is not None else None,
+            "tree_head": head if covered else None,
+            "proof": inclusion_proof(seq=event.seq, tree_size=head.tree_size) if covered else None}

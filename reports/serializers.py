@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Party
+from audit.serializers import CheckpointSerializer, EventSerializer, InclusionProofSerializer
 from config.api import StrictCharField
 from reports import services
 from reports.models import Category, Evidence, Report, ReportStatus, SourceType
@@ -140,6 +141,16 @@ class ReceiptSerializer(serializers.Serializer):
     at = StrictCharField(help_text="when it was filed, ISO 8601 UTC with microseconds")
     signature = StrictCharField(help_text="Ed25519 over canonical({reference, sha256, at}), hex")
     public_key = StrictCharField(help_text="the service's Ed25519 public key, hex")
+
+
+class ReceiptProofSerializer(serializers.Serializer):
+    """A receipt with what proves it offline (docs/verify_receipt.py inclusion --bundle)."""
+
+    receipt = ReceiptSerializer()
+    event = EventSerializer(allow_null=True, help_text="the filing event; null until it is sealed")
+    tree_head = CheckpointSerializer(allow_null=True,
+                                     help_text="the newest signed tree head; null until one covers the event")
+    proof = InclusionProofSerializer(allow_null=True, help_text="the event's inclusion proof in tree_head")
 
 
 class FiledReportSerializer(ReportSerializer):

@@ -309,3 +309,34 @@ def test_a_trail_rewritten_behind_the_services_back_fails_the_consistency_proof(
                     "--public-key", PUBLIC_KEY, tmp_path=tmp_path)
     assert result.returncode == 1, result.stdout
     assert "does NOT extend the tree of 6 events: the trail was rewritten" in result.stdout
+
+
+def test_the_author_gets_receipt_event_tree_head_and_proof_in_one_answer_that_verifies(api, people, signing,
+                                                                                        tmp_path):
+    report = _file(api, people["monitor"])
+    url = f"/api/v1/reports/{report['id']}/receipt/"
+    trail_seal()
+    before = api(people["monitor"]).get(url).json()
+    # Sealed, but no signed tree head covers it yet.
+    assert before["receipt"] == report["receipt"] and before["event"]["seq"] is not None
+    assert before["tree_head"] is None and before["proof"] is None
+    result = verify("inclusion", "--bundle", write(tmp_path, "early.json", before), "--public-key", PUBLIC_KEY,
+                    tmp_path=tmp_path)
+    assert result.returncode == 1 and "missing proof, tree_head" in result.stdout
+    record(2)
+    checkpoint_publish()
+    bundle = api(people["monitor"]).get(url).json()
+    assert bundle["tree_head"]["tree_size"] == 3 and bundle["proof"]["leaf_index"] == bundle["event"]["seq"] - 1
+    result = verify("inclusion", "--bundle", write(tmp_path, "bundle.json", bundle), "--public-key", PUBLIC_KEY,
+                    tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "vouches for is event seq" in result.stdout
+    # The event's hash alone proves a leaf, not what it records.
+    result = verify("inclusion", "--hash", bundle["event"]["hash"], "--proof", write(tmp_path, "p.json", bundle["proof"]),
+                    "--tree-head", write(tmp_path, "h.json", bundle["tree_head"]), "--public-key", PUBLIC_KEY,
+                    tmp_path=tmp_path)
+    assert result.returncode == 0 and "is leaf 0 (seq 1)" in result.stdout
+    # Nobody but the author.
+    assert api(people["verifier"]).get(url).status_code == 404
+    assert api(people["monitor2"]).get(url).status_code == 404
+    assert api().get(url).status_code == 401
