@@ -372,6 +372,11 @@ def leaf_hashes(*, tree_size: int) -> list[bytes]:
     """The Merkle leaf hashes of events 1..tree_size: one ordered read of the
     stored chain hashes (32 bytes each in memory, about 70 MB for a million),
     refused if a seq is missing so that leaf i is always seq i + 1."""
+    head = trail_head()
+    if head is None or head[0] < tree_size:
+        # Refused before reading anything.
+        raise ProofUnavailable(
+            f"the trail has {head[0] if head else 0} sealed events; no tree of size {tree_size} exists yet")
     leaf, fromhex = merkle.leaf_hash, bytes.fromhex
     out: list[bytes] = []
     with connection.chunked_cursor() as cursor:
