@@ -199,13 +199,23 @@ def _render_report(request, report, evidence_form, status=200):
 @role_required(MONITOR)
 def report_receipt(request, pk: int):
     """The filing receipt as a JSON file for its author to keep and check
-    offline (docs/verify_receipt.py); 404 for anyone else or with none."""
+    offline (docs/verify_receipt.py); with ?proof=1 also the filing event,
+    the newest signed tree head and the inclusion proof (the API's
+    /reports/{id}/receipt/ answer). 404 for anyone else or with none."""
+    from reports.serializers import ReceiptProofSerializer
+
     report = report_selectors.report_get_for(request.user, pk)
-    receipt = report_selectors.report_receipt_for(request.user, report) if report is not None else None
-    if receipt is None:
+    if report is None:
         raise Http404
-    response = JsonResponse(receipt, json_dumps_params={"indent": 2, "sort_keys": True})
-    response["Content-Disposition"] = f'attachment; filename="receipt-{report.reference}.json"'
+    if request.GET.get("proof"):
+        bundle = report_selectors.report_receipt_proof_for(request.user, report)
+        data, name = (ReceiptProofSerializer(bundle).data if bundle else None), "receipt-proof"
+    else:
+        data, name = report_selectors.report_receipt_for(request.user, report), "receipt"
+    if data is None:
+        raise Http404
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "sort_keys": True, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="{name}-{report.reference}.json"'
     return response
 
 

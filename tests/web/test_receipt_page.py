@@ -42,3 +42,22 @@ def test_a_draft_has_no_receipt_to_download(people, web, file_report, settings):
     draft = file_report(people["monitor"], status="draft")
     assert 'id="receipt"' not in web(people["monitor"]).get(f"/reports/{draft.pk}/").content.decode()
     assert web(people["monitor"]).get(f"/reports/{draft.pk}/receipt.json").status_code == 404
+
+
+def test_the_author_downloads_the_receipt_with_its_proof_which_verifies(people, web, file_report, settings, tmp_path):
+    from audit.services import checkpoint_publish
+
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    report = file_report(people["monitor"])
+    checkpoint_publish()  # seals the filing event and signs a tree head over it
+    download = web(people["monitor"]).get(f"/reports/{report.pk}/receipt.json?proof=1")
+    assert download.status_code == 200
+    assert f'filename="receipt-proof-{report.reference}.json"' in download["Content-Disposition"]
+    bundle = json.loads(download.content)
+    assert bundle["tree_head"]["tree_size"] == 1 and bundle["proof"]["leaf_index"] == 0
+    path = tmp_path / "bundle.json"
+    path.write_bytes(download.content)
+    result = subprocess.run([sys.executable, "-I", str(ROOT / "docs" / "verify_receipt.py"), "inclusion", "--bundle",
+                             str(path), "--public-key", PUBLIC_KEY], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert web(people["monitor2"]).get(f"/reports/{report.pk}/receipt.json?proof=1").status_code == 404
