@@ -16,9 +16,13 @@ from audit.permissions import CanReadTrail
 from audit.serializers import (
     CheckpointKeySerializer,
     CheckpointSerializer,
+    ConsistencyParamsSerializer,
+    ConsistencyProofSerializer,
     EventFilterSerializer,
     EventSerializer,
     ExportFilterSerializer,
+    InclusionParamsSerializer,
+    InclusionProofSerializer,
     TrailVerificationSerializer,
     VerifyParamsSerializer,
 )
@@ -129,3 +133,43 @@ class PublicKeyApi(APIView):
     )
     def get(self, request):
         return Response({"algorithm": "Ed25519", "public_key": services.signing_public_key_hex()})
+
+
+# Proofs carry hashes only (no event's content), so any signed-in user may ask
+# for them: a monitor proves their receipt's report is in a signed tree head
+# without reading the trail (docs/audit.md, "Proofs").
+PROOF_ERRORS = {
+    400: OpenApiResponse(response=ErrorSerializer,
+                         description="Bad parameters, or a tree larger than the sealed trail."),
+    401: OpenApiResponse(response=ErrorSerializer, description="Not signed in."),
+}
+
+
+class InclusionProofApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="audit_inclusion_proof",
+        parameters=[InclusionParamsSerializer],
+        responses={200: InclusionProofSerializer, **PROOF_ERRORS},
+    )
+    def get(self, request, seq: int):
+        params = InclusionParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        proof = selectors.inclusion_proof(seq=seq, tree_size=params.validated_data["tree_size"])
+        return Response(InclusionProofSerializer(proof).data)
+
+
+class ConsistencyProofApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="audit_consistency_proof",
+        parameters=[ConsistencyParamsSerializer],
+        responses={200: ConsistencyProofSerializer, **PROOF_ERRORS},
+    )
+    def get(self, request):
+        params = ConsistencyParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        proof = selectors.consistency_proof(**params.validated_data)
+        return Response(ConsistencyProofSerializer(proof).data)

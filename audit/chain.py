@@ -99,6 +99,16 @@ def obj_from_row(row) -> dict:
     }
 
 
-def checkpoint_message(*, seq: int, hash: str, at: str) -> bytes:  # noqa: A002 (the recipe's field name)
-    """The bytes a checkpoint signature covers."""
-    return canonical({"seq": seq, "hash": hash, "at": at})
+def checkpoint_message(*, seq: int, hash: str, at: str, tree_size: int | None = None,  # noqa: A002 (the recipe's field name)
+                       root_hash: str | None = None) -> bytes:
+    """The bytes a checkpoint signature covers. A signed tree head (every
+    checkpoint since audit 0006) also covers the Merkle tree's size and root;
+    a checkpoint signed before then covers (seq, hash, at) only."""
+    if root_hash is None:
+        return canonical({"seq": seq, "hash": hash, "at": at})
+    return canonical({"seq": seq, "hash": hash, "at": at, "tree_size": tree_size, "root_hash": root_hash})
+
+
+def receipt_message(*, reference: str, sha256: str, at: str) -> bytes:
+    """The bytes a filing receipt's signature covers (docs/audit.md, "Receipts")."""
+    return canonical({"reference": reference, "sha256": sha256, "at": at})

@@ -44,11 +44,15 @@ class AuditEvent(models.Model):
 
 
 class Checkpoint(models.Model):
-    """A signed statement "the trail's head was (seq, hash) at this time".
+    """A signed tree head: "the trail's head was (seq, hash), its Merkle tree
+    of tree_size leaves had root root_hash, at this time".
 
-    The signature is Ed25519 over canonical({"seq", "hash", "at"}) (audit.chain.
-    checkpoint_message). An auditor who saved one can later prove the trail
-    was only appended to since. Append-only, like the events.
+    The signature is Ed25519 over canonical({"seq", "hash", "at", "tree_size",
+    "root_hash"}) (audit.chain.checkpoint_message). An auditor who saved one
+    can later prove the trail was only appended to since (a consistency proof
+    to a newer head), and that an event is in it (an inclusion proof).
+    Checkpoints signed before audit 0006 have no tree_size/root_hash and a
+    signature over (seq, hash, at) only. Append-only, like the events.
     """
 
     seq = models.BigIntegerField(unique=True)
@@ -58,6 +62,10 @@ class Checkpoint(models.Model):
     # The signer's Ed25519 public key (hex): it is the key's id, and lets a
     # rotated key's old checkpoints still be checked.
     public_key = models.CharField(max_length=64)
+    # Leaf i is the event with seq i + 1, so tree_size equals seq; both are
+    # kept because the RFC's tree head names one and the chain the other.
+    tree_size = models.BigIntegerField(null=True, blank=True)
+    root_hash = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["-seq"]

@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from audit import chain, fastverify
+from audit import chain, fastverify, merkle
 from audit.models import AuditEvent, Checkpoint
+from config.errors import ApplicationError
 
 _SEALED_SQL = f"SELECT {', '.join(chain.COLUMNS)} FROM audit_auditevent WHERE seq IS NOT NULL ORDER BY seq"  # noqa: S608 (constants only)
 _CHUNK = 5000
@@ -133,13 +134,19 @@ def stored_checkpoints_check(*, head_seq: int | None, trusted_key: str | None) -
     re-hashes everything after it yields a valid-looking chain; only a
     signature over an old head shows it. Returns (checked, bad seq, problem)."""
     checked = 0
-    checkpoints = Checkpoint.objects.order_by("seq").values_list("seq", "hash", "at", "signature", "public_key")
+    checkpoints = Checkpoint.objects.order_by("seq").values_list("seq", "hash", "at", "signature", "public_key",
+                                                                 "tree_size", "root_hash")
     for batch in _batches(checkpoints.iterator(chunk_size=_CHUNK), _CHUNK):
         on_chain = dict(AuditEvent.objects.filter(seq__in=[c[0] for c in batch]).values_list("seq", "hash"))
-        for seq, digest, at, signature, public_key in batch:
+        for seq, digest, at, signature, public_key, tree_size, root_hash in batch:
             if trusted_key is not None and public_key != trusted_key:
                 return checked, seq, f"checkpoint at seq {seq} was signed by another key than the commission's"
-            data = {"seq": seq, "hash": digest, "at": chain.format_at(at), "signature": signature}
+            data = {"seq": seq, "hash": digest, "at": chain.format_at(at), "signature": signature,
+                    "tree_size": tree_size, "root_hash": root_hash}
+            if root_hash is not None and tree_size != seq:
+                return checked, seq, f"checkpoint at seq {seq}: its tree size {tree_size} is not its seq"
+            # The root is not recomputed here: it is a function of the hashes
+            # of seq 1..tree_size, which the chain's hash at seq already fixes.
             if not checkpoint_signature_ok(data, public_key):
                 return checked, seq, f"checkpoint at seq {seq}: signature is invalid (forged or altered)"
             if head_seq is None or seq > head_seq:
@@ -263,7 +270,11 @@ def event_export_dict(event: AuditEvent) -> dict:
 
 
 def checkpoint_dict(checkpoint: Checkpoint) -> dict:
+    """The signed tree head in its published form (tree_size and root_hash
+    are null for a checkpoint signed before they existed)."""
     return {
+        "tree_size": checkpoint.tree_size,
+        "root_hash": checkpoint.root_hash,
         "seq": checkpoint.seq,
         "hash": checkpoint.hash,
         "at": chain.format_at(checkpoint.at),
@@ -316,7 +327,8 @@ def checkpoint_signature_ok(data: dict, public_key_hex: str) -> bool:
     try:
         key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex))
         key.verify(bytes.fromhex(data["signature"]),
-                   chain.checkpoint_message(seq=data["seq"], hash=data["hash"], at=data["at"]))
+                   chain.checkpoint_message(seq=data["seq"], hash=data["hash"], at=data["at"],
+                                            tree_size=data.get("tree_size"), root_hash=data.get("root_hash")))
     except (InvalidSignature, ValueError, KeyError, TypeError):
         return False
     return True
@@ -341,3 +353,69 @@ def checkpoint_check(data: dict, *, public_key_hex: str) -> tuple[bool, str]:
     if row != data["hash"]:
         return False, f"seq {data['seq']} has another hash than the checkpoint: the trail was rewritten"
     return True, f"checkpoint seq {data['seq']} is on the chain"
+
+
+# --- Proofs (RFC 9162; docs/audit.md, "Proofs") ---------------------------------
+
+
+class ProofUnavailable(ApplicationError):
+    """A proof for a tree larger than the sealed trail, or a leaf outside it."""
+
+    status_code = 400
+    default_code = "proof_unavailable"
+
+
+_LEAF_SQL = "SELECT seq, hash FROM audit_auditevent WHERE seq IS NOT NULL AND seq <= %s ORDER BY seq"
+
+
+def leaf_hashes(*, tree_size: int) -> list[bytes]:
+    """The Merkle leaf hashes of events 1..tree_size: one ordered read of the
+    stored chain hashes (32 bytes each in memory, about 70 MB for a million),
+    refused if a seq is missing so that leaf i is always seq i + 1."""
+    head = trail_head()
+    if head is None or head[0] < tree_size:
+        # Refused before reading anything.
+        raise ProofUnavailable(
+            f"the trail has {head[0] if head else 0} sealed events; no tree of size {tree_size} exists yet")
+    leaf, fromhex = merkle.leaf_hash, bytes.fromhex
+    out: list[bytes] = []
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(_LEAF_SQL, [tree_size])
+        while True:
+            rows = cursor.fetchmany(_CHUNK)
+            if not rows:
+                break
+            for seq, digest in rows:
+                if seq != len(out) + 1:
+                    raise ProofUnavailable(f"seq {len(out) + 1} is missing from the trail")
+                out.append(leaf(fromhex(digest)))
+    if len(out) != tree_size:
+        raise ProofUnavailable(
+            f"the trail has {len(out)} sealed events; no tree of size {tree_size} exists yet")
+    return out
+
+
+def inclusion_proof(*, seq: int, tree_size: int) -> dict:
+    """The audit path of the event `seq` (leaf seq - 1) in the tree of
+    `tree_size` leaves, e.g. a signed tree head's."""
+    if not 1 <= seq <= tree_size:
+        raise ProofUnavailable(f"seq {seq} is not in a tree of size {tree_size} (1 <= seq <= tree_size)")
+    leaves = leaf_hashes(tree_size=tree_size)
+    return {"leaf_index": seq - 1, "tree_size": tree_size,
+            "audit_path": [h.hex() for h in merkle.inclusion_path(seq - 1, leaves)]}
+
+
+def consistency_proof(*, first: int, second: int) -> dict:
+    """The proof that the tree of `second` leaves extends the one of `first`."""
+    if not 1 <= first <= second:
+        raise ProofUnavailable(f"need 1 <= first <= second (got first={first}, second={second})")
+    leaves = leaf_hashes(tree_size=second)
+    return {"first": first, "second": second,
+            "consistency_path": [h.hex() for h in merkle.consistency_path(first, leaves)]}
+
+
+def event_latest(*, object_type: str, object_id, actions: tuple[str, ...]) -> AuditEvent | None:
+    """The latest event of one of `actions` on one object (e.g. the filing
+    a receipt vouches for); uses the (object_type, object_id) index."""
+    return (AuditEvent.objects.filter(object_type=object_type, object_id=str(object_id), action__in=actions)
+            .order_by("-at", "-id").first())

@@ -27,10 +27,16 @@ class EventSerializer(serializers.Serializer):
 
 
 class CheckpointSerializer(serializers.Serializer):
+    """A signed tree head (docs/audit.md, "Checkpoints" and "Proofs")."""
+
+    tree_size = serializers.IntegerField(
+        allow_null=True, help_text="leaves of the Merkle tree (= seq); null on a checkpoint signed before trees")
+    root_hash = StrictCharField(allow_null=True, help_text="the tree's RFC 9162 root, hex; null as tree_size")
     seq = serializers.IntegerField()
     hash = StrictCharField()
     at = StrictCharField()
-    signature = StrictCharField(help_text="Ed25519 over canonical({seq, hash, at}), hex")
+    signature = StrictCharField(
+        help_text="Ed25519 over canonical({seq, hash, at, tree_size, root_hash}) (without the last two when null), hex")
     public_key = StrictCharField(help_text="the signer's Ed25519 public key, hex")
 
     def to_representation(self, instance):
@@ -86,3 +92,24 @@ class TrailVerificationSerializer(serializers.Serializer):
 class CheckpointKeySerializer(serializers.Serializer):
     algorithm = StrictCharField()
     public_key = StrictCharField()
+
+
+class InclusionParamsSerializer(serializers.Serializer):
+    tree_size = serializers.IntegerField(min_value=1, help_text="the size of the tree (a signed tree head's tree_size)")
+
+
+class InclusionProofSerializer(serializers.Serializer):
+    leaf_index = serializers.IntegerField(help_text="seq - 1")
+    tree_size = serializers.IntegerField()
+    audit_path = serializers.ListField(child=StrictCharField(), help_text="RFC 9162 PATH, bottom-up, hex")
+
+
+class ConsistencyParamsSerializer(serializers.Serializer):
+    first = serializers.IntegerField(min_value=1, help_text="the older tree's size")
+    second = serializers.IntegerField(min_value=1, help_text="the newer tree's size")
+
+
+class ConsistencyProofSerializer(serializers.Serializer):
+    first = serializers.IntegerField()
+    second = serializers.IntegerField()
+    consistency_path = serializers.ListField(child=StrictCharField(), help_text="RFC 9162 PROOF, hex")

@@ -20,7 +20,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit import chain
+from audit import chain, merkle
 from audit.keys import (  # noqa: F401 (CheckpointsDisabled, signing_public_key_hex re-exported)
     CheckpointsDisabled,
     signing_key,
@@ -29,7 +29,7 @@ from audit.keys import (  # noqa: F401 (CheckpointsDisabled, signing_public_key_
 )
 from audit.models import AuditEvent, Checkpoint, VerifiedHead
 from audit.scopes import case_refs
-from audit.selectors import TrailReport, chain_verify, export_lines
+from audit.selectors import TrailReport, chain_verify, export_lines, leaf_hashes
 
 logger = logging.getLogger(__name__)
 
@@ -316,9 +316,15 @@ def checkpoint_publish(*, actor=None) -> Checkpoint | None:
             return latest
         at = timezone.now()
         at_text = chain.format_at(at)
-        signature = key.sign(chain.checkpoint_message(seq=head[0], hash=head[1], at=at_text)).hex()
+        # The Merkle root over every sealed event (docs/audit.md, "Proofs"):
+        # one ordered read of the hashes, about 2n SHA-256, under the lock so
+        # the head cannot move meanwhile.
+        tree_size = head[0]
+        root_hash = merkle.root(leaf_hashes(tree_size=tree_size)).hex()
+        signature = key.sign(chain.checkpoint_message(seq=head[0], hash=head[1], at=at_text, tree_size=tree_size,
+                                                      root_hash=root_hash)).hex()
         checkpoint = Checkpoint.objects.create(seq=head[0], hash=head[1], at=at, signature=signature,
-                                               public_key=public_key)
+                                               public_key=public_key, tree_size=tree_size, root_hash=root_hash)
     logger.info("published checkpoint seq=%s (asked by %s)", checkpoint.seq,
                 actor.get_username() if actor is not None else "the system")
     return checkpoint

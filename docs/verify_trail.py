@@ -72,7 +72,12 @@ def verify_signature(cp, public_key_hex):
     except ImportError:
         print("warning: `cryptography` is not installed; checkpoint signature NOT checked")
         return
-    message = canonical({"seq": cp["seq"], "hash": cp["hash"], "at": cp["at"]})
+    fields = {"seq": cp["seq"], "hash": cp["hash"], "at": cp["at"]}
+    if cp.get("root_hash") is not None:
+        # A signed tree head also covers its Merkle tree (checkpoints from
+        # before trees have no root_hash and sign the three fields above).
+        fields.update(tree_size=cp["tree_size"], root_hash=cp["root_hash"])
+    message = canonical(fields)
     try:
         Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).verify(bytes.fromhex(cp["signature"]), message)
     except (InvalidSignature, ValueError):
@@ -331,7 +336,35 @@ def check_eligibility(trail):
     return rounds
 
 
-def check_checkpoint(cp, trail, public_key, label):
+def merkle_roots(path, sizes):
+    """RFC 9162 roots of the export's first `size` events, for each size, in
+    one pass: leaf input = the 32 bytes of an event's hash, leaf hash
+    SHA-256(0x00||input), node SHA-256(0x01||left||right), the largest power
+    of two below n on the left (docs/audit.md, "Proofs")."""
+    wanted, roots, stack, count = sorted(set(sizes)), {}, [], 0
+    with open(path, "rb") as handle:
+        for raw in handle:
+            if not wanted or count >= wanted[-1]:
+                break
+            if not raw.strip():
+                continue
+            event = json.loads(raw)
+            if "checkpoint" in event:
+                break
+            size, node = 1, hashlib.sha256(b"\x00" + bytes.fromhex(event["hash"])).digest()
+            while stack and stack[-1][0] == size:
+                size, node = size * 2, hashlib.sha256(b"\x01" + stack.pop()[1] + node).digest()
+            stack.append((size, node))
+            count += 1
+            if count in wanted:
+                root = stack[-1][1]
+                for _size, left in reversed(stack[:-1]):
+                    root = hashlib.sha256(b"\x01" + left + root).digest()
+                roots[count] = root.hex()
+    return roots
+
+
+def check_checkpoint(cp, trail, public_key, label, roots=None):
     trusted = public_key or cp.get("public_key")
     if not trusted:
         raise Failure(f"{label}: no public key to check it with")
@@ -342,6 +375,10 @@ def check_checkpoint(cp, trail, public_key, label):
     if known is not None:
         if known != cp["hash"]:
             raise Failure(f"{label}: seq {cp['seq']} has another hash in this export (rewritten)")
+        if cp.get("root_hash") is not None and roots is not None:
+            if cp.get("tree_size") != cp["seq"] or roots.get(cp["seq"]) != cp["root_hash"]:
+                raise Failure(f"{label}: its Merkle root is not the export's at tree size {cp.get('tree_size')}")
+            return f"{label} seq {cp['seq']} matches the export (and its Merkle root {cp['root_hash'][:16]}…)"
         return f"{label} seq {cp['seq']} matches the export"
     last_seq = trail.last[0] if trail.last else 0
     if not trail.partial and cp["seq"] > last_seq:
@@ -387,13 +424,17 @@ def main(argv=None):
                 print("eligibility: not recomputed (the export holds no account history)")
         elif opened:
             print(f"eligibility: {opened} rounds' eligible and recused members recomputed from the trail")
+        roots = None
+        if not trail.partial:
+            roots = merkle_roots(args.export, [cp["seq"] for cp in [checkpoint, *(c for _p, c in saved)]
+                                               if cp is not None and cp.get("root_hash") is not None])
         if checkpoint is not None:
-            print(check_checkpoint(checkpoint, trail, public_key, "final checkpoint"))
+            print(check_checkpoint(checkpoint, trail, public_key, "final checkpoint", roots))
             if not public_key:
                 print(f"note: checked against the key in the export ({checkpoint.get('public_key')}); "
                       "compare it with the commission's published key, or pass --public-key")
         for path, cp in saved:
-            print(check_checkpoint(cp, trail, public_key, f"checkpoint {path}"))
+            print(check_checkpoint(cp, trail, public_key, f"checkpoint {path}", roots))
         for path in args.evidence:
             digest = hashlib.sha256()
             with open(path, "rb") as handle:

@@ -26,6 +26,8 @@ from reports.serializers import (
     EvidenceSerializer,
     EvidenceUploadSerializer,
     FeatureCollectionSerializer,
+    FiledReportSerializer,
+    ReceiptProofSerializer,
     ReportInputSerializer,
     ReportSerializer,
     SimilarReportSerializer,
@@ -111,7 +113,7 @@ class ReportListCreateApi(GenericAPIView):
             description="Repeat a request safely: the same key (per user) with the same body returns the first "
                         "report (201, header Idempotent-Replayed: true) and creates nothing. 1 to "
                         f"{IDEMPOTENCY_KEY_MAX} printable ASCII characters, no space at either end (400 otherwise).")],
-        responses={201: ReportSerializer, **_errors(400, 401, 403, 415, 422)},
+        responses={201: FiledReportSerializer, **_errors(400, 401, 403, 415, 422)},
         examples=[OpenApiExample("A shelling report", request_only=True, value={
             "occurred_at": "2026-11-24T06:40:00Z",
             "location": {"lat": 47.5689, "lon": 35.8612, "precision_m": 500, "place_name": "Orikhiv",
@@ -129,7 +131,7 @@ class ReportListCreateApi(GenericAPIView):
         report, created = services.report_create(
             actor=request.user, data=data, idempotency_key=key,
             request_fingerprint=services.report_fingerprint(data) if key else None)
-        response = Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+        response = Response(_filed(request.user, report), status=status.HTTP_201_CREATED)
         if not created:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -139,22 +141,44 @@ class ReportDetailApi(APIView):
     permission_classes = REPORT_ACCESS
     parser_classes = [JSONParser]
 
-    @extend_schema(operation_id="reports_retrieve", responses={200: ReportSerializer, **_errors(401, 403, 404)})
+    @extend_schema(operation_id="reports_retrieve", responses={200: FiledReportSerializer, **_errors(401, 403, 404)})
     def get(self, request, pk: int):
-        return Response(ReportSerializer(_report_or_404(request.user, pk)).data)
+        return Response(_filed(request.user, _report_or_404(request.user, pk)))
 
     @extend_schema(
         operation_id="reports_partial_update",
         summary="Edit a draft or a returned report, or submit it with status=submitted (its author only)",
         request=ReportInputSerializer(partial=True),
-        responses={200: ReportSerializer, **_errors(400, 401, 403, 404, 409, 415)},
+        responses={200: FiledReportSerializer, **_errors(400, 401, 403, 404, 409, 415)},
     )
     def patch(self, request, pk: int):
         report = _report_or_404(request.user, pk)
         serializer = ReportInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         report = services.report_update(actor=request.user, report=report, data=serializer.validated_data)
-        return Response(ReportSerializer(report).data)
+        return Response(_filed(request.user, report))
+
+
+def _filed(user, report: Report) -> dict:
+    """The report, with its receipt when `user` is its author."""
+    return FiledReportSerializer(report, context={"receipt": selectors.report_receipt_for(user, report)}).data
+
+
+class ReportReceiptApi(APIView):
+    permission_classes = REPORT_ACCESS
+
+    @extend_schema(
+        operation_id="reports_receipt",
+        summary="The report's receipt with its filing event, the newest signed tree head and the inclusion proof "
+                "(its author only)",
+        responses={200: ReceiptProofSerializer,
+                   **_errors(401, 403, 404)},
+    )
+    def get(self, request, pk: int):
+        bundle = selectors.report_receipt_proof_for(request.user, _report_or_404(request.user, pk))
+        if bundle is None:
+            raise NotFound("This report has no receipt for you (not its author, a draft, or no signing key).")
+        return Response(ReceiptProofSerializer(bundle).data)
 
 
 class ReportSimilarApi(APIView):

@@ -8,6 +8,8 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, has_role, roles_of
+from audit.receipts import receipt_sign
+from audit.selectors import checkpoint_latest, event_latest, inclusion_proof
 from reports import geo
 from reports.models import Evidence, Report, ReportStatus
 
@@ -205,3 +207,42 @@ def evidence_exif_for(user, evidence: Evidence) -> dict | None:
         out["hours_apart"] = round(gap.total_seconds() / 3600, 1)
         out["far_in_time"] = gap > EXIF_FAR_TIME
     return out
+
+# The events that file a report (a returned report's new version is filed again).
+FILING_ACTIONS = ("report.submitted", "report.resubmitted")
+
+
+def _filing(user, report: Report):
+    """(the filing event, its receipt) for the report's author; (None, None)
+    for anyone else, a draft, no signing key, or a report filed before receipts."""
+    if (not settings.AUDIT_SIGNING_KEY or user is None or report.author_id != user.pk
+            or report.status == ReportStatus.DRAFT):
+        return None, None
+    event = event_latest(object_type="report", object_id=report.pk, actions=FILING_ACTIONS)
+    sha256 = (event.after or {}).get("sha256") if event is not None else None
+    if not sha256:
+        return None, None  # filed before receipts existed
+    return event, receipt_sign(reference=report.reference, sha256=sha256, at=event.at)
+
+
+def report_receipt_for(user, report: Report) -> dict | None:
+    """The signed receipt of the report's latest filing, for its author only
+    (docs/audit.md, "Receipts"): built from that event's `after.sha256` and
+    time, so it is the same whenever it is shown (Ed25519 is deterministic).
+    None for anyone else, for a draft, or without a signing key."""
+    return _filing(user, report)[1]
+
+
+def report_receipt_proof_for(user, report: Report) -> dict | None:
+    """What the author needs to prove offline that the report is in the
+    signed trail: the receipt, the filing event (export form; None until it
+    is sealed), the newest signed tree head and the event's inclusion proof
+    in it (both None until a tree head covers the event)."""
+    event, receipt = _filing(user, report)
+    if receipt is None:
+        return None
+    head = checkpoint_latest()
+    covered = event.seq is not None and head is not None and head.tree_size is not None and head.tree_size >= event.seq
+    return {"receipt": receipt, "event": event if event.seq is not None else None,
+            "tree_head": head if covered else None,
+            "proof": inclusion_proof(seq=event.seq, tree_size=head.tree_size) if covered else None}

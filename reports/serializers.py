@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Party
+from audit.serializers import CheckpointSerializer, EventSerializer, InclusionProofSerializer
 from config.api import StrictCharField
 from reports import selectors, services
 from reports.models import Category, Evidence, Report, ReportStatus, SourceType
@@ -130,6 +131,38 @@ class ReportSerializer(serializers.Serializer):
     returned_reason = StrictCharField(help_text='while status is "returned": the question the monitor '
                                                       'answers by editing and submitting again; else ""')
     returned_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReceiptSerializer(serializers.Serializer):
+    """The service's signed receipt for a filed report (docs/audit.md, "Receipts")."""
+
+    reference = StrictCharField()
+    sha256 = StrictCharField(help_text="SHA-256 of the report as filed (its canonical form: docs/audit.md), hex")
+    at = StrictCharField(help_text="when it was filed, ISO 8601 UTC with microseconds")
+    signature = StrictCharField(help_text="Ed25519 over canonical({reference, sha256, at}), hex")
+    public_key = StrictCharField(help_text="the service's Ed25519 public key, hex")
+
+
+class ReceiptProofSerializer(serializers.Serializer):
+    """A receipt with what proves it offline (docs/verify_receipt.py inclusion --bundle)."""
+
+    receipt = ReceiptSerializer()
+    event = EventSerializer(allow_null=True, help_text="the filing event; null until it is sealed")
+    tree_head = CheckpointSerializer(allow_null=True,
+                                     help_text="the newest signed tree head; null until one covers the event")
+    proof = InclusionProofSerializer(allow_null=True, help_text="the event's inclusion proof in tree_head")
+
+
+class FiledReportSerializer(ReportSerializer):
+    """A report with its receipt, for its author (null for anyone else, for a
+    draft, or when the service has no signing key). The view passes the
+    receipt in the context (reports.selectors.report_receipt_for)."""
+
+    receipt = serializers.SerializerMethodField()
+
+    @extend_schema_field(ReceiptSerializer(allow_null=True))
+    def get_receipt(self, _report: Report) -> dict | None:
+        return self.context.get("receipt")
 
 
 class SimilarReportSerializer(ReportSerializer):

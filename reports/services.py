@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Party
 from accounts.roles import CHAIR, MONITOR, VERIFIER, has_role
+from audit.receipts import record_sha256
 from audit.services import audit_record
 from config.errors import ApplicationError, Conflict, Forbidden, TooLarge
 from notifications.services import notify
@@ -174,9 +175,23 @@ def _snapshot(report: Report, fields=None) -> dict:
     return _plain({field: _value(report, field) for field in fields})
 
 
+def _as_filed(report: Report) -> dict:
+    """The report as filed, the value of its filing event's `after`: the
+    reference, the author and every field, plus `sha256`, the SHA-256 of the
+    rest in the trail's canonical JSON (docs/audit.md, "Receipts"). The
+    receipt signs that sha256; the event carrying it is what an inclusion
+    proof then shows to be in the trail."""
+    filed = {"reference": report.reference, "author": report.author.get_username(), **_snapshot(report)}
+    return {**filed, "sha256": record_sha256(filed)}
+
+
 def _created_event(report: Report) -> None:
-    action = "report.submitted" if report.status == ReportStatus.SUBMITTED else "report.drafted"
-    after = {"reference": report.reference, "author": report.author.get_username(), **_snapshot(report)}
+    submitted = report.status == ReportStatus.SUBMITTED
+    action = "report.submitted" if submitted else "report.drafted"
+    if submitted:
+        after = _as_filed(report)
+    else:
+        after = {"reference": report.reference, "author": report.author.get_username(), **_snapshot(report)}
     audit_record(actor=report.author, action=action, object_type="report", object_id=report.pk, after=after)
 
 
@@ -291,7 +306,7 @@ def report_update(*, actor, report: Report, data: dict) -> Report:
             audit_record(actor=actor, action="report.updated", object_type="report", object_id=report.pk,
                          before=before, after=_snapshot(report, changed))
         if submitting:
-            after = {"reference": report.reference, "author": report.author.get_username(), **_snapshot(report)}
+            after = _as_filed(report)
             if returned:
                 audit_record(actor=actor, action="report.resubmitted", object_type="report", object_id=report.pk,
                              before=_plain({"status": ReportStatus.RETURNED, **question}), after=after)

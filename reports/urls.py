@@ -7,6 +7,7 @@ urlpatterns = [
     path("reports.geojson", api.ReportGeoJsonApi.as_view(), name="report-geojson"),
     path("reports/<int:pk>/", api.ReportDetailApi.as_view(), name="report-detail"),
     path("reports/<int:pk>/similar/", api.ReportSimilarApi.as_view(), name="report-similar"),
+    path("reports/<int:pk>/receipt/", api.ReportReceiptApi.as_view(), name="report-receipt"),
     path("reports/<int:pk>/evidence/", api.ReportEvidenceApi.as_view(), name="report-evidence"),
     path("evidence/<int:pk>/download/", api.EvidenceDownloadApi.as_view(), name="evidence-download"),
     path("evidence/<int:pk>/thumbnail/", api.EvidenceThumbnailApi.as_view(), name="evidence-thumbnail"),

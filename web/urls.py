@@ -21,6 +21,7 @@ urlpatterns = [
     path("my/reports/new/", views.report_new, name="report_new"),
     path("reports/<int:pk>/", views.report_detail, name="report_detail"),
     path("reports/<int:pk>/edit/", views.report_edit, name="report_edit"),
+    path("reports/<int:pk>/receipt.json", views.report_receipt, name="report_receipt"),
     path("reports/<int:pk>/evidence/", views.evidence_add, name="evidence_add"),
     path("evidence/<int:pk>/preview/", views.evidence_preview, name="evidence_preview"),
     path("evidence/<int:pk>/thumbnail/", views.evidence_thumbnail, name="evidence_thumbnail"),

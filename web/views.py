@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -191,8 +191,32 @@ def _render_report(request, report, evidence_form, status=200):
         "may_edit": (report.status in report_services.EDITABLE_STATUSES and report.author_id == request.user.pk
                      and has_role(request.user, MONITOR)),
         "case": commission_pages.case_of_report(request.user, report),
+        "receipt": report_selectors.report_receipt_for(request.user, report),
     }
     return render(request, "web/report_detail.html", ctx, status=status)
+
+
+@role_required(MONITOR)
+def report_receipt(request, pk: int):
+    """The filing receipt as a JSON file for its author to keep and check
+    offline (docs/verify_receipt.py); with ?proof=1 also the filing event,
+    the newest signed tree head and the inclusion proof (the API's
+    /reports/{id}/receipt/ answer). 404 for anyone else or with none."""
+    from reports.serializers import ReceiptProofSerializer
+
+    report = report_selectors.report_get_for(request.user, pk)
+    if report is None:
+        raise Http404
+    if request.GET.get("proof"):
+        bundle = report_selectors.report_receipt_proof_for(request.user, report)
+        data, name = (ReceiptProofSerializer(bundle).data if bundle else None), "receipt-proof"
+    else:
+        data, name = report_selectors.report_receipt_for(request.user, report), "receipt"
+    if data is None:
+        raise Http404
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "sort_keys": True, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="{name}-{report.reference}.json"'
+    return response
 
 
 def _evidence_too_large(request, pk: int):
