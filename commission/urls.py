@@ -1,6 +1,6 @@
 from django.urls import path
 
-from commission.api import cases, decisions
+from commission.api import cases, decisions, replies
 
 urlpatterns = [
     path("cases/", cases.CaseListCreateApi.as_view(), name="case-list"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("cases/<int:pk>/rounds/", cases.CaseRoundsApi.as_view(), name="case-rounds"),
     path("cases/<int:pk>/measures/", cases.CaseMeasuresApi.as_view(), name="case-measures"),
     path("cases/<int:pk>/close/", cases.CaseCloseApi.as_view(), name="case-close"),
+    path("cases/<int:pk>/replies/", replies.CaseRepliesApi.as_view(), name="case-replies"),
+    path("cases/<int:pk>/replies/evidence/<int:evidence_id>/", replies.ReplyEvidenceDownloadApi.as_view(),
+         name="case-reply-evidence"),
     path("cases/<int:pk>/trail/", cases.CaseTrailApi.as_view(), name="case-trail"),
     path("rounds/<int:pk>/", decisions.RoundDetailApi.as_view(), name="round-detail"),
     path("rounds/<int:pk>/ballots/", decisions.RoundBallotApi.as_view(), name="round-ballots"),
