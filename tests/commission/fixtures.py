@@ -37,3 +37,31 @@ def case_in(people, submitted):
         return case
 
     return make
+
+
+@pytest.fixture
+def representatives(people, parties, delegations):
+    """rep_ru and rep_ua: party representatives of RU and UA (through the
+    accounts service, as seed_demo and the admin do)."""
+    from accounts.roles import PARTY_REPRESENTATIVE
+    from accounts.services import user_create
+
+    return {code: user_create(actor=None, username=f"rep_{code.lower()}", password="x", roles=[PARTY_REPRESENTATIVE],
+                              represents=parties[code], email=f"rep_{code.lower()}@example.org")
+            for code in ("RU", "UA")}
+
+
+@pytest.fixture
+def case_naming(people, parties, submitted):
+    """case_naming("RU", "UA", stage="attribution") -> a case whose reports
+    allege each party given, brought to `stage` through the services."""
+
+    def make(*codes, stage="attribution", title="Strikes on Huliaipole"):
+        filed = [submitted(people["monitor"], alleged_party=parties[code]) for code in codes]
+        case = services.case_open(actor=people["verifier"], title=title, reports=filed)
+        if stage == "verification":
+            return case
+        return services.verification_record(actor=people["verifier"], case=case, outcome="confirmed",
+                                            findings="Craters and fragments match 152 mm rounds.")
+
+    return make
