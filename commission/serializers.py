@@ -345,6 +345,8 @@ class ReplyWindowSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField()
     status = NamedChoiceField(choices=DeadlineStatus.choices, enum_name="DeadlineStatus")
     open = serializers.BooleanField(help_text="replies are accepted now")
+    closed_at = serializers.DateTimeField(allow_null=True, help_text="when it closed: early once every called "
+                                                                     "party replied; null while open")
 
 
 class ReplyPartySerializer(serializers.Serializer):

@@ -137,7 +137,9 @@ def hearing(case: Case, user, *, now: datetime | None = None) -> dict:
         "case": {"id": case.pk, "reference": case.reference, "title": case.title, "stage": case.stage,
                  "verification_outcome": case.verification_outcome, "findings": case.findings,
                  "verified_at": case.verified_at, "reports": list(case_reports(case))},
-        "window": ({"due_at": window.due_at, "status": window.status, "open": _window_open(window, now)}
+        "window": ({"due_at": window.due_at, "status": window.status, "open": _window_open(window, now),
+                    # Early when every called party replied; the due time otherwise.
+                    "closed_at": None if _window_open(window, now) else (window.settled_at or window.due_at)}
                    if window is not None else None),
         "parties": [{"party": n.party.code, "name": n.party.name, "notified_at": n.notified_at,
                      "replied": n.party_id in replied, "replied_at": replied.get(n.party_id)} for n in notices],

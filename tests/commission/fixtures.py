@@ -45,8 +45,9 @@ def representatives(people, parties, delegations):
     accounts service, as seed_demo and the admin do)."""
     from accounts.roles import PARTY_REPRESENTATIVE
     from accounts.services import user_create
+    from tests.conftest import PASSWORD
 
-    return {code: user_create(actor=None, username=f"rep_{code.lower()}", password="x", roles=[PARTY_REPRESENTATIVE],
+    return {code: user_create(actor=None, username=f"rep_{code.lower()}", password=PASSWORD, roles=[PARTY_REPRESENTATIVE],
                               represents=parties[code], email=f"rep_{code.lower()}@example.org")
             for code in ("RU", "UA")}
 
