@@ -141,3 +141,10 @@ def test_two_factor_sign_in_is_on_in_production_and_off_in_development(settings)
 def test_a_malformed_require_2fa_fails_loudly_naming_the_variable():
     started = start_production(REQUIRE_2FA="maybe")
     assert started.returncode != 0 and "REQUIRE_2FA" in started.stderr
+
+
+def test_the_reply_window_defaults_to_72h_and_a_bad_one_fails_at_start_up(settings):
+    assert settings.DEADLINE_REPLY == timedelta(hours=72)
+    started = start_production(DEADLINE_REPLY="three days")
+    assert started.returncode != 0 and "DEADLINE_REPLY" in started.stderr
+    assert start_production(DEADLINE_REPLY="48h").returncode == 0
