@@ -313,6 +313,12 @@ class ReplyInputSerializer(serializers.Serializer):
                                             "EVIDENCE_MAX_BYTES each, at most 10")
 
 
+class ReplyTextSerializer(serializers.Serializer):
+    """A reply of text alone, as JSON."""
+
+    text = _text(help_text="the party's reply")
+
+
 class FactsReportSerializer(serializers.Serializer):
     """A report's facts, as a party's representative reads them: no author,
     no evidence uploader, no links (which may lead to sources)."""

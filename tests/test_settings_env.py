@@ -144,7 +144,7 @@ def test_a_malformed_require_2fa_fails_loudly_naming_the_variable():
 
 
 def test_the_reply_window_defaults_to_72h_and_a_bad_one_fails_at_start_up(settings):
-    assert settings.DEADLINE_REPLY == timedelta(hours=72)
+    assert timedelta(hours=72) == settings.DEADLINE_REPLY
     started = start_production(DEADLINE_REPLY="three days")
     assert started.returncode != 0 and "DEADLINE_REPLY" in started.stderr
     assert start_production(DEADLINE_REPLY="48h").returncode == 0

@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from accounts.roles import PARTY_REPRESENTATIVE, HasRole
 from commission import selectors, services
 from commission.api.base import READERS, errors, valid
-from commission.serializers import HearingSerializer, ReplyInputSerializer
+from commission.serializers import HearingSerializer, ReplyInputSerializer, ReplyTextSerializer
 from config.errors import TooLarge
 from config.schema import ErrorSerializer
 from reports.services import EVIDENCE_TYPES, MULTIPART_OVERHEAD
@@ -35,7 +35,8 @@ def hearing_case_or_404(user, pk):
 
 class CaseRepliesApi(APIView):
     permission_classes = HEARING
-    parser_classes = [MultiPartParser, FormParser]
+    # JSON for a reply of text alone (files need multipart).
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(
         operation_id="cases_replies_list",
@@ -54,7 +55,7 @@ class CaseRepliesApi(APIView):
         summary="Submit your party's one reply, with evidence files (party representatives)",
         description="Accepted while the reply window is open and your party, called to reply, has not replied yet "
                     "(409 otherwise).",
-        request={"multipart/form-data": ReplyInputSerializer},
+        request={"multipart/form-data": ReplyInputSerializer, "application/json": ReplyTextSerializer},
         responses={201: HearingSerializer, **errors(400, 401, 403, 404, 409),
                    413: OpenApiResponse(response=ErrorSerializer, description="A file is too large.")},
     )
@@ -67,7 +68,7 @@ class CaseRepliesApi(APIView):
             raise TooLarge(f"Evidence files are limited to {settings.EVIDENCE_MAX_BYTES} bytes.", field="files")
         case = hearing_case_or_404(request.user, pk)
         data = valid(ReplyInputSerializer, {"text": request.data.get("text"),
-                                            "files": request.FILES.getlist("files")})
+                                            "files": request.FILES.getlist("files") if request.FILES else []})
         services.reply_submit(actor=request.user, case=case, text=data["text"], files=data["files"])
         return Response(HearingSerializer(selectors.hearing(case, request.user)).data,
                         status=status.HTTP_201_CREATED)

@@ -292,11 +292,27 @@ def test_a_representative_sees_no_case_still_in_verification(api, representative
     assert api(representatives["RU"]).get(f"/api/v1/cases/{case.pk}/replies/").status_code == 404
 
 
-def test_who_represents_which_party_is_an_audited_change_of_authority(people, parties, representatives):
-    user_authority_set(actor=people["chair"], user=representatives["RU"], represents=parties["UA"],
+def test_who_represents_which_party_is_an_audited_change_of_authority(people, parties):
+    from accounts.roles import PARTY_REPRESENTATIVE
+    from accounts.services import user_create
+
+    rep = user_create(actor=people["chair"], username="rep_x", password=None, roles=[PARTY_REPRESENTATIVE],
+                      represents=parties["RU"])
+    created = AuditEvent.objects.get(action="user.created", after__username="rep_x")
+    assert created.after["represents"] == "RU" and created.after["roles"] == ["party_representative"]
+    user_authority_set(actor=people["chair"], user=rep, represents=parties["UA"],
                        reason="Reassigned by the secretariat.")
     event = AuditEvent.objects.get(action="user.represents_changed")
     assert event.before["represents"] == "RU" and event.after["represents"] == "UA"
     assert event.reason == "Reassigned by the secretariat."
-    created = AuditEvent.objects.get(action="user.created", after__username="rep_ua")
-    assert created.after["represents"] == "UA" and created.after["roles"] == ["party_representative"]
+    rep.refresh_from_db()
+    assert rep.represents.code == "UA"
+
+
+def test_a_reply_of_text_alone_may_be_sent_as_json(api, representatives, case_naming):
+    case = case_naming("RU")
+    response = api(representatives["RU"]).post(f"/api/v1/cases/{case.pk}/replies/",
+                                                {"text": "RU disputes the findings."}, format="json")
+    assert response.status_code == 201, response.json()
+    assert Reply.objects.get(case=case).text == "RU disputes the findings."
+    assert response.json()["window"]["open"] is False and response.json()["window"]["closed_at"]
