@@ -60,6 +60,13 @@ def test_entering_attribution_calls_the_named_party_to_reply_within_deadline_rep
     assert not Notification.objects.filter(recipient=representatives["UA"]).exists()
 
 
+def test_the_representative_learns_the_case_from_their_notifications_in_the_api(api, representatives, case_naming):
+    case = case_naming("RU")
+    listed = api(representatives["RU"]).get("/api/v1/notifications/").json()
+    notes = listed["results"] if isinstance(listed, dict) else listed
+    assert [(n["kind"], n["case"]) for n in notes] == [("reply_requested", case.pk)]
+
+
 def test_a_named_party_without_a_representative_is_not_called_and_holds_no_round_back(
         api, people, case_naming):
     case = case_naming("RU")
