@@ -278,6 +278,8 @@ def _case_context(request, case, bound: dict) -> dict:
         "rounds": rounds, "open_round": open_round, "recusal": recusal, "my_ballot": my_ballot,
         # The parties' replies, shown above the round and the ballot form: members read them before voting.
         "hearing": commission_selectors.hearing(case, user, now=now),
+        # Why the chair's round needs an override reason now (None: it does not).
+        "reply_hold": commission_selectors.reply_window_refusal(case, now=now) if can["open_round"] else None,
         "is_member": is_member, "measures": measures, "can": can,
         "link_form": bound.get("link") or f.LinkReportForm(auto_id=form_auto_id("link")),
         "verification_form": bound.get("verify") or f.VerificationForm(auto_id=form_auto_id("verify")),

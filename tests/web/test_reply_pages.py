@@ -84,6 +84,7 @@ def test_members_read_the_replies_on_the_case_page_before_the_ballot(web, people
 def test_the_chair_opens_a_round_during_the_window_only_with_a_reason(web, people, representatives, case_naming):
     case = case_naming("RU")
     chair = web(people["chair"])
+    assert 'data-testid="reply-hold"' in chair.get(f"/cases/{case.pk}/").content.decode()
     refused = chair.post(f"/cases/{case.pk}/rounds/", {"quorum": "0.5", "threshold": "simple"})
     assert refused.status_code in (400, 409)
     assert not case.rounds.exists()
