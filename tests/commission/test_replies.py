@@ -274,6 +274,10 @@ def test_a_representative_is_refused_the_case_file_the_trail_and_the_rounds(api,
     assert rep.get("/api/v1/audit/events/").status_code == 403
     assert rep.get("/api/v1/deadlines/").status_code == 403
     assert rep.post(f"/api/v1/cases/{case.pk}/conflicts/", {"reason": "x"}, format="json").status_code == 403
+    rnd = services.round_open(actor=people["chair"], case=case, override_reason="Test of the rule.")
+    assert rep.get(f"/api/v1/rounds/{rnd.pk}/").status_code == 403
+    assert rep.post(f"/api/v1/rounds/{rnd.pk}/ballots/", {"choice": "UA", "rationale": "x"},
+                    format="json").status_code == 403
     assert not representatives["RU"].has_perm("audit.view_auditevent")
 
 
