@@ -61,7 +61,7 @@ class AuthorityForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        changed = set(self.changed_data) & {"roles", "delegation", *services.FLAGS}
+        changed = set(self.changed_data) & {"roles", "delegation", "represents", *services.FLAGS}
         if self.instance.pk and changed and not (data.get("authority_reason") or "").strip():
             self.add_error("authority_reason", "Say why: a change of authority goes into the decision trail.")
         return data
@@ -73,7 +73,7 @@ class CommissionUserAdmin(UserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name", "email")}),
-        ("Authority (audited)", {"fields": ("delegation", "roles", "is_active", "is_staff", "is_superuser",
+        ("Authority (audited)", {"fields": ("delegation", "represents", "roles", "is_active", "is_staff", "is_superuser",
                                             "authority_reason")}),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
@@ -91,14 +91,16 @@ class CommissionUserAdmin(UserAdmin):
             return
         stored = User.objects.get(pk=obj.pk)
         wanted_delegation = obj.delegation
+        wanted_party = obj.represents
         wanted_flags = {f: getattr(obj, f) for f in services.FLAGS}
         # Save the rest of the row as it was for authority; the service changes that.
         obj.delegation = stored.delegation
+        obj.represents = stored.represents
         for field in services.FLAGS:
             setattr(obj, field, getattr(stored, field))
         super().save_model(request, obj, form, change)
         services.user_authority_set(actor=request.user, user=obj, roles=form.cleaned_data.get("roles", []),
-                                    delegation=wanted_delegation, flags=wanted_flags,
+                                    delegation=wanted_delegation, flags=wanted_flags, represents=wanted_party,
                                     reason=form.cleaned_data.get("authority_reason", "").strip())
 
     def save_related(self, request, form, formsets, change):

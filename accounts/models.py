@@ -41,6 +41,11 @@ class User(AbstractUser):
     delegation = models.ForeignKey(
         Delegation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
+    # The party a party_representative speaks for (its right of reply before
+    # attribution). Changed only through accounts.services (audited).
+    represents = models.ForeignKey(
+        Party, null=True, blank=True, on_delete=models.PROTECT, related_name="representatives"
+    )
 
 
 class AuthToken(AbstractAuthToken):

@@ -7,7 +7,11 @@ VERIFIER = "verifier"
 MEMBER = "member"
 CHAIR = "chair"
 AUDITOR = "auditor"
-ALL_ROLES = (MONITOR, VERIFIER, MEMBER, CHAIR, AUDITOR)
+# The liaison of a party to the conflict (User.represents says which party):
+# heard before attribution, sees only the cases naming that party, and never
+# the trail (no audit permission below).
+PARTY_REPRESENTATIVE = "party_representative"
+ALL_ROLES = (MONITOR, VERIFIER, MEMBER, CHAIR, AUDITOR, PARTY_REPRESENTATIVE)
 
 # Django permissions each role's group holds. Apps below accounts (the trail)
 # check their own permission and know no role names; this is where roles get

@@ -45,12 +45,17 @@ def _checked_roles(roles: Iterable[str]) -> list[str]:
     return wanted
 
 
+def _party_code(party: Party | None) -> str | None:
+    return party.code if party is not None else None
+
+
 def user_authority_set(*, actor: User | None, user: User, roles: Iterable[str] | None = None,
                        delegation: Delegation | None | object = KEEP, flags: dict[str, bool] | None = None,
-                       reason: str = "") -> User:
-    """Set what is given (roles, delegation, the FLAGS); write one event per
-    kind of change (user.roles_changed, user.delegation_changed,
-    user.flags_changed); nothing when nothing changes. `user` must be saved."""
+                       represents: Party | None | object = KEEP, reason: str = "") -> User:
+    """Set what is given (roles, delegation, the FLAGS, the party a
+    representative speaks for); write one event per kind of change
+    (user.roles_changed, user.delegation_changed, user.flags_changed,
+    user.represents_changed); nothing when nothing changes. `user` must be saved."""
     wanted_roles = _checked_roles(roles) if roles is not None else None
     flags = flags or {}
     if set(flags) - set(FLAGS):
@@ -74,6 +79,15 @@ def user_authority_set(*, actor: User | None, user: User, roles: Iterable[str] |
             audit_record(actor=actor, action="user.delegation_changed", object_type="user", object_id=locked.pk,
                          before={"username": locked.username, "delegation": before_code},
                          after={"username": locked.username, "delegation": _code(delegation)}, reason=reason)
+        if represents is not KEEP and locked.represents_id != (represents.pk if represents else None):
+            # Which party's cases a representative reads: authority like a delegation.
+            before_party = _party_code(locked.represents)
+            locked.represents = represents
+            locked.save(update_fields=["represents"])
+            audit_record(actor=actor, action="user.represents_changed", object_type="user", object_id=locked.pk,
+                         before={"username": locked.username, "represents": before_party},
+                         after={"username": locked.username, "represents": _party_code(represents)},
+                         reason=reason)
         lost_roles = wanted_roles is not None and bool(set(before) - set(wanted_roles))
         changed = {f: v for f, v in flags.items() if getattr(locked, f) != bool(v)}
         if changed:
@@ -91,19 +105,20 @@ def user_authority_set(*, actor: User | None, user: User, roles: Iterable[str] |
         elif lost_roles or any(f in changed and not getattr(locked, f) for f in ("is_staff", "is_superuser")):
             tokens_revoke_all(actor=actor, user=locked, cause="authority_reduced", reason=reason)
     # The caller's instance follows what was stored.
-    user.refresh_from_db(fields=["delegation", *FLAGS])
+    user.refresh_from_db(fields=["delegation", "represents", *FLAGS])
     return user
 
 
 def user_create(*, actor: User | None, username: str, password: str | None, email: str = "",
                 delegation: Delegation | None = None, roles: Iterable[str] = (),
-                flags: dict[str, bool] | None = None, reason: str = "") -> User:
+                flags: dict[str, bool] | None = None, represents: Party | None = None,
+                reason: str = "") -> User:
     """A new account and its first authority, in one transaction: user.created
     (with roles, delegation and flags), never the password."""
     wanted_roles = _checked_roles(roles)
     flags = {"is_active": True, "is_staff": False, "is_superuser": False, **(flags or {})}
     with transaction.atomic():
-        user = User(username=username, email=email, delegation=delegation, **flags)
+        user = User(username=username, email=email, delegation=delegation, represents=represents, **flags)
         if password:
             user.set_password(password)
         else:
@@ -113,6 +128,7 @@ def user_create(*, actor: User | None, username: str, password: str | None, emai
         user.groups.add(*[Group.objects.get_or_create(name=r)[0] for r in wanted_roles])
         audit_record(actor=actor, action="user.created", object_type="user", object_id=user.pk,
                      after={"username": username, "roles": wanted_roles, "delegation": _code(delegation),
+                            "represents": _party_code(represents),
                             **{f: bool(v) for f, v in sorted(flags.items())}}, reason=reason)
     return user
 
@@ -122,6 +138,7 @@ def user_created_record(*, actor: User | None, user: User, reason: str = "") -> 
     (in the same transaction): what it holds, never the password."""
     audit_record(actor=actor, action="user.created", object_type="user", object_id=user.pk,
                  after={"username": user.username, "roles": _roles(user), "delegation": _code(user.delegation),
+                        "represents": _party_code(user.represents),
                         **{f: getattr(user, f) for f in FLAGS}}, reason=reason)
 
 

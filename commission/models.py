@@ -281,6 +281,8 @@ class DeadlineKind(models.TextChoices):
     VOTE = "vote"
     MEASURES = "measures"
     COMPLIANCE = "compliance"
+    # The accused parties' reply window, opened when the case enters attribution.
+    REPLY = "reply"
 
 
 class DeadlineStatus(models.TextChoices):
@@ -336,6 +338,7 @@ class Deadline(models.Model):
             models.CheckConstraint(condition=Q(status="paused", paused_at__isnull=False)
                                    | (~Q(status="paused") & Q(paused_at__isnull=True)),
                                    name="deadline_paused_at_iff_paused"),
+            models.UniqueConstraint(fields=["case"], condition=Q(kind="reply"), name="one_reply_window_per_case"),
         ]
 
     def __str__(self) -> str:
@@ -418,3 +421,65 @@ class Bulletin(models.Model):
 
     def __str__(self) -> str:
         return f"bulletin {self.period_start:%Y-%m-%d %H:%M} to {self.period_end:%Y-%m-%d %H:%M}"
+
+
+class ReplyNotice(models.Model):
+    """A party named in the case's reports whose representatives were told,
+    when the case entered attribution, that they may reply. Fixed then: the
+    parties that hold the round back are these, not whoever represents a
+    party later. A named party with no representative gets no notice and
+    holds nothing back (there is nobody to hear)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reply_notices")
+    party = models.ForeignKey("accounts.Party", on_delete=models.PROTECT, related_name="+")
+    notified_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["case", "party"], name="one_reply_notice_per_party_case")]
+
+    def __str__(self) -> str:
+        return f"reply notice to {self.party_id} on {self.case_id}"
+
+
+class Reply(models.Model):
+    """A party's reply to a case that names it (the right of reply before
+    attribution): one per party and case, written by one of its
+    representatives while the reply window is open, never edited."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="replies")
+    party = models.ForeignKey("accounts.Party", on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # Two representatives of one party replying at once: the second insert fails here.
+            models.UniqueConstraint(fields=["case", "party"], name="one_reply_per_party_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reply of {self.party_id} on {self.case_id}"
+
+
+def reply_evidence_path(instance: "ReplyEvidence", filename: str) -> str:
+    # Content-derived name, as for reports' evidence: the uploader's file name never reaches the disk.
+    return f"replies/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class ReplyEvidence(models.Model):
+    reply = models.ForeignKey(Reply, on_delete=models.PROTECT, related_name="evidence")
+    file = models.FileField(upload_to=reply_evidence_path, max_length=200)
+    original_name = models.CharField(max_length=255, blank=True, default="")
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "reply evidence"
+
+    def __str__(self) -> str:
+        return f"{self.reply_id} {self.sha256[:12]}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from commission.api import bulletins, cases, decisions
+from commission.api import bulletins, cases, decisions, replies
 
 urlpatterns = [
     path("cases/", cases.CaseListCreateApi.as_view(), name="case-list"),
@@ -14,6 +14,10 @@ urlpatterns = [
     path("cases/<int:pk>/measures/", cases.CaseMeasuresApi.as_view(), name="case-measures"),
     path("cases/<int:pk>/close/", cases.CaseCloseApi.as_view(), name="case-close"),
     path("cases/<int:pk>/summary-public/", bulletins.CaseSummaryPublicApi.as_view(), name="case-summary-public"),
+
+    path("cases/<int:pk>/replies/", replies.CaseRepliesApi.as_view(), name="case-replies"),
+    path("cases/<int:pk>/replies/evidence/<int:evidence_id>/", replies.ReplyEvidenceDownloadApi.as_view(),
+         name="case-reply-evidence"),
     path("cases/<int:pk>/trail/", cases.CaseTrailApi.as_view(), name="case-trail"),
     path("rounds/<int:pk>/", decisions.RoundDetailApi.as_view(), name="round-detail"),
     path("rounds/<int:pk>/ballots/", decisions.RoundBallotApi.as_view(), name="round-ballots"),

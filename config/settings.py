@@ -189,6 +189,8 @@ CELERY_TIMEZONE = "UTC"
 DEADLINE_VERIFICATION = env_duration("DEADLINE_VERIFICATION", "72h")
 DEADLINE_VOTE = env_duration("DEADLINE_VOTE", "7d")
 DEADLINE_MEASURES = env_duration("DEADLINE_MEASURES", "14d")
+# The accused parties' reply window, from the case's move to attribution.
+DEADLINE_REPLY = env_duration("DEADLINE_REPLY", "72h")
 DEADLINE_SWEEP_INTERVAL = env_duration("DEADLINE_SWEEP_INTERVAL", "30s")
 DEADLINE_REMINDER_BEFORE = env_duration("DEADLINE_REMINDER_BEFORE", "24h")
 

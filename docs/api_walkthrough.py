@@ -157,6 +157,21 @@ def walk(api: Api, password: str) -> str:
                     {"outcome": "confirmed", "findings": "Craters and fragments match 152 mm rounds."}, expect=200)
     check(case["stage"] == "attribution", "a confirmed case moves to attribution", case)
 
+    api.say("The parties named in the reports are called to reply; each representative replies once")
+    hearing = api.call("chair", "GET", f"/api/v1/cases/{case_id}/replies/", expect=200)
+    for party in hearing["parties"]:
+        if party["replied"]:
+            continue
+        # The demo's representatives are rep_ru and rep_ua (README, "Demo logins").
+        representative = f"rep_{party['party'].lower()}"
+        if representative not in api.tokens:
+            api.sign_in(representative, password)
+        seen = api.call(representative, "GET", f"/api/v1/cases/{case_id}/replies/", expect=200)
+        check(seen["can_reply"] and seen["case"]["findings"], "the representative reads the findings and may reply",
+              seen)
+        api.call(representative, "POST", f"/api/v1/cases/{case_id}/replies/",
+                 {"text": f"{party['name']} disputes the findings ({run})."}, expect=201)
+
     api.say("The chair opens an attribution vote (closes_at defaults to now + DEADLINE_VOTE)")
     round_ = api.call("chair", "POST", f"/api/v1/cases/{case_id}/rounds/", {"quorum": 0.5, "threshold": "simple"},
                       expect=201)

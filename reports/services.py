@@ -370,6 +370,12 @@ def _inspect(upload) -> tuple[str, int, str]:
     return digest.hexdigest(), size, kind.mime
 
 
+def upload_inspect(upload) -> tuple[str, int, str]:
+    """(sha256, size, mime) of an upload under the evidence rules (size limit,
+    types by content): for other apps' files, such as a party's reply."""
+    return _inspect(upload)
+
+
 def evidence_add(*, actor, report: Report, upload) -> Evidence:
     """Attach a file to a report. The type is what the bytes are (JPEG, PNG,
     WebP, PDF, MP4), never the declared name or content type; the file is

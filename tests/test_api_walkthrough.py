@@ -23,7 +23,8 @@ def _walkthrough():
     return module
 
 
-def test_the_readme_walkthrough_goes_from_reports_to_a_closed_case(people, live_server):
+def test_the_readme_walkthrough_goes_from_reports_to_a_closed_case(people, representatives, live_server):
+    # With the demo's representatives: the script has rep_ru reply before the chair opens the vote.
     walkthrough = _walkthrough()
     reference = walkthrough.walk(walkthrough.Api(live_server.url, quiet=True), PASSWORD)
     assert reference.startswith("CASE-")

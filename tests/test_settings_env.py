@@ -169,3 +169,9 @@ def test_a_bad_image_pixel_limit_fails_loudly_naming_the_variable(monkeypatch, t
     monkeypatch.setenv("EVIDENCE_IMAGE_MAX_PIXELS", text)
     with pytest.raises(ImproperlyConfigured, match="EVIDENCE_IMAGE_MAX_PIXELS"):
         env.env_int("EVIDENCE_IMAGE_MAX_PIXELS", 40_000_000, minimum=1)
+
+def test_the_reply_window_defaults_to_72h_and_a_bad_one_fails_at_start_up(settings):
+    assert timedelta(hours=72) == settings.DEADLINE_REPLY
+    started = start_production(DEADLINE_REPLY="three days")
+    assert started.returncode != 0 and "DEADLINE_REPLY" in started.stderr
+    assert start_production(DEADLINE_REPLY="48h").returncode == 0

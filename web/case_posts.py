@@ -93,7 +93,8 @@ def case_verify(request, pk: int):
 def round_open(request, pk: int):
     def call(case, data):
         return services.round_open(actor=request.user, case=case, closes_at=data.get("closes_at"),
-                                   quorum=data["quorum"], threshold=data["threshold"])
+                                   quorum=data["quorum"], threshold=data["threshold"],
+                                   override_reason=data.get("override_reason") or "")
 
     return _case_action(request, pk, "round", f.RoundOpenForm(request.POST, auto_id=form_auto_id("round")), call, _("Voting round opened."),
                         "#h-attribution")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Party
-from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, has_role
+from accounts.roles import AUDITOR, CHAIR, MEMBER, PARTY_REPRESENTATIVE, VERIFIER, has_role
 from audit.permissions import can_read_trail
 from commission import selectors as commission_selectors
 from commission import services
@@ -44,6 +44,9 @@ def home_context(user) -> dict:
         deadlines = reads.deadlines_for(user)
         ctx["missed_deadlines"] = [d for d in deadlines if d.status == "missed"][:10]
         ctx["coming_deadlines"] = [d for d in deadlines if d.status in ("pending", "extended", "paused")][:10]
+    if has_role(user, PARTY_REPRESENTATIVE):
+        ctx["awaiting_reply"] = commission_selectors.cases_awaiting_reply(user)
+        ctx["my_hearings"] = list(commission_selectors.case_list_for_representative(user)[:20])
     ctx["notifications"] = reads.notifications_for(user)[:10]
     return ctx
 
@@ -279,6 +282,10 @@ def _case_context(request, case, bound: dict) -> dict:
         "case": case, "deadlines": deadlines, "missed": any(d["status"] == "missed" for d in deadlines),
         "reports": reports, "verification": reads.case_verification(case),
         "rounds": rounds, "open_round": open_round, "recusal": recusal, "my_ballot": my_ballot,
+        # The parties' replies, shown above the round and the ballot form: members read them before voting.
+        "hearing": commission_selectors.hearing(case, user, now=now),
+        # Why the chair's round needs an override reason now (None: it does not).
+        "reply_hold": commission_selectors.reply_window_refusal(case, now=now) if can["open_round"] else None,
         "is_member": is_member, "measures": measures, "can": can,
         "link_form": bound.get("link") or f.LinkReportForm(auto_id=form_auto_id("link")),
         "verification_form": bound.get("verify") or f.VerificationForm(auto_id=form_auto_id("verify")),

@@ -177,6 +177,31 @@ def add_service_error(form: forms.Form, exc: Exception) -> None:
         raise exc
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name (Django's documented pattern)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label=_("Your party's reply"), widget=forms.Textarea(attrs={"rows": 8}),
+                           help_text=_("One reply per party: it cannot be changed once submitted."))
+    files = MultipleFileField(label=_("Evidence files"), required=False,
+                              help_text=_("Optional, up to 10: JPEG, PNG, WebP, PDF or MP4."))
+
+
 class EvidenceForm(forms.Form):
     file = forms.FileField(label=_("File"), required=False,
                            help_text=_("Photo, video or document: JPEG, PNG, WebP, PDF or MP4."))
@@ -225,6 +250,11 @@ class RoundOpenForm(forms.Form):
     quorum = forms.FloatField(label=_("Quorum"), min_value=0, max_value=1, initial=0.5,
                               help_text=_("Share of eligible members who must vote, 0 to 1."))
     threshold = forms.ChoiceField(label=_("Threshold"))
+    override_reason = forms.CharField(
+        label=_("Reason to open before the parties are heard"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed only while the reply window is open and a party has not replied; "
+                    "it goes into the decision trail."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -61,6 +61,7 @@ LABELS = {
     # deadlines (their kinds, then their states)
     "vote": _("Vote"),
     "compliance": _("Compliance"),
+    "reply": _("Reply window"),
     "met": _("Met"),
     "missed": _("Missed"),
     "extended": _("Extended"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import account, audit_pages, bulletin_pages, overview, two_factor, views
+from web import account, audit_pages, bulletin_pages, overview, reply_pages, two_factor, views
 from web import case_posts as posts
 from web import commission_pages as cp
 
@@ -32,6 +32,8 @@ urlpatterns = [
     path("cases/", cp.case_list, name="case_list"),
     path("cases/<int:pk>/", cp.case_detail, name="case_detail"),
     path("cases/<int:pk>/trail/", cp.case_trail, name="case_trail"),
+    # Party representatives (and the commission, reading)
+    path("cases/<int:pk>/reply/", reply_pages.case_reply, name="case_reply"),
     path("cases/<int:pk>/link/", posts.case_link, name="case_link"),
     path("cases/<int:pk>/detach/", posts.case_detach, name="case_detach"),
     path("cases/<int:pk>/verification/", posts.case_verify, name="case_verify"),

@@ -164,7 +164,8 @@ class CaseRoundsApi(APIView):
         operation_id="cases_rounds_open",
         summary="Open an attribution vote (the chair)",
         description="Eligible voters are fixed now: the members, less those whose delegation is a party and "
-                    "those who declared a conflict.",
+                    "those who declared a conflict. While the parties' reply window is open and a called party "
+                    "has not replied: 409 unless `override_reason` is given (recorded in the round's event).",
         request=RoundOpenSerializer,
         responses={201: RoundSerializer, **errors(400, 401, 403, 404, 409)},
     )
@@ -172,7 +173,8 @@ class CaseRoundsApi(APIView):
         case = case_or_404(request.user, pk)
         data = valid(RoundOpenSerializer, request.data)
         rnd = services.round_open(actor=request.user, case=case, closes_at=data.get("closes_at"),
-                                  quorum=data["quorum"], threshold=data["threshold"])
+                                  quorum=data["quorum"], threshold=data["threshold"],
+                                  override_reason=data["override_reason"])
         rnd = round_or_404(request.user, rnd.pk)
         return Response(RoundSerializer(selectors.round_for(rnd, request.user)).data, status=status.HTTP_201_CREATED)
 

@@ -36,7 +36,8 @@ from commission.tally import ABSTAIN, NO_QUORUM, TIE, UNDETERMINED, commitment
 from config.errors import ApplicationError, Conflict, Forbidden
 
 # The stage a stage deadline belongs to: once the case left it, the deadline no longer applies.
-STAGE_OF_DEADLINE = {DeadlineKind.VERIFICATION: Stage.VERIFICATION, DeadlineKind.MEASURES: Stage.MEASURES}
+STAGE_OF_DEADLINE = {DeadlineKind.VERIFICATION: Stage.VERIFICATION, DeadlineKind.MEASURES: Stage.MEASURES,
+                     DeadlineKind.REPLY: Stage.ATTRIBUTION}
 
 
 # --- Who may vote ------------------------------------------------------------------

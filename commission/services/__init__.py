@@ -15,6 +15,13 @@ from commission.services.closure import case_close
 from commission.services.conflicts import conflict_declare
 from commission.services.deadlines import deadline_extend, deadline_pause, deadline_resume
 from commission.services.measures import measure_compliance_record, measure_decide, measure_propose
+from commission.services.replies import (
+    MAX_REPLY_FILES,
+    reply_evidence_download_name,
+    reply_evidence_open_for_download,
+    reply_submit,
+    reply_window_open,
+)
 from commission.services.rounds import (
     BallotReceipt,
     ballot_cast,
@@ -33,6 +40,11 @@ from commission.services.triage import (
 from commission.services.verification import verification_record
 
 __all__ = [
+    "MAX_REPLY_FILES",
+    "reply_evidence_download_name",
+    "reply_evidence_open_for_download",
+    "reply_submit",
+    "reply_window_open",
     "MAX_REPORTS_PER_REQUEST",
     "TEXT_MAX",
     "TITLE_MAX",

@@ -25,7 +25,8 @@ def close_locked(case: Case, *, actor, outcome: str, now: datetime, summary: str
         after["summary"] = summary
     audit_record(actor=actor, action="case.closed", object_type="case", object_id=case.pk, before=before,
                  after=after)
-    settle_open_deadlines(case, kinds=[DeadlineKind.VERIFICATION, DeadlineKind.MEASURES], actor=actor, now=now)
+    settle_open_deadlines(case, kinds=[DeadlineKind.VERIFICATION, DeadlineKind.MEASURES, DeadlineKind.REPLY],
+                          actor=actor, now=now)
     checkpoint_after_commit()
 
 

@@ -36,12 +36,14 @@ from commission.selectors import (
     ballots_not_matching_trail,
     eligible_members,
     recused_members,
+    reply_window_refusal,
     round_clock_paused,
     round_open_refusal,
+    waiting_parties,
 )
 from commission.services.base import auditors, chairs, future, iso, locked_case, require, text
 from commission.services.closure import close_locked
-from commission.services.deadlines import deadline_create, deadline_settle
+from commission.services.deadlines import deadline_create, deadline_settle, settle_open_deadlines
 from commission.services.notify import notify_about
 from commission.tally import NO_QUORUM, TIE, UNDETERMINED, commitment, tally
 
@@ -57,8 +59,13 @@ def _quorum(value) -> Decimal:
 
 
 def round_open(*, actor, case: Case, closes_at: datetime | None = None, quorum=Decimal("0.5"),
-               threshold: str = Threshold.SIMPLE) -> Round:
+               threshold: str = Threshold.SIMPLE, override_reason: str = "") -> Round:
+    """Open an attribution round. While the parties' reply window holds it
+    back (open, and a called party has not replied), only with
+    `override_reason`: the round's event records it (reason, and
+    after.reply_window_overridden with the parties not heard)."""
     require(actor, CHAIR, what=gettext_noop("open a voting round"))
+    override_reason = text(override_reason, field="override_reason", required=False)
     now = timezone.now()
     closes_at = future(closes_at, field="closes_at", now=now) if closes_at else now + settings.DEADLINE_VOTE
     quorum = _quorum(quorum if quorum is not None else Decimal("0.5"))
@@ -70,6 +77,12 @@ def round_open(*, actor, case: Case, closes_at: datetime | None = None, quorum=D
         refusal = round_open_refusal(case)
         if refusal is not None:
             raise refusal
+        unheard = []
+        held = reply_window_refusal(case, now=now)
+        if held is not None:
+            if not override_reason:
+                raise held
+            unheard = list(waiting_parties(case).values_list("code", flat=True))
         voters = list(eligible_members(case))  # not empty: round_open_refusal checked
         number = Round.objects.filter(case=case).count() + 1
         rnd = Round.objects.create(case=case, number=number, opened_by=actor, closes_at=closes_at, quorum=quorum,
@@ -78,7 +91,9 @@ def round_open(*, actor, case: Case, closes_at: datetime | None = None, quorum=D
         audit_record(actor=actor, action="round.opened", object_type="round", object_id=rnd.pk,
                      after={"case": case.reference, "number": number, "closes_at": iso(closes_at),
                             "quorum": str(quorum), "threshold": threshold, "eligible_count": len(voters),
-                            "eligible": [v.username for v in voters], "recused": recused_members(case)})
+                            "eligible": [v.username for v in voters], "recused": recused_members(case),
+                            **({"reply_window_overridden": {"unheard": unheard}} if unheard else {})},
+                     reason=override_reason if unheard else "")
         deadline_create(case=case, kind=DeadlineKind.VOTE, due_at=closes_at, actor=actor, round=rnd)
         case.flag(False)  # a new round is the chair's answer to the escalation
     return rnd
@@ -222,6 +237,8 @@ def _close_locked(rnd: Round, *, now: datetime, because: str, email_now: bool) -
     case.attributed_party = Party.objects.get(code=outcome)
     case.save(update_fields=["attributed_party"])
     case.move_to(Stage.MEASURES, now=now)
+    # A window still open (the chair overrode it) ends with attribution.
+    settle_open_deadlines(case, kinds=[DeadlineKind.REPLY], actor=None, now=now)
     audit_record(actor=None, action="case.attributed", object_type="case", object_id=case.pk, before=before,
                  after={"stage": case.stage, "party": outcome, "round": rnd.pk})
     deadline_create(case=case, kind=DeadlineKind.MEASURES, due_at=now + settings.DEADLINE_MEASURES, actor=None)

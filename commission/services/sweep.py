@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.roles import VERIFIER
+from accounts.roles import PARTY_REPRESENTATIVE, VERIFIER
 from audit.services import audit_record
 from commission.models import (
     OPEN_DEADLINE,
@@ -37,6 +37,7 @@ from commission.models import (
     RoundVoter,
     Stage,
 )
+from commission.selectors import waiting_parties
 from commission.services.base import chairs
 from commission.services.deadlines import deadline_settle
 from commission.services.notify import notify_about
@@ -90,6 +91,8 @@ def deadline_fire(*, deadline_id: int, now: datetime | None = None, email_now: b
             missed = case.stage == Stage.VERIFICATION
         elif deadline.kind == DeadlineKind.MEASURES:
             missed = case.stage == Stage.MEASURES
+        elif deadline.kind == DeadlineKind.REPLY:
+            return _reply_window_end(deadline, case, now=now, email_now=email_now)
         else:
             measure = Measure.objects.select_for_update().get(pk=deadline.measure_id)
             missed = measure.compliance == Compliance.PENDING
@@ -106,6 +109,24 @@ def deadline_fire(*, deadline_id: int, now: datetime | None = None, email_now: b
     return True
 
 
+def _reply_window_end(deadline: Deadline, case: Case, *, now: datetime, email_now: bool) -> bool:
+    """The reply window's end (the caller holds the locks). Missed when a
+    called party did not reply; that is the party's choice, not a failure of
+    the commission's, so the case is not flagged: the chair is told the
+    round may now open, and who did not reply."""
+    waiting = list(waiting_parties(case).values_list("code", flat=True)) if case.stage == Stage.ATTRIBUTION else []
+    deadline_settle(deadline, case=case, status=DeadlineStatus.MISSED if waiting else DeadlineStatus.MET,
+                    actor=None, now=now)
+    if case.stage == Stage.ATTRIBUTION:
+        notify_about(case, recipients=chairs(), kind="reply_window_ended",
+                     key=f"reply-ended:{deadline.pk}:{deadline.due_at.isoformat()}",
+                     subject=f"{case.reference}: the reply window has ended",
+                     body=f"{case.title}: a round may open."
+                          + (f" No reply from {', '.join(waiting)}." if waiting else ""),
+                     email_now=email_now)
+    return True
+
+
 def _reminder_recipients(deadline: Deadline, case: Case):
     if deadline.kind == DeadlineKind.VERIFICATION:
         if case.verifier_id:
@@ -116,6 +137,10 @@ def _reminder_recipients(deadline: Deadline, case: Case):
         voted = Ballot.objects.filter(round_id=deadline.round_id).values("voter_id")
         return [v.member for v in RoundVoter.objects.filter(round_id=deadline.round_id, recused_at__isnull=True)
                 .exclude(member_id__in=voted).select_related("member")]
+    if deadline.kind == DeadlineKind.REPLY:
+        User = get_user_model()
+        return list(User.objects.filter(represents__in=waiting_parties(case), is_active=True,
+                                        groups__name=PARTY_REPRESENTATIVE).distinct().order_by("id"))
     return list(chairs())
 
 

@@ -14,6 +14,7 @@ from commission.selectors import verification_refusal
 from commission.services.base import locked_case, require, text
 from commission.services.closure import close_locked
 from commission.services.deadlines import settle_open_deadlines
+from commission.services.replies import reply_window_open
 
 
 def verification_record(*, actor, case: Case, outcome: str, findings: str) -> Case:
@@ -43,6 +44,8 @@ def verification_record(*, actor, case: Case, outcome: str, findings: str) -> Ca
                      before=before, after={"outcome": outcome, "findings": findings,
                                            "stage": Stage.ATTRIBUTION if confirmed else Stage.CLOSED})
         settle_open_deadlines(case, kinds=[DeadlineKind.VERIFICATION], actor=actor, now=now)
+        if confirmed:
+            reply_window_open(case, actor=actor, now=now)
         if not confirmed:
             close_locked(case, actor=actor, outcome=outcome, now=now)
     return case

@@ -31,8 +31,11 @@ def _new_case_in_attribution(people):
         "occurred_at": "2026-01-01T10:00:00Z", "lat": 47.5, "lon": 35.8, "category": "shelling",
         "source_type": "uav", "description": "impacts", "alleged_party": "RU"})[0]
     case = services.case_open(actor=people["verifier1"], title="Eligibility check", reports=[report])
-    return services.verification_record(actor=people["verifier1"], case=case, outcome="confirmed",
+    case = services.verification_record(actor=people["verifier1"], case=case, outcome="confirmed",
                                         findings="Craters and fragments match 152 mm rounds.")
+    # The demo's rep_ru is called to reply; RU's reply ends the window, so the round may open.
+    services.reply_submit(actor=people["rep_ru"], case=case, text="RU disputes the findings.")
+    return case
 
 
 def _export():

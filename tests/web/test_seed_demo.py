@@ -115,6 +115,20 @@ def test_a_rerun_restores_a_demo_user_whose_role_or_delegation_was_changed():
 
 
 @pytest.mark.django_db
+def test_it_creates_the_party_representatives_and_rus_reply_before_the_votes():
+    seed()
+    for username, party in (("rep_ru", "RU"), ("rep_ua", "UA")):
+        user = User.objects.get(username=username)
+        assert user.represents.code == party
+        assert list(user.groups.values_list("name", flat=True)) == [roles.PARTY_REPRESENTATIVE]
+        assert authenticate(username=username, password=DEFAULT_PASSWORD) == user
+    from commission.models import Reply
+
+    assert sorted(Reply.objects.values_list("case__stage", "party__code")) == [("attribution", "RU"),
+                                                                              ("measures", "RU")]
+
+
+@pytest.mark.django_db
 def test_the_admin_is_staff_with_the_same_password():
     seed()
     admin = authenticate(username="admin", password=DEFAULT_PASSWORD)

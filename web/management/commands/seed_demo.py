@@ -55,6 +55,12 @@ USERS = [
     ("member5", "UA", roles.MEMBER, "member from a party: recused from attribution"),
     ("auditor1", "JP", roles.AUDITOR, "reads the whole trail, writes nothing"),
 ]
+# Party representatives: (username, delegation or None, party, what for).
+# RU is no delegation of the commission's, so its representative sits for none.
+REPRESENTATIVES = [
+    ("rep_ru", None, "RU", "representative of RU: reads the cases naming RU, replies before attribution"),
+    ("rep_ua", "UA", "UA", "representative of UA: reads the cases naming UA, replies before attribution"),
+]
 ADMIN_USERNAME = "admin"
 
 # Sample reports, each filed once: the idempotency key makes a re-run a replay.
@@ -185,6 +191,8 @@ class Command(BaseCommand):
         out.write(f"  {'-' * 10} {'-' * 9} {'-' * 10} {'-' * 45}\n")
         for username, delegation, role, purpose in USERS:
             out.write(f"  {username:<10} {role:<9} {delegation:<10} {purpose}\n")
+        for username, delegation, _party, purpose in REPRESENTATIVES:
+            out.write(f"  {username:<10} {'party rep':<9} {delegation or '-':<10} {purpose}\n")
         out.write(f"  {ADMIN_USERNAME:<10} {'staff':<9} {'-':<10} Django admin at /admin/ (superuser)\n")
 
 
@@ -208,6 +216,10 @@ def seed_people(*, password: str) -> dict[str, User]:
     for username, delegation_code, role, _purpose in USERS:
         people[username] = _ensure_user(username=username, password=password,
                                         delegation=delegations[delegation_code], roles=[role])
+    for username, delegation_code, party_code, _purpose in REPRESENTATIVES:
+        people[username] = _ensure_user(username=username, password=password,
+                                        delegation=delegations[delegation_code] if delegation_code else None,
+                                        roles=[roles.PARTY_REPRESENTATIVE], represents=Party.objects.get(code=party_code))
     people[ADMIN_USERNAME] = _ensure_user(username=ADMIN_USERNAME, password=password, delegation=None, roles=[],
                                           staff=True)
     return people
@@ -216,13 +228,15 @@ def seed_people(*, password: str) -> dict[str, User]:
 SEEDED = "seed_demo: the demo's known state"
 
 
-def _ensure_user(*, username: str, password: str, delegation, roles: list[str], staff: bool = False) -> User:
+def _ensure_user(*, username: str, password: str, delegation, roles: list[str], staff: bool = False,
+                 represents=None) -> User:
     flags = {"is_active": True, "is_staff": staff, "is_superuser": staff}
     email = f"{username}@demo.invalid"
     user = User.objects.filter(username=username).first()
     if user is None:
         return account_services.user_create(actor=None, username=username, password=password, email=email,
-                                            delegation=delegation, roles=roles, flags=flags, reason=SEEDED)
+                                            delegation=delegation, roles=roles, flags=flags, represents=represents,
+                                            reason=SEEDED)
     # check_password first: re-hashing an unchanged password would rewrite the
     # row with a new salt on every run.
     if user.email != email or not user.check_password(password):
@@ -230,7 +244,7 @@ def _ensure_user(*, username: str, password: str, delegation, roles: list[str], 
         user.set_password(password)
         user.save(update_fields=["email", "password"])
     return account_services.user_authority_set(actor=None, user=user, roles=roles, delegation=delegation,
-                                               flags=flags, reason=SEEDED)
+                                               flags=flags, represents=represents, reason=SEEDED)
 
 
 def seed_reports(*, people: dict[str, User]) -> list:
@@ -266,6 +280,8 @@ SAMPLE_CASES = [
         "stage": "attribution",
         "findings": "Two observation posts, craters and fragments consistent with 152 mm artillery fired from "
                     "the south-east.",
+        "reply": "RU forces did not fire on Orikhiv on that day; the craters face positions that changed hands "
+                 "twice that week.",
         "ballots": {
             "member1": ("RU", "Crater orientation and the acoustic bearing point to positions held by RU."),
             "member2": ("RU", "Consistent with the verifier's findings and the firing pattern of the week."),
@@ -276,6 +292,7 @@ SAMPLE_CASES = [
         "reports": ["seed-demo-report-6"],
         "stage": "measures",
         "findings": "Debris identified as a 9M723 missile; the launch was tracked by two partners' radars.",
+        "reply": "The depot served military logistics; the Russian Federation disputes the radar tracks.",
         "ballots": {
             "member1": ("RU", "Radar tracks from two partners agree on the launch area."),
             "member2": ("RU", "The missile type is fielded by RU only in this sector."),
@@ -313,6 +330,10 @@ def seed_cases(*, people: dict[str, User], reports: list, warn=None) -> list:
             if case.stage == "verification":
                 case = services.verification_record(actor=verifier, case=case, outcome="confirmed",
                                                     findings=sample["findings"])
+            if (case.stage == "attribution" and sample.get("reply")
+                    and selectors.reply_refusal(case, people["rep_ru"].represents) is None):
+                # RU is heard before the vote: its reply closes the window, and the round may open.
+                services.reply_submit(actor=people["rep_ru"], case=case, text=sample["reply"])
             rnd = selectors.round_open_for_case(case)
             if case.stage == "attribution" and rnd is None and not selectors.case_rounds(case).exists():
                 rnd = services.round_open(actor=chair, case=case)
