@@ -143,6 +143,21 @@ def test_a_window_past_its_due_time_holds_nothing_back_even_before_the_sweep(
     assert api(people["chair"]).post(f"/api/v1/cases/{case.pk}/rounds/", {}, format="json").status_code == 201
 
 
+def test_a_paused_reply_window_keeps_the_round_waiting_and_takes_the_reply(
+        api, people, representatives, case_naming):
+    # Paused, the window's clock stops; the procedure does not: even past its
+    # old due time the round still waits and the party may still reply.
+    case = case_naming("RU")
+    deadline = window(case)
+    paused = api(people["chair"]).post(f"/api/v1/deadlines/{deadline.pk}/pause/",
+                                       {"reason": "RU's liaison office is cut off."}, format="json")
+    assert paused.status_code == 200, paused.json()
+    Deadline.objects.filter(pk=deadline.pk).update(due_at=timezone.now() - timedelta(seconds=1))
+    assert api(people["chair"]).post(f"/api/v1/cases/{case.pk}/rounds/", {}, format="json").status_code == 409
+    assert reply(api(representatives["RU"]), case).status_code == 201
+    assert api(people["chair"]).post(f"/api/v1/cases/{case.pk}/rounds/", {}, format="json").status_code == 201
+
+
 def test_the_chair_extends_the_reply_window_with_a_reason(api, people, representatives, case_naming):
     case = case_naming("RU")
     deadline = window(case)
