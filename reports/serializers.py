@@ -36,8 +36,12 @@ class HttpUrlField(serializers.CharField):
 
 
 class LocationSerializer(serializers.Serializer):
-    lat = FiniteFloatField(min_value=-90, max_value=90)
-    lon = FiniteFloatField(min_value=-180, max_value=180)
+    # Optional and nullable for a draft; a submitted report has both (checked
+    # in ReportInputSerializer.validate and reports.services).
+    lat = FiniteFloatField(min_value=-90, max_value=90, required=False, allow_null=True,
+                           help_text="decimal degrees, WGS 84; required to submit")
+    lon = FiniteFloatField(min_value=-180, max_value=180, required=False, allow_null=True,
+                           help_text="decimal degrees, WGS 84; required to submit")
     precision_m = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, allow_null=True,
                                            help_text="radius of uncertainty, metres")
     place_name = StrictCharField(max_length=200, required=False, allow_blank=True)
@@ -62,17 +66,26 @@ def _not_in_future(value):
 class ReportInputSerializer(serializers.Serializer):
     """A report as a monitor files it. validated_data comes out flat (lat,
     lon, ..., civilian_killed, ...; alleged_party a Party), the shape
-    reports.services.report_create takes."""
+    reports.services.report_create takes.
 
-    occurred_at = serializers.DateTimeField(help_text="ISO 8601; not in the future (5 minutes of clock skew allowed)")
+    A draft may carry any subset of the fields (each checked for its type and
+    range only); filing a report (status "submitted", the default) requires
+    REQUIRED_TO_SUBMIT, every missing one named in the 400."""
+
+    occurred_at = serializers.DateTimeField(
+        required=False, allow_null=True,
+        help_text="ISO 8601 with offset; not in the future (5 minutes of clock skew allowed); required to submit")
     occurred_until = serializers.DateTimeField(required=False, allow_null=True,
                                                help_text="end of a lasting incident; not before occurred_at")
-    location = LocationSerializer()
-    category = serializers.ChoiceField(choices=Category.choices)
-    description = StrictCharField(help_text="required; at most REPORT_DESCRIPTION_MAX characters")
+    location = LocationSerializer(required=False, help_text="lat and lon required to submit")
+    category = serializers.ChoiceField(choices=Category.choices, required=False, allow_blank=True,
+                                       help_text="required to submit")
+    description = StrictCharField(required=False, allow_blank=True,
+                                  help_text="required to submit; at most REPORT_DESCRIPTION_MAX characters")
     alleged_party = serializers.SlugRelatedField(slug_field="code", queryset=Party.objects.all(), required=False,
                                                  allow_null=True, help_text="a party code (RU, UA) or null")
-    source_type = serializers.ChoiceField(choices=SourceType.choices)
+    source_type = serializers.ChoiceField(choices=SourceType.choices, required=False, allow_blank=True,
+                                          help_text="required to submit")
     casualties = CasualtiesSerializer(required=False)
     weapons = StrictCharField(max_length=500, required=False, allow_blank=True)
     severity = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
@@ -100,10 +113,33 @@ class ReportInputSerializer(serializers.Serializer):
         start, end = attrs.get("occurred_at"), attrs.get("occurred_until")
         if start and end and end < start:
             raise serializers.ValidationError({"occurred_until": ["Cannot be before occurred_at."]})
+        if not self.partial and attrs.get("status", ReportStatus.SUBMITTED) == ReportStatus.SUBMITTED:
+            # A PATCH is checked by the service instead, on the report as it
+            # would be after the change (the body alone cannot tell).
+            missing = _missing_to_submit(attrs)
+            if missing:
+                raise serializers.ValidationError(missing)
         flat = dict(attrs)
         flat.update(flat.pop("location", None) or {})
         flat.update(flat.pop("casualties", None) or {})
         return flat
+
+
+
+def _missing_to_submit(attrs: dict) -> dict:
+    """Every field a submitted report needs that the body lacks, in the
+    body's nested shape (location.lat), with DRF's own "required" message."""
+    message = str(serializers.Field.default_error_messages["required"])
+    missing: dict = {}
+    location = attrs.get("location") or {}
+    for field in services.REQUIRED_TO_SUBMIT:
+        value = location.get(field) if field in services.LOCATION_FIELDS else attrs.get(field)
+        if value is None or value == "":
+            if field in services.LOCATION_FIELDS:
+                missing.setdefault("location", {})[field] = [message]
+            else:
+                missing[field] = [message]
+    return missing
 
 
 class ReportSerializer(serializers.Serializer):
@@ -113,13 +149,13 @@ class ReportSerializer(serializers.Serializer):
     reference = StrictCharField(help_text="e.g. RPT-2026-000123")
     status = serializers.ChoiceField(choices=ReportStatus.choices)
     author = StrictCharField(source="author.username", help_text="username")
-    occurred_at = serializers.DateTimeField()
+    occurred_at = serializers.DateTimeField(allow_null=True, help_text="null only in a draft")
     occurred_until = serializers.DateTimeField(allow_null=True)
     location = LocationSerializer(source="*")
-    category = serializers.ChoiceField(choices=Category.choices)
-    description = StrictCharField()
+    category = serializers.ChoiceField(choices=Category.choices, allow_blank=True, help_text='"" only in a draft')
+    description = StrictCharField(allow_blank=True)
     alleged_party = StrictCharField(source="alleged_party.code", allow_null=True)
-    source_type = serializers.ChoiceField(choices=SourceType.choices)
+    source_type = serializers.ChoiceField(choices=SourceType.choices, allow_blank=True, help_text='"" only in a draft')
     casualties = CasualtiesSerializer(source="*")
     weapons = StrictCharField()
     severity = serializers.IntegerField(allow_null=True)
@@ -169,8 +205,9 @@ class PointSerializer(serializers.Serializer):
 class FeaturePropertiesSerializer(serializers.Serializer):
     reference = StrictCharField()
     status = serializers.ChoiceField(choices=ReportStatus.choices)
-    category = serializers.ChoiceField(choices=Category.choices)
-    occurred_at = serializers.DateTimeField()
+    # A monitor's own drafts are mapped too once they have a position.
+    category = serializers.ChoiceField(choices=Category.choices, allow_blank=True)
+    occurred_at = serializers.DateTimeField(allow_null=True)
     occurred_until = serializers.DateTimeField(allow_null=True)
     alleged_party = StrictCharField(source="alleged_party.code", allow_null=True)
     severity = serializers.IntegerField(allow_null=True)
