@@ -21,7 +21,6 @@
 
   window.ceasefireBasemap = function (el, options) {
     var opts = options || {};
-    opts.preferCanvas = true;
     // Below the points: the boundaries are drawn in their own pane.
     var map = L.map(el, opts);
     map.createPane("basemap");
