@@ -9,7 +9,7 @@ import pytest
 
 from reports.models import Evidence, Report, ReportStatus
 from tests.conftest import PASSWORD
-from tests.web.browser import Session, make_png, needs_chromium
+from tests.web.browser import MAX_HEIGHT, SCREENSHOTS, WIDTHS, Session, make_png, needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 360, "height": 740}
@@ -26,6 +26,19 @@ class FieldSession(Session):
         self.page = self.context.new_page()
         self.csp_violations = []
         self.page.on("console", self._watch_console)
+
+    def shoot(self, name: str) -> None:
+        """As Session.shoot, but the maps get time to redraw for each width
+        (Leaflet redraws its vector layers after a resize, not during it)."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page = self.page
+        for kind, (width, height) in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(600)
+            full = page.evaluate("document.documentElement.scrollHeight")
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{kind}.png"), full_page=True,
+                            clip={"x": 0, "y": 0, "width": width, "height": min(full, MAX_HEIGHT[kind])})
+        page.set_viewport_size(PHONE)
 
 
 @pytest.fixture

@@ -46,6 +46,11 @@
       });
     }
     el.classList.add("basemap");
+    if (window.ResizeObserver) {
+      // A phone turned sideways, a window resized: redraw the boundaries for
+      // the new size at once, not after Leaflet's debounced moveend.
+      new ResizeObserver(function () { map.invalidateSize(); }).observe(el);
+    }
     return map;
   };
 })();

@@ -37,6 +37,11 @@
     if (la !== null && lo !== null && Math.abs(la) <= 90 && Math.abs(lo) <= 180) { show(la, lo); }
   }
 
+  // A phone turned sideways keeps the chosen point in view.
+  map.on("resize", function () {
+    if (marker) { map.setView(marker.getLatLng(), map.getZoom(), { animate: false }); }
+  });
+
   map.on("click", function (e) {
     var p = e.latlng.wrap();
     fill(p.lat, p.lng);
