@@ -105,12 +105,18 @@ def inbox(request, open_form=None, status=200, return_form=None):
                                               "tile_url": settings.MAP_TILE_URL}, status=status)
 
 
-def _feature_collection(reports) -> dict:
-    """The inbox's reports as GeoJSON for its small map (the API's shape),
-    embedded in the page: the map shows what the list shows, no more."""
+def _feature_collection(reports) -> str:
+    """The inbox's reports as GeoJSON text for its small map (the API's
+    shape), carried in an attribute of the map (the policy allows no inline
+    script, not even JSON): the map shows what the list shows, no more."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
     from reports.serializers import FeatureCollectionSerializer
 
-    return FeatureCollectionSerializer([r for r in reports if r.lat is not None and r.lon is not None]).data
+    data = FeatureCollectionSerializer([r for r in reports if r.lat is not None and r.lon is not None]).data
+    return json.dumps(data, cls=DjangoJSONEncoder)
 
 
 @role_required(VERIFIER, CHAIR)

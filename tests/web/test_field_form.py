@@ -163,7 +163,7 @@ def test_two_photos_are_attached_in_the_form(people, field_session, media):
     page.get_by_label("Longitude").fill("35.8612")
     fill_the_rest(page)
     page.get_by_label("Evidence").set_input_files([str(first), str(second)])
-    s.shoot("report-form")
+    s.shoot("report-form-evidence")
     page.get_by_role("button", name="Submit report").click()
     page.wait_for_url("**/reports/*/")
     report = Report.objects.get()

@@ -188,3 +188,10 @@ def test_the_form_is_one_multipart_form_with_a_map_and_the_basemap(people, web):
     assert 'name="evidence"' in page and "multiple" in page
     assert 'id="location-map"' in page and "vendor/world-atlas/countries-50m.json" in page
     assert 'name="tz"' in page and 'name="mgrs"' in page
+
+
+def test_the_inbox_maps_the_reports_it_lists(people, web, file_report):
+    report = file_report(people["monitor"])
+    page = web(people["verifier"]).get("/inbox/").content.decode()
+    assert 'id="inbox-map"' in page and "vendor/world-atlas/countries-50m.json" in page
+    assert f"&quot;reference&quot;: &quot;{report.reference}&quot;" in page

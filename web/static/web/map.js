@@ -1,7 +1,7 @@
 // The maps of reports (the overview, the verifier's inbox): the reports'
 // GeoJSON as circle markers over the shared basemap (basemap.js). The points
-// come from the API (data-geojson, with the session) or from a JSON script
-// element in the page (data-points: its id).
+// come from the API (data-geojson, with the session) or with the page
+// (data-features: the GeoJSON text itself).
 (function () {
   Array.prototype.forEach.call(document.querySelectorAll(".reports-map"), function (el) {
     if (!window.L || !window.ceasefireBasemap) { return; }
@@ -21,10 +21,9 @@
       if (layer.getLayers().length) { map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 10 }); }
       el.setAttribute("data-points", String(layer.getLayers().length));
     }
-    var inline = el.getAttribute("data-points-json");
+    var inline = el.getAttribute("data-features");
     if (inline) {
-      var node = document.getElementById(inline);
-      draw(node ? JSON.parse(node.textContent) : { type: "FeatureCollection", features: [] });
+      draw(JSON.parse(inline));
       return;
     }
     fetch(el.getAttribute("data-geojson"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
