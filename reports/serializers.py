@@ -96,6 +96,27 @@ class ReportInputSerializer(serializers.Serializer):
                                      help_text='"draft" keeps a draft; default "submitted", which also sends a '
                                                "returned report back")
 
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # A body with a wrong field AND missing ones: name them all in one
+            # answer (validate() below only runs once every field is valid).
+            if self.partial or not isinstance(data, dict) or not isinstance(exc.detail, dict):
+                raise
+            if data.get("status", ReportStatus.SUBMITTED) != ReportStatus.SUBMITTED:
+                raise
+            detail = dict(exc.detail)
+            raw = dict(data)
+            if not isinstance(raw.get("location"), dict):
+                raw["location"] = {}
+            for key, value in _missing_to_submit(raw).items():
+                if key not in detail:
+                    detail[key] = value
+                elif key == "location" and isinstance(detail[key], dict):
+                    detail[key] = {**value, **detail[key]}
+            raise serializers.ValidationError(detail) from exc
+
     def validate_occurred_at(self, value):
         return _not_in_future(value)
 

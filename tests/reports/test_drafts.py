@@ -89,3 +89,13 @@ def test_a_draft_without_a_position_is_left_off_the_map_and_has_no_duplicates(ap
 def test_the_database_refuses_an_incomplete_report_that_is_not_a_draft(people):
     with pytest.raises(IntegrityError), transaction.atomic():
         Report.objects.create(author=people["monitor"], status=ReportStatus.SUBMITTED, description="x")
+
+
+def test_a_wrong_field_and_missing_ones_are_named_in_one_answer(api, people):
+    response = api(people["monitor"]).post(URL, {"location": {"lat": 123}, "category": "volcano"}, format="json")
+    assert response.status_code == 400
+    errors = response.json()
+    assert errors["location"] == {"lat": ["Ensure this value is less than or equal to 90."],
+                                  "lon": ["This field is required."]}
+    assert errors["category"] == ['"volcano" is not a valid choice.']
+    assert errors["occurred_at"] == errors["source_type"] == errors["description"] == ["This field is required."]
