@@ -18,7 +18,8 @@
           marker.bindPopup(text);
         }
       }).addTo(map);
-      if (layer.getLayers().length) { map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 10 }); }
+      // No closer than the 1:50m boundaries can show: a lone point keeps its region around it.
+      if (layer.getLayers().length) { map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 7 }); }
       el.setAttribute("data-points", String(layer.getLayers().length));
     }
     var inline = el.getAttribute("data-features");
