@@ -9,6 +9,8 @@ import math
 from django.conf import settings
 from django.core.validators import URLValidator
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -16,8 +18,11 @@ from rest_framework import serializers
 
 from accounts.models import Party
 from config.api import StrictCharField
-from reports import services
+from reports import geo, services
 from reports.models import Category, Evidence, Report, ReportStatus, SourceType
+
+MGRS_INVALID = gettext_lazy("Not an MGRS grid reference: zone, band, square, then easting and northing of equal "
+                             "length, e.g. 37U DQ 12345 67890.")
 
 
 class FiniteFloatField(serializers.FloatField):
@@ -47,6 +52,21 @@ class LocationSerializer(serializers.Serializer):
     place_name = StrictCharField(max_length=200, required=False, allow_blank=True)
     admin1 = StrictCharField(max_length=200, required=False, allow_blank=True,
                                    help_text="first-level administrative area (oblast)")
+    # Input only: the report stores (and shows) lat and lon.
+    mgrs = StrictCharField(write_only=True, required=False, max_length=40,
+                           help_text="instead of lat and lon: an MGRS grid reference such as "
+                                     '"37U DQ 12345 67890" (spaces optional), converted to lat/lon')
+
+    def validate(self, attrs):
+        grid = attrs.pop("mgrs", None)
+        if grid:
+            if attrs.get("lat") is not None or attrs.get("lon") is not None:
+                raise serializers.ValidationError({"mgrs": [_("Give either lat and lon or mgrs, not both.")]})
+            try:
+                attrs["lat"], attrs["lon"] = geo.mgrs_to_latlon(grid)
+            except ValueError:
+                raise serializers.ValidationError({"mgrs": [MGRS_INVALID]}) from None
+        return attrs
 
 
 class CasualtiesSerializer(serializers.Serializer):
@@ -152,7 +172,10 @@ def _missing_to_submit(attrs: dict) -> dict:
     body's nested shape (location.lat), with DRF's own "required" message."""
     message = str(serializers.Field.default_error_messages["required"])
     missing: dict = {}
-    location = attrs.get("location") or {}
+    location = dict(attrs.get("location") or {})
+    if location.get("mgrs"):  # a grid reference gives both (or its own error)
+        location.setdefault("lat", 0.0)
+        location.setdefault("lon", 0.0)
     for field in services.REQUIRED_TO_SUBMIT:
         value = location.get(field) if field in services.LOCATION_FIELDS else attrs.get(field)
         if value is None or value == "":

@@ -129,8 +129,9 @@ class ReportForm(forms.Form):
             try:
                 data["lat"], data["lon"] = geo.mgrs_to_latlon(data["mgrs"])
             except ValueError:
-                self.add_error("mgrs", _("Not an MGRS grid reference: zone, band, square, then easting and "
-                                         "northing of equal length, e.g. 37U DQ 12345 67890."))
+                from reports.serializers import MGRS_INVALID
+
+                self.add_error("mgrs", MGRS_INVALID)
         zone = ZoneInfo(data["tz"]) if data.get("tz") else UTC
         for key in ("occurred_at", "occurred_until"):
             data[key] = _as_utc(data.get(key), zone)

@@ -99,3 +99,27 @@ def test_a_wrong_field_and_missing_ones_are_named_in_one_answer(api, people):
                                   "lon": ["This field is required."]}
     assert errors["category"] == ['"volcano" is not a valid choice.']
     assert errors["occurred_at"] == errors["source_type"] == errors["description"] == ["This field is required."]
+
+
+def test_the_api_takes_an_mgrs_grid_reference_for_the_position(api, people):
+    data = body()
+    data["location"] = {"mgrs": "36T YT 15196 72354", "place_name": "Orikhiv"}
+    response = api(people["monitor"]).post(URL, data, format="json")
+    assert response.status_code == 201, response.json()
+    location = response.json()["location"]
+    assert location["lat"] == pytest.approx(47.5689, abs=1e-4)
+    assert location["lon"] == pytest.approx(35.8612, abs=1e-4)
+    assert "mgrs" not in location
+
+
+@pytest.mark.parametrize(("location", "message"), [
+    ({"mgrs": "37U DQ 1234 567"}, "Not an MGRS grid reference"),
+    ({"mgrs": "37U DQ 12345 67890", "lat": 47.5}, "Give either lat and lon or mgrs, not both."),
+])
+def test_the_api_refuses_a_bad_or_contradicted_grid_reference(api, people, location, message):
+    response = api(people["monitor"]).post(URL, body(location=location, category="volcano"), format="json")
+    assert response.status_code == 400
+    errors = response.json()
+    assert errors["location"]["mgrs"][0].startswith(message)
+    assert "lat" not in errors["location"]
+    assert Report.objects.count() == 0
