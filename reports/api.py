@@ -207,12 +207,13 @@ class ReportGeoJsonApi(GenericAPIView):
     @extend_schema(
         operation_id="reports_geojson",
         summary="The reports you may see as a GeoJSON FeatureCollection (same filters as the list)",
-        description=f"Newest first, at most {GEOJSON_MAX_FEATURES} features; narrow with the filters (bbox, time).",
+        description=f"Newest first, at most {GEOJSON_MAX_FEATURES} features; narrow with the filters (bbox, time). "
+                    "A draft without a position yet is left out.",
         responses={(200, "application/geo+json"): FeatureCollectionSerializer,
                    **_errors(400, 401, 403)},
     )
     def get(self, request):
-        reports = self.filter_queryset(self.get_queryset())[:GEOJSON_MAX_FEATURES]
+        reports = selectors.report_mappable(self.filter_queryset(self.get_queryset()))[:GEOJSON_MAX_FEATURES]
         return Response(FeatureCollectionSerializer(reports).data, content_type="application/geo+json")
 
 

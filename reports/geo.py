@@ -5,6 +5,9 @@ the exact distance is computed here, on the few rows that remain.
 """
 
 import math
+import re
+
+import mgrs
 
 # Mean Earth radius (IUGG), metres. Haversine on a sphere is within 0.5 % of
 # the ellipsoid: ample for "are these two reports the same event?".
@@ -45,3 +48,37 @@ def lon_ranges(west: float, east: float) -> list[tuple[float, float]]:
     if west > east:  # a bounding box given across the antimeridian (e.g. 170,-170)
         return [(west, 180.0), (-180.0, east)]
     return [(west, east)]
+
+
+# An MGRS grid reference as monitors write it: zone (1-60), latitude band,
+# 100 km square, then easting and northing of equal length (0 to 5 digits
+# each), spaces anywhere between the parts.
+MGRS_PATTERN = re.compile(r"(\d{1,2})([C-HJ-NP-X])([A-HJ-NP-Z]{2})(\d{0,10})")
+
+
+def mgrs_to_latlon(text: str) -> tuple[float, float]:
+    """(lat, lon) of the south-west corner of an MGRS grid square, as
+    the `mgrs` package (GeoTrans) computes it. ValueError when `text` is not
+    a grid reference (wrong shape, odd digit count, zone or band that does
+    not exist)."""
+    compact = re.sub(r"\s+", "", text or "").upper()
+    match = MGRS_PATTERN.fullmatch(compact)
+    if not match or len(match.group(4)) % 2 or not 1 <= int(match.group(1)) <= 60:
+        raise ValueError(text)
+    try:
+        lat, lon = mgrs.MGRS().toLatLon(compact)
+    except mgrs.core.MGRSError as exc:
+        raise ValueError(text) from exc
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        raise ValueError(text)
+    return round(lat, 6), round(lon, 6)
+
+
+def parse_degrees(text: str) -> str:
+    """A decimal-degree number as typed with either decimal separator
+    ("47,5689" or "47.5689"), as the API's number text; anything else is
+    returned unchanged, so that the API's own message says what is wrong."""
+    value = (text or "").strip().replace("\u2212", "-")
+    if re.fullmatch(r"[+-]?\d+,\d+", value):
+        value = value.replace(",", ".")
+    return value

@@ -42,19 +42,22 @@ class Report(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports")
     status = models.CharField(max_length=16, choices=ReportStatus.choices, default=ReportStatus.SUBMITTED)
 
-    occurred_at = models.DateTimeField()
+    # Null only in a draft: a draft keeps whatever subset of fields its monitor
+    # has so far; reports.services checks completeness when it is submitted
+    # (and the report_submitted_complete constraint holds every other status to it).
+    occurred_at = models.DateTimeField(null=True, blank=True)
     occurred_until = models.DateTimeField(null=True, blank=True)
-    lat = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    lon = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    lat = models.FloatField(null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    lon = models.FloatField(null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)])
     precision_m = models.PositiveIntegerField(null=True, blank=True)
     place_name = models.CharField(max_length=200, blank=True, default="")
     admin1 = models.CharField(max_length=200, blank=True, default="")
-    category = models.CharField(max_length=32, choices=Category.choices)
-    description = models.TextField()
+    category = models.CharField(max_length=32, choices=Category.choices, blank=True, default="")
+    description = models.TextField(blank=True, default="")
     alleged_party = models.ForeignKey(
         "accounts.Party", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    source_type = models.CharField(max_length=32, choices=SourceType.choices)
+    source_type = models.CharField(max_length=32, choices=SourceType.choices, blank=True, default="")
     civilian_killed = models.PositiveIntegerField(default=0)
     civilian_injured = models.PositiveIntegerField(default=0)
     military_killed = models.PositiveIntegerField(default=0)
@@ -96,6 +99,13 @@ class Report(models.Model):
             ),
             models.CheckConstraint(condition=Q(lat__gte=-90, lat__lte=90), name="report_lat_range"),
             models.CheckConstraint(condition=Q(lon__gte=-180, lon__lte=180), name="report_lon_range"),
+            # Whatever writes the row, only a draft may lack what a filed report needs.
+            models.CheckConstraint(
+                condition=Q(status="draft") | (
+                    Q(occurred_at__isnull=False, lat__isnull=False, lon__isnull=False)
+                    & ~Q(category="") & ~Q(source_type="") & ~Q(description="")),
+                name="report_submitted_complete",
+            ),
             models.CheckConstraint(
                 condition=Q(severity__isnull=True) | Q(severity__gte=1, severity__lte=5),
                 name="report_severity_range",

@@ -77,6 +77,9 @@ def report_similar(report: Report, distance_m: float | None = None, window: time
     (category, time, a lat/lon box: indexed columns); the exact great-circle
     distance is computed in Python on what is left.
     """
+    if report.occurred_at is None or report.lat is None or report.lon is None or not report.category:
+        # A draft that has no time, place or category yet resembles nothing.
+        return []
     distance_m = settings.SIMILAR_DISTANCE_M if distance_m is None else distance_m
     window = settings.SIMILAR_WINDOW if window is None else window
     start = report.occurred_at
@@ -104,6 +107,11 @@ def report_similar(report: Report, distance_m: float | None = None, window: time
             out.append(other)
     out.sort(key=lambda r: (r.distance_m, abs((r.occurred_at - start).total_seconds()), r.pk))
     return out
+
+
+def report_mappable(reports: QuerySet[Report]) -> QuerySet[Report]:
+    """The reports that have a position (a draft may not have one yet)."""
+    return reports.filter(lat__isnull=False, lon__isnull=False)
 
 
 def evidence_list_for(user, report: Report) -> QuerySet[Evidence]:

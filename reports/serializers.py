@@ -9,6 +9,8 @@ import math
 from django.conf import settings
 from django.core.validators import URLValidator
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -17,8 +19,11 @@ from rest_framework import serializers
 from accounts.models import Party
 from audit.serializers import CheckpointSerializer, EventSerializer, InclusionProofSerializer
 from config.api import StrictCharField
-from reports import selectors, services
+from reports import geo, selectors, services
 from reports.models import Category, Evidence, Report, ReportStatus, SourceType
+
+MGRS_INVALID = gettext_lazy("Not an MGRS grid reference: zone, band, square, then easting and northing of equal "
+                             "length, e.g. 37U DQ 12345 67890.")
 
 
 class FiniteFloatField(serializers.FloatField):
@@ -37,13 +42,32 @@ class HttpUrlField(serializers.CharField):
 
 
 class LocationSerializer(serializers.Serializer):
-    lat = FiniteFloatField(min_value=-90, max_value=90)
-    lon = FiniteFloatField(min_value=-180, max_value=180)
+    # Optional and nullable for a draft; a submitted report has both (checked
+    # in ReportInputSerializer.validate and reports.services).
+    lat = FiniteFloatField(min_value=-90, max_value=90, required=False, allow_null=True,
+                           help_text="decimal degrees, WGS 84; required to submit")
+    lon = FiniteFloatField(min_value=-180, max_value=180, required=False, allow_null=True,
+                           help_text="decimal degrees, WGS 84; required to submit")
     precision_m = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, allow_null=True,
                                            help_text="radius of uncertainty, metres")
     place_name = StrictCharField(max_length=200, required=False, allow_blank=True)
     admin1 = StrictCharField(max_length=200, required=False, allow_blank=True,
                                    help_text="first-level administrative area (oblast)")
+    # Input only: the report stores (and shows) lat and lon.
+    mgrs = StrictCharField(write_only=True, required=False, max_length=40,
+                           help_text="instead of lat and lon: an MGRS grid reference such as "
+                                     '"37U DQ 12345 67890" (spaces optional), converted to lat/lon')
+
+    def validate(self, attrs):
+        grid = attrs.pop("mgrs", None)
+        if grid:
+            if attrs.get("lat") is not None or attrs.get("lon") is not None:
+                raise serializers.ValidationError({"mgrs": [_("Give either lat and lon or mgrs, not both.")]})
+            try:
+                attrs["lat"], attrs["lon"] = geo.mgrs_to_latlon(grid)
+            except ValueError:
+                raise serializers.ValidationError({"mgrs": [MGRS_INVALID]}) from None
+        return attrs
 
 
 class CasualtiesSerializer(serializers.Serializer):
@@ -63,17 +87,26 @@ def _not_in_future(value):
 class ReportInputSerializer(serializers.Serializer):
     """A report as a monitor files it. validated_data comes out flat (lat,
     lon, ..., civilian_killed, ...; alleged_party a Party), the shape
-    reports.services.report_create takes."""
+    reports.services.report_create takes.
 
-    occurred_at = serializers.DateTimeField(help_text="ISO 8601; not in the future (5 minutes of clock skew allowed)")
+    A draft may carry any subset of the fields (each checked for its type and
+    range only); filing a report (status "submitted", the default) requires
+    REQUIRED_TO_SUBMIT, every missing one named in the 400."""
+
+    occurred_at = serializers.DateTimeField(
+        required=False, allow_null=True,
+        help_text="ISO 8601 with offset; not in the future (5 minutes of clock skew allowed); required to submit")
     occurred_until = serializers.DateTimeField(required=False, allow_null=True,
                                                help_text="end of a lasting incident; not before occurred_at")
-    location = LocationSerializer()
-    category = serializers.ChoiceField(choices=Category.choices)
-    description = StrictCharField(help_text="required; at most REPORT_DESCRIPTION_MAX characters")
+    location = LocationSerializer(required=False, help_text="lat and lon required to submit")
+    category = serializers.ChoiceField(choices=Category.choices, required=False, allow_blank=True,
+                                       help_text="required to submit")
+    description = StrictCharField(required=False, allow_blank=True,
+                                  help_text="required to submit; at most REPORT_DESCRIPTION_MAX characters")
     alleged_party = serializers.SlugRelatedField(slug_field="code", queryset=Party.objects.all(), required=False,
                                                  allow_null=True, help_text="a party code (RU, UA) or null")
-    source_type = serializers.ChoiceField(choices=SourceType.choices)
+    source_type = serializers.ChoiceField(choices=SourceType.choices, required=False, allow_blank=True,
+                                          help_text="required to submit")
     casualties = CasualtiesSerializer(required=False)
     weapons = StrictCharField(max_length=500, required=False, allow_blank=True)
     severity = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
@@ -83,6 +116,27 @@ class ReportInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[(s.value, s.label) for s in services.FILING_STATUSES], required=False,
                                      help_text='"draft" keeps a draft; default "submitted", which also sends a '
                                                "returned report back")
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # A body with a wrong field AND missing ones: name them all in one
+            # answer (validate() below only runs once every field is valid).
+            if self.partial or not isinstance(data, dict) or not isinstance(exc.detail, dict):
+                raise
+            if data.get("status", ReportStatus.SUBMITTED) != ReportStatus.SUBMITTED:
+                raise
+            detail = dict(exc.detail)
+            raw = dict(data)
+            if not isinstance(raw.get("location"), dict):
+                raw["location"] = {}
+            for key, value in _missing_to_submit(raw).items():
+                if key not in detail:
+                    detail[key] = value
+                elif key == "location" and isinstance(detail[key], dict):
+                    detail[key] = {**value, **detail[key]}
+            raise serializers.ValidationError(detail) from exc
 
     def validate_occurred_at(self, value):
         return _not_in_future(value)
@@ -101,10 +155,36 @@ class ReportInputSerializer(serializers.Serializer):
         start, end = attrs.get("occurred_at"), attrs.get("occurred_until")
         if start and end and end < start:
             raise serializers.ValidationError({"occurred_until": ["Cannot be before occurred_at."]})
+        if not self.partial and attrs.get("status", ReportStatus.SUBMITTED) == ReportStatus.SUBMITTED:
+            # A PATCH is checked by the service instead, on the report as it
+            # would be after the change (the body alone cannot tell).
+            missing = _missing_to_submit(attrs)
+            if missing:
+                raise serializers.ValidationError(missing)
         flat = dict(attrs)
         flat.update(flat.pop("location", None) or {})
         flat.update(flat.pop("casualties", None) or {})
         return flat
+
+
+
+def _missing_to_submit(attrs: dict) -> dict:
+    """Every field a submitted report needs that the body lacks, in the
+    body's nested shape (location.lat), with DRF's own "required" message."""
+    message = str(serializers.Field.default_error_messages["required"])
+    missing: dict = {}
+    location = dict(attrs.get("location") or {})
+    if location.get("mgrs"):  # a grid reference gives both (or its own error)
+        location.setdefault("lat", 0.0)
+        location.setdefault("lon", 0.0)
+    for field in services.REQUIRED_TO_SUBMIT:
+        value = location.get(field) if field in services.LOCATION_FIELDS else attrs.get(field)
+        if value is None or value == "":
+            if field in services.LOCATION_FIELDS:
+                missing.setdefault("location", {})[field] = [message]
+            else:
+                missing[field] = [message]
+    return missing
 
 
 class ReportSerializer(serializers.Serializer):
@@ -114,13 +194,13 @@ class ReportSerializer(serializers.Serializer):
     reference = StrictCharField(help_text="e.g. RPT-2026-000123")
     status = serializers.ChoiceField(choices=ReportStatus.choices)
     author = StrictCharField(source="author.username", help_text="username")
-    occurred_at = serializers.DateTimeField()
+    occurred_at = serializers.DateTimeField(allow_null=True, help_text="null only in a draft")
     occurred_until = serializers.DateTimeField(allow_null=True)
     location = LocationSerializer(source="*")
-    category = serializers.ChoiceField(choices=Category.choices)
-    description = StrictCharField()
+    category = serializers.ChoiceField(choices=Category.choices, allow_blank=True, help_text='"" only in a draft')
+    description = StrictCharField(allow_blank=True)
     alleged_party = StrictCharField(source="alleged_party.code", allow_null=True)
-    source_type = serializers.ChoiceField(choices=SourceType.choices)
+    source_type = serializers.ChoiceField(choices=SourceType.choices, allow_blank=True, help_text='"" only in a draft')
     casualties = CasualtiesSerializer(source="*")
     weapons = StrictCharField()
     severity = serializers.IntegerField(allow_null=True)
@@ -202,8 +282,9 @@ class PointSerializer(serializers.Serializer):
 class FeaturePropertiesSerializer(serializers.Serializer):
     reference = StrictCharField()
     status = serializers.ChoiceField(choices=ReportStatus.choices)
-    category = serializers.ChoiceField(choices=Category.choices)
-    occurred_at = serializers.DateTimeField()
+    # A monitor's own drafts are mapped too once they have a position.
+    category = serializers.ChoiceField(choices=Category.choices, allow_blank=True)
+    occurred_at = serializers.DateTimeField(allow_null=True)
     occurred_until = serializers.DateTimeField(allow_null=True)
     alleged_party = StrictCharField(source="alleged_party.code", allow_null=True)
     severity = serializers.IntegerField(allow_null=True)

@@ -41,6 +41,9 @@ EDITABLE_FIELDS = (
     "military_injured", "weapons", "severity", "links",
 )
 LOCATION_FIELDS = ("lat", "lon", "precision_m", "place_name", "admin1")
+# What a draft may lack and a submitted report may not (the
+# report_submitted_complete constraint says the same to the database).
+REQUIRED_TO_SUBMIT = ("occurred_at", "lat", "lon", "category", "source_type", "description")
 CASUALTY_FIELDS = ("civilian_killed", "civilian_injured", "military_killed", "military_injured")
 # What a monitor may ask for when filing or editing: "returned" is set only by
 # commission.services.report_return (triage), never by the author.
@@ -58,6 +61,8 @@ EVIDENCE_TYPES = {
     "video/mp4": "mp4",
 }
 HASH_CHUNK = 64 * 1024
+# Files sent with the report form itself (more can be added on the report's page).
+MAX_FORM_FILES = 10
 # Multipart boundaries and part headers around the file: a request may exceed
 # the file limit by this much before its Content-Length alone condemns it.
 MULTIPART_OVERHEAD = 16 * 1024
@@ -103,7 +108,7 @@ def _normalize(data: dict) -> dict:
         if found is None:
             raise ValidationError({"alleged_party": [_("Unknown party %(party)s.") % {"party": repr(party)}]})
         data["alleged_party"] = found
-    for key in ("place_name", "admin1", "weapons"):
+    for key in ("place_name", "admin1", "weapons", "category", "source_type", "description"):
         if key in data and data[key] is None:
             data[key] = ""
     for key in CASUALTY_FIELDS:
@@ -160,6 +165,13 @@ def _check(report: Report) -> None:
             _("At most %(n)d characters.") % {"n": settings.REPORT_DESCRIPTION_MAX})
     if not isinstance(report.links, list) or len(report.links) > MAX_LINKS:
         errors.setdefault("links", []).append(_("A list of at most %(n)d URLs.") % {"n": MAX_LINKS})
+    if report.status != ReportStatus.DRAFT:
+        # A draft keeps any subset of its fields; filing it needs them all,
+        # and the refusal names every one that is missing.
+        for field in REQUIRED_TO_SUBMIT:
+            value = getattr(report, field)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                errors.setdefault(field, []).append(_("This field is required."))
     if errors:
         raise ValidationError(errors)
 
@@ -240,6 +252,45 @@ def report_create(
             raise
         return _replayed(existing, request_fingerprint), False
     return report, True
+
+
+def report_create_with_evidence(
+    *, actor, data: dict, uploads: list, idempotency_key: str | None = None
+) -> tuple[Report, bool]:
+    """report_create, then evidence_add for each upload, all or nothing.
+
+    Every file is inspected (type by content, size) before anything is
+    written: one refused file refuses the whole report, with a message that
+    names the file (ValidationError on "evidence"). A replay of the same
+    Idempotency-Key returns the first report and attaches nothing again.
+    """
+    if len(uploads) > MAX_FORM_FILES:
+        raise ValidationError({"evidence": [
+            _("At most %(n)d files can be sent with a report; attach more on its page.") % {"n": MAX_FORM_FILES}]})
+    for upload in uploads:
+        try:
+            _inspect(upload)
+        except ValidationError as exc:
+            name = getattr(upload, "name", "") or "?"
+            raise ValidationError({"evidence": [f"{name}: {m}" for m in exc.messages]}) from exc
+        except TooLarge as exc:
+            name = getattr(upload, "name", "") or "?"
+            raise TooLarge(f"{name}: {exc.message}", field="evidence") from exc
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            report, created = report_create(actor=actor, data=data, idempotency_key=idempotency_key)
+            if created:
+                for upload in uploads:
+                    stored.append(evidence_add(actor=actor, report=report, upload=upload).file.name)
+    except Exception:
+        # Nothing half-stored: the rows are rolled back, and a file that no
+        # remaining row points to goes away too.
+        for name in stored:
+            if not Evidence.objects.filter(file=name).exists():
+                default_storage.delete(name)
+        raise
+    return report, created
 
 
 def _replayed(report: Report, request_fingerprint: str | None) -> Report:

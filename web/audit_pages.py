@@ -112,7 +112,7 @@ def reports_csv(request):
         yield writer.writerow(CSV_COLUMNS)
         for r in reports.iterator(chunk_size=2000):
             yield writer.writerow([_cell(v) for v in (
-                r.reference, r.status, r.occurred_at.isoformat(),
+                r.reference, r.status, r.occurred_at.isoformat() if r.occurred_at else "",
                 r.occurred_until.isoformat() if r.occurred_until else "", r.lat, r.lon, r.precision_m,
                 r.place_name, r.admin1, r.category, r.alleged_party.code if r.alleged_party_id else "",
                 r.source_type, r.civilian_killed, r.civilian_injured, r.military_killed, r.military_injured,

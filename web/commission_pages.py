@@ -7,6 +7,7 @@ the commission app's names."""
 
 import statistics
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -102,8 +103,23 @@ def inbox(request, open_form=None, status=200, return_form=None):
              for r, similar in zip(reports, reads.similar_with_cases(reports, visible), strict=True)]
     form = open_form or f.CaseOpenForm()
     selected = request.POST.getlist("reports") if request.method == "POST" else request.GET.getlist("report")
-    return render(request, "web/inbox.html", {"items": items, "open_form": form, "selected": selected},
-                  status=status)
+    return render(request, "web/inbox.html", {"items": items, "open_form": form, "selected": selected,
+                                              "map_points": _feature_collection(reports),
+                                              "tile_url": settings.MAP_TILE_URL}, status=status)
+
+
+def _feature_collection(reports) -> str:
+    """The inbox's reports as GeoJSON text for its small map (the API's
+    shape), carried in an attribute of the map (the policy allows no inline
+    script, not even JSON): the map shows what the list shows, no more."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from reports.serializers import FeatureCollectionSerializer
+
+    data = FeatureCollectionSerializer([r for r in reports if r.lat is not None and r.lon is not None]).data
+    return json.dumps(data, cls=DjangoJSONEncoder)
 
 
 @role_required(VERIFIER, CHAIR)

@@ -4,6 +4,8 @@ ReportInputSerializer, then the same service as the API, so a monitor sees
 the very messages an API client gets, next to the field they concern."""
 
 import uuid
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -11,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Party
 from config.errors import ApplicationError
+from reports import geo
 from reports.models import Category, SourceType
 from web.labels import choices
 
@@ -39,15 +42,39 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+def _local_time_input():
+    # data-local-time: web/static/web/localtime.js shows the value in the
+    # device's zone (and fills `tz`); without JavaScript it stays UTC.
+    return DateTimeLocal(attrs={"step": 60, "data-local-time": ""})
+
+
 class ReportForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
-    occurred_at = _text(label=_("When it happened (UTC)"), widget=DateTimeLocal(attrs={"step": 60}))
-    occurred_until = _text(label=_("Until (UTC, if it lasted)"), widget=DateTimeLocal(attrs={"step": 60}))
-    lat = _text(label=_("Latitude"), help_text=_("Decimal degrees, -90 to 90, e.g. 47.5689"),
+    # The device's IANA time zone (filled by localtime.js): the times typed
+    # are wall-clock times there. Empty (no JavaScript): they are UTC.
+    tz = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    occurred_at = _text(label=_("When it happened"), widget=_local_time_input())
+    occurred_until = _text(label=_("Until (if it lasted)"), widget=_local_time_input())
+    lat = _text(label=_("Latitude"), help_text=_("Decimal degrees, -90 to 90, e.g. 47.5689 or 47,5689"),
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
-    lon = _text(label=_("Longitude"), help_text=_("Decimal degrees, -180 to 180, e.g. 35.8612"),
+    lon = _text(label=_("Longitude"), help_text=_("Decimal degrees, -180 to 180, e.g. 35.8612 or 35,8612"),
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+    mgrs = _text(label=_("MGRS grid reference"), max_length=40,
+                 help_text=_("Instead of latitude and longitude, e.g. 37U DQ 12345 67890"),
+                 widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
+                                               "spellcheck": "false"}))
     precision_m = _text(label=_("Precision (metres)"), widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+    # Files sent with the report (the view reads request.FILES.getlist): the
+    # field is here so that its refusal shows next to it.
+    evidence = forms.FileField(
+        label=_("Evidence"), required=False,
+        help_text=_("Photos, videos or documents (JPEG, PNG, WebP, PDF, MP4); several may be chosen."),
+        widget=MultipleFileInput(attrs={"multiple": True,
+                                        "accept": "image/jpeg,image/png,image/webp,application/pdf,video/mp4"}))
     place_name = _text(label=_("Place name"))
     admin1 = _text(label=_("Region (oblast)"))
     # Selects that Django does not check: the serializer's "not a valid
@@ -82,6 +109,34 @@ class ReportForm(forms.Form):
         initial["links"] = "\n".join(report.links or [])
         return {k: ("" if v is None else v) for k, v in initial.items()}
 
+    def clean_tz(self) -> str:
+        name = self.cleaned_data.get("tz") or ""
+        if name:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                # A device that names a zone this server does not know: the
+                # times cannot be placed, so they are not guessed either.
+                raise ValidationError(_("Unknown time zone %(tz)s.") % {"tz": name}) from None
+        return name
+
+    def clean(self):
+        data = super().clean()
+        for key in ("lat", "lon"):
+            if data.get(key):
+                data[key] = geo.parse_degrees(data[key])
+        if data.get("mgrs"):
+            try:
+                data["lat"], data["lon"] = geo.mgrs_to_latlon(data["mgrs"])
+            except ValueError:
+                from reports.serializers import MGRS_INVALID
+
+                self.add_error("mgrs", MGRS_INVALID)
+        zone = ZoneInfo(data["tz"]) if data.get("tz") else UTC
+        for key in ("occurred_at", "occurred_until"):
+            data[key] = _as_utc(data.get(key), zone)
+        return data
+
     def payload(self) -> dict:
         """The API's request body built from what was typed (blank = omitted)."""
         d = self.cleaned_data
@@ -93,7 +148,7 @@ class ReportForm(forms.Form):
                 body[key] = d[key]
         if (d.get("description") or "").strip():
             body["description"] = d["description"]
-        body["location"] = {k: d[k] for k in LOCATION_FIELDS if d.get(k)}
+        body["location"] = {k: d[k] for k in LOCATION_FIELDS if d.get(k) not in (None, "")}
         casualties = {k: d[k] for k in CASUALTY_FIELDS if d.get(k)}
         if casualties:
             body["casualties"] = casualties
@@ -107,15 +162,35 @@ class ReportForm(forms.Form):
             body["links"] = links
         return body
 
-    def validated(self) -> dict | None:
-        """Run the API's serializer; copy its messages onto the fields."""
+    def validated(self, *, draft: bool = False) -> dict | None:
+        """Run the API's serializer; copy its messages onto the fields. A
+        draft is checked as the API checks one: only the fields given."""
         from reports.serializers import ReportInputSerializer
 
-        serializer = ReportInputSerializer(data=self.payload())
+        body = self.payload()
+        if draft:
+            body["status"] = "draft"
+        serializer = ReportInputSerializer(data=body)
         if serializer.is_valid():
             return serializer.validated_data
         add_api_errors(self, serializer.errors)
         return None
+
+
+def _as_utc(text, zone) -> str:
+    """A datetime-local value ("2026-01-01T10:00") read as wall-clock time
+    in `zone`, as an ISO 8601 instant in UTC for the API. Anything that is
+    not such a value goes on unchanged, for the API's message."""
+    if not text:
+        return text
+    try:
+        naive = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if naive.tzinfo is not None:
+        return naive.astimezone(UTC).isoformat()
+    # fold=0: a time that a DST change repeats is read as the first of the two.
+    return naive.replace(tzinfo=zone).astimezone(UTC).isoformat()
 
 
 def add_api_errors(form: forms.Form, errors, parent: str | None = None) -> None:

@@ -90,20 +90,38 @@ def report_list(request):
     return render(request, "web/report_list.html", {"page": page, "status": status})
 
 
+def _report_form_max_bytes() -> int:
+    return report_services.MAX_FORM_FILES * settings.EVIDENCE_MAX_BYTES + report_services.MULTIPART_OVERHEAD
+
+
+def _report_form_too_large(request):
+    return render(request, "web/message.html", {
+        "title": _("Files too large"),
+        "text": _("The files sent with a report are limited to %(size)s each. Nothing was stored; go back and "
+                  "choose smaller files, or attach them on the report's page.")
+        % {"size": filesizeformat(settings.EVIDENCE_MAX_BYTES)},
+    }, status=413)
+
+
+# Refused from the Content-Length before the body is read (config.uploads).
+@body_limit(_report_form_max_bytes, too_large=_report_form_too_large)
 @role_required(MONITOR)
 @require_http_methods(["GET", "POST"])
 def report_new(request):
     if request.method == "POST":
         form = ReportForm(request.POST)
+        draft = request.POST.get("action") == "draft"
         if form.is_valid():
-            data = form.validated()
+            data = form.validated(draft=draft)
             if data is not None:
                 data = dict(data)
-                data["status"] = ReportStatus.DRAFT if request.POST.get("action") == "draft" else ReportStatus.SUBMITTED
+                data["status"] = ReportStatus.DRAFT if draft else ReportStatus.SUBMITTED
                 key = form.cleaned_data.get("idempotency_key") or None
                 try:
-                    report, created = report_services.report_create(
-                        actor=request.user, data=data, idempotency_key=key)
+                    # The report and the files chosen in the form: all stored, or none.
+                    report, created = report_services.report_create_with_evidence(
+                        actor=request.user, data=data, uploads=request.FILES.getlist("evidence"),
+                        idempotency_key=key)
                 except (ValidationError, ApplicationError) as exc:
                     if isinstance(exc, Forbidden):
                         raise
@@ -119,7 +137,12 @@ def report_new(request):
                     return redirect("web:report_detail", pk=report.pk)
     else:
         form = ReportForm(initial={"idempotency_key": new_idempotency_key()})
-    return render(request, "web/report_form.html", {"form": form, "report": None})
+    return render(request, "web/report_form.html", _form_context(form, None))
+
+
+def _form_context(form, report) -> dict:
+    return {"form": form, "report": report, "tile_url": settings.MAP_TILE_URL,
+            "max_files": report_services.MAX_FORM_FILES}
 
 
 @role_required(MONITOR)
@@ -134,19 +157,21 @@ def report_edit(request, pk: int):
     returned = report.status == ReportStatus.RETURNED
     if request.method == "POST":
         form = ReportForm(request.POST)
+        submitting = request.POST.get("action") != "draft"
         if form.is_valid():
-            data = form.validated()
+            data = form.validated(draft=not submitting and not returned)
             if data is not None:
                 data = dict(data)
-                submitting = request.POST.get("action") != "draft"
                 # "Save" on a returned report keeps it returned (it never goes
                 # back to being a private draft).
                 data["status"] = (ReportStatus.SUBMITTED if submitting
                                   else None if returned else ReportStatus.DRAFT)
-                # Fields cleared in the form must be cleared in the draft too.
-                for key in ("occurred_until", "precision_m", "severity", "alleged_party"):
+                # Fields cleared in the form must be cleared in the draft too
+                # (a draft keeps any subset; submitting checks they are all there).
+                for key in ("occurred_at", "occurred_until", "lat", "lon", "precision_m", "severity",
+                            "alleged_party"):
                     data.setdefault(key, None)
-                for key in ("place_name", "admin1", "weapons"):
+                for key in ("place_name", "admin1", "weapons", "category", "source_type", "description"):
                     data.setdefault(key, "")
                 data.setdefault("links", [])
                 try:
@@ -169,7 +194,7 @@ def report_edit(request, pk: int):
                     return redirect("web:report_detail", pk=report.pk)
     else:
         form = ReportForm(initial=ReportForm.initial_from_report(report))
-    return render(request, "web/report_form.html", {"form": form, "report": report})
+    return render(request, "web/report_form.html", _form_context(form, report))
 
 
 @role_required(*ANY_READER)

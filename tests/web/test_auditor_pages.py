@@ -123,4 +123,5 @@ def test_the_overview_charts_reports_by_party_and_category(people, web):
     assert "Drone strike" in page
     assert "Not alleged" in page
     assert 'id="map"' in page
-    assert "plain background" in page
+    # No tile server configured: the vendored Natural Earth boundaries are the basemap.
+    assert "Natural Earth" in page and "vendor/world-atlas/countries-50m.json" in page

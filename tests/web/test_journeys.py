@@ -37,7 +37,7 @@ def media(settings, tmp_path):
 
 def file_report_in_browser(s: Session, tmp_path, *, description: str, lat="47.5689", lon="35.8612") -> Report:
     page = s.go("/my/reports/new/")
-    page.get_by_label("When it happened (UTC)").fill("2026-01-01T10:00")
+    page.get_by_label("When it happened").fill("2026-01-01T10:00")
     page.get_by_label("Latitude").fill(lat)
     page.get_by_label("Longitude").fill(lon)
     page.get_by_label("Place name").fill("Orikhiv")
@@ -129,8 +129,9 @@ def test_the_overview_and_the_trail_in_a_browser(people, session, browser, live_
 
     s = session("member1")
     page = s.go("/overview/")
-    # Without MAP_TILE_URL the points still show, on a plain background.
+    # Without MAP_TILE_URL the points show over the vendored Natural Earth boundaries.
     page.wait_for_selector("#map[data-points='3']")
+    page.wait_for_selector("#map[data-basemap-ready='1']")
     assert page.locator(".leaflet-interactive").count() == 3
     assert page.locator(".chart svg[role='img']").count() == 2
     s.shoot("overview")

@@ -78,3 +78,19 @@ def form_errors(form) -> list[str]:
     for field in form.hidden_fields():
         errors.extend(field.errors)
     return errors
+
+
+@register.filter
+def local_time(value) -> str:
+    """<time datetime="…Z" data-local>2026-01-01 10:00 UTC</time>: UTC as the
+    server knows it; web/static/web/localtime.js shows it in the viewer's
+    time zone and keeps UTC in the title. "—" for no time (a draft's)."""
+    from datetime import UTC
+
+    from django.utils.html import format_html
+
+    if not value:
+        return "—"
+    at = value.astimezone(UTC)
+    return format_html('<time datetime="{}" data-local>{} UTC</time>',
+                       at.isoformat().replace("+00:00", "Z"), at.strftime("%Y-%m-%d %H:%M"))
