@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import account, audit_pages, overview, two_factor, views
+from web import account, audit_pages, overview, pwa, two_factor, views
 from web import case_posts as posts
 from web import commission_pages as cp
 
@@ -19,6 +19,7 @@ urlpatterns = [
     # Monitor
     path("my/reports/", views.report_list, name="report_list"),
     path("my/reports/new/", views.report_new, name="report_new"),
+    path("outbox/", pwa.outbox, name="outbox"),
     path("reports/<int:pk>/", views.report_detail, name="report_detail"),
     path("reports/<int:pk>/edit/", views.report_edit, name="report_edit"),
     path("reports/<int:pk>/evidence/", views.evidence_add, name="evidence_add"),
@@ -46,6 +47,9 @@ urlpatterns = [
     path("trail/", audit_pages.trail, name="audit"),
     path("trail/export.jsonl", audit_pages.trail_export, name="trail_export"),
     path("trail/reports.csv", audit_pages.reports_csv, name="reports_csv"),
+    # The installable report form (issue 11, item 1)
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
     # Overview
     path("overview/", overview.overview, name="overview"),
 ]

@@ -24,6 +24,7 @@ from config.uploads import body_limit
 from reports import selectors as report_selectors
 from reports import services as report_services
 from reports.models import ReportStatus
+from web import pwa
 from web.access import role_required
 from web.forms import EvidenceForm, ReportForm, add_service_error, new_idempotency_key
 
@@ -93,6 +94,9 @@ def report_list(request):
 @role_required(MONITOR)
 @require_http_methods(["GET", "POST"])
 def report_new(request):
+    # The device outbox (web/static/web/outbox.js) posts this same form and
+    # asks for JSON: 201 with the reference, or 400 with the reasons.
+    as_json = pwa.wants_json(request)
     if request.method == "POST":
         form = ReportForm(request.POST)
         if form.is_valid():
@@ -100,7 +104,7 @@ def report_new(request):
             if data is not None:
                 data = dict(data)
                 data["status"] = ReportStatus.DRAFT if request.POST.get("action") == "draft" else ReportStatus.SUBMITTED
-                key = form.cleaned_data.get("idempotency_key") or None
+                key = form.cleaned_data.get("idempotency_key") or request.headers.get("Idempotency-Key") or None
                 try:
                     report, created = report_services.report_create(
                         actor=request.user, data=data, idempotency_key=key)
@@ -109,6 +113,9 @@ def report_new(request):
                         raise
                     add_service_error(form, exc)
                 else:
+                    if as_json:
+                        pwa.add_filed_message(request, report, created)
+                        return pwa.report_filed_json(request, report, created)
                     if not created:
                         messages.info(request, _("This form was already sent: %(ref)s was filed once, here it is.")
                                       % {"ref": report.reference})
@@ -117,6 +124,8 @@ def report_new(request):
                     else:
                         messages.success(request, _("Report %(ref)s submitted.") % {"ref": report.reference})
                     return redirect("web:report_detail", pk=report.pk)
+        if as_json:
+            return pwa.form_refused_json(form)
     else:
         form = ReportForm(initial={"idempotency_key": new_idempotency_key()})
     return render(request, "web/report_form.html", {"form": form, "report": None})
