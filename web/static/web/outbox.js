@@ -19,13 +19,19 @@
   var root = document.getElementById("outbox");
   if (!root || !window.indexedDB || !window.fetch || !window.FormData) return;
   var form = document.querySelector("form[data-outbox]");
-  var T = root.dataset;
-  var USER = T.user || "";
+  // The texts, in the page's language: data-t-waiting="…" -> T.waiting.
+  var T = {};
+  Object.keys(root.dataset).forEach(function (name) {
+    if (/^t[A-Z]/.test(name)) T[name.charAt(1).toLowerCase() + name.slice(2)] = root.dataset[name];
+  });
+  var USER = root.dataset.user || "";
+  var SW_URL = root.dataset.sw;
+  var FORM_URL = root.dataset.formUrl;
   var NOT_KEPT = { csrfmiddlewaretoken: true, idempotency_key: true };
   var RETRY_MS = 30000;
 
-  if ("serviceWorker" in navigator && T.sw) {
-    navigator.serviceWorker.register(T.sw, { scope: "/" }).catch(function () { /* the form works without it */ });
+  if ("serviceWorker" in navigator && SW_URL) {
+    navigator.serviceWorker.register(SW_URL, { scope: "/" }).catch(function () { /* the form works without it */ });
   }
 
   // --- IndexedDB ------------------------------------------------------------
@@ -121,7 +127,7 @@
   }
 
   // --- The draft on the device ----------------------------------------------
-  var draftId = USER + "|" + (T.formUrl || location.pathname);
+  var draftId = USER + "|" + (FORM_URL || location.pathname);
   var draftKey = newKey();
   var saveTimer = null;
 
@@ -215,7 +221,7 @@
     var data = new FormData(form);
     var submitter = event.submitter;
     if (submitter && submitter.name) data.set(submitter.name, submitter.value);
-    var item = { key: draftKey, user: USER, url: form.action || location.href, fields: entriesOf(data),
+    var item = { key: draftKey, user: USER, url: formUrl(), fields: entriesOf(data),
                  state: "waiting", note: "", created: Date.now() };
     item.title = summaryOf(item.fields);
     window.clearTimeout(saveTimer);
@@ -251,7 +257,13 @@
           return saveDraft();
         });
       })
-      .catch(function () { enableButtons(); render(); });
+      .catch(function (error) { if (window.console) console.error("outbox:", error); enableButtons(); render(); });
+  }
+
+  function formUrl() {
+    // Not form.action: the form's buttons are named "action", which shadows it.
+    var url = new URL(form.getAttribute("action") || "", location.href);
+    return url.pathname + url.search;
   }
 
   function enableButtons() {
@@ -275,7 +287,7 @@
         var first = form.querySelector(".has-error input, input:not([type=hidden]), select, textarea");
         if (first) first.focus();
       } else {
-        location.assign(T.formUrl);
+        location.assign(FORM_URL);
       }
     });
   }
