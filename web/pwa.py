@@ -11,7 +11,6 @@ import json
 from functools import lru_cache
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -57,16 +56,6 @@ def form_refused_json(form) -> JsonResponse:
         label = form.fields[field].label if field in form.fields else None
         reasons.extend(f"{label}: {m}" if label else m for m in msgs)
     return JsonResponse({"errors": errors, "reasons": reasons}, status=400)
-
-
-def add_filed_message(request, report, created: bool) -> None:
-    """The page the device opens after a live send says what the plain form
-    would have said."""
-    if created:
-        messages.success(request, _("Report %(ref)s submitted.") % {"ref": report.reference})
-    else:
-        messages.info(request, _("This form was already sent: %(ref)s was filed once, here it is.")
-                      % {"ref": report.reference})
 
 
 @require_GET

@@ -113,9 +113,6 @@ def report_new(request):
                         raise
                     add_service_error(form, exc)
                 else:
-                    if as_json:
-                        pwa.add_filed_message(request, report, created)
-                        return pwa.report_filed_json(request, report, created)
                     if not created:
                         messages.info(request, _("This form was already sent: %(ref)s was filed once, here it is.")
                                       % {"ref": report.reference})
@@ -123,6 +120,8 @@ def report_new(request):
                         messages.success(request, _("Draft %(ref)s saved.") % {"ref": report.reference})
                     else:
                         messages.success(request, _("Report %(ref)s submitted.") % {"ref": report.reference})
+                    if as_json:
+                        return pwa.report_filed_json(request, report, created)
                     return redirect("web:report_detail", pk=report.pk)
         if as_json:
             return pwa.form_refused_json(form)
