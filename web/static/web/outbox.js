@@ -186,7 +186,8 @@
         if (live && response.status === 400) return { item: item, resubmit: true };
         return response.json().catch(function () { return {}; }).then(function (answer) {
           item.state = "refused";
-          item.reasons = answer.reasons || [answer.detail || answer.message || String(response.status)];
+          item.reasons = answer.reasons || [answer.detail || answer.message ||
+                                            (response.status === 413 ? T.tooLarge : String(response.status))];
           return { item: item };
         });
       }
@@ -312,9 +313,14 @@
     return b;
   }
 
+  var KEEP_SENT_MS = 7 * 24 * 3600 * 1000;
+
   function render() {
     return all("outbox").then(function (items) {
-      items = items.filter(function (i) { return i.user === USER; })
+      // A sent item stays a week, as a receipt, then leaves the device.
+      var old = items.filter(function (i) { return i.state === "sent" && i.sent < Date.now() - KEEP_SENT_MS; });
+      old.forEach(function (i) { del("outbox", i.key); });
+      items = items.filter(function (i) { return i.user === USER && old.indexOf(i) === -1; })
                    .sort(function (a, b) { return b.created - a.created; });
       root.hidden = false;
       list.textContent = "";
