@@ -199,6 +199,8 @@ def outbox_item(page, state: str):
 def test_a_report_typed_and_submitted_offline_is_filed_once_when_back_online(monitor_tab):
     s = monitor_tab
     page = open_form_with_worker(s)
+    # On a phone.
+    page.set_viewport_size({"width": 360, "height": 740})
     page.get_by_label("When it happened (UTC)").fill("2026-01-01T10:00")
     page.get_by_label("Latitude").fill("47.5689")
     # The network goes mid-typing; the rest is typed offline.
@@ -221,10 +223,15 @@ def test_a_report_typed_and_submitted_offline_is_filed_once_when_back_online(mon
     assert "Waiting to send" in outbox_item(page, "waiting").inner_text()
     expect(page.get_by_label("What happened")).to_have_value("")
     assert Report.objects.count() == 0
+    # The outbox page opens with no connection too, and lists it.
+    page = s.go("/outbox/")
+    outbox_item(page, "waiting").wait_for()
     s.shoot("outbox-waiting")
+    page.set_viewport_size({"width": 360, "height": 740})
     # Reloaded again, still offline: the item is still there.
     page.reload()
     outbox_item(page, "waiting").wait_for()
+    assert Report.objects.count() == 0
     # The connection returns: sent, with its reference.
     s.context.set_offline(False)
     outbox_item(page, "sent").wait_for()
@@ -232,10 +239,11 @@ def test_a_report_typed_and_submitted_offline_is_filed_once_when_back_online(mon
     assert report.description == "Impacts typed with no connection."
     assert report.status == ReportStatus.SUBMITTED
     assert outbox_item(page, "sent").locator("a").inner_text() == report.reference
-    # The outbox page lists it too.
-    page = s.go("/outbox/")
-    outbox_item(page, "sent").wait_for()
     s.shoot("outbox")
+    # The form shows it as sent as well, and its fields are free for the next report.
+    page = s.go("/my/reports/new/")
+    outbox_item(page, "sent").wait_for()
+    expect(page.get_by_label("Latitude")).to_have_value("")
     assert Report.objects.count() == 1
 
 
@@ -292,13 +300,17 @@ def test_a_refused_item_shows_the_servers_reason_and_goes_back_into_the_form(mon
     refused = outbox_item(page, "refused")
     refused.wait_for()
     assert "Latitude: Ensure this value is less than or equal to 90." in refused.inner_text()
-    s.shoot("outbox-refused")
     assert Report.objects.count() == 0
+    page = s.go("/outbox/")
+    refused = outbox_item(page, "refused")
+    refused.wait_for()
+    s.shoot("outbox-refused")
     # Edit: back into the form, corrected, filed.
     refused.get_by_role("button", name="Edit").click()
+    page.wait_for_url("**/my/reports/new/")
     expect(page.get_by_label("Latitude")).to_have_value("123")
     expect(page.get_by_label("What happened")).to_have_value("A latitude out of range.")
-    expect(refused).to_have_count(0)
+    expect(outbox_item(page, "refused")).to_have_count(0)
     page.get_by_label("Latitude").fill("47.5689")
     page.get_by_role("button", name="Submit report").click()
     page.wait_for_url(re.compile(r"/reports/\d+/$"))
@@ -319,3 +331,30 @@ def test_bad_input_sent_online_shows_the_messages_next_to_the_fields(monitor_tab
     assert page.locator("#id_lat_errors").inner_text() == "Ensure this value is less than or equal to 90."
     assert page.get_by_label("Latitude").input_value() == "123"
     assert Report.objects.count() == 0
+
+
+@pytest.mark.browser
+@needs_chromium
+@pytest.mark.django_db(transaction=True)
+def test_an_item_waits_for_a_new_sign_in_when_the_session_ended(monitor_tab):
+    s = monitor_tab
+    page = open_form_with_worker(s)
+    s.context.set_offline(True)
+    page.get_by_label("When it happened (UTC)").fill("2026-01-01T10:00")
+    page.get_by_label("Latitude").fill("47.5689")
+    page.get_by_label("Longitude").fill("35.8612")
+    page.get_by_label("Category").select_option("shelling")
+    page.get_by_label("Source").select_option("direct_observation")
+    page.get_by_label("What happened").fill("Queued before the session ended.")
+    page.get_by_role("button", name="Submit report").click()
+    outbox_item(page, "waiting").wait_for()
+    # The session ends while the device is offline (cookies gone: signed out, CSRF cookie too).
+    s.context.clear_cookies()
+    s.context.set_offline(False)
+    expect(outbox_item(page, "waiting")).to_contain_text("sign in again")
+    assert Report.objects.count() == 0
+    # Signed in again: the outbox sends it on the next page that shows it.
+    s.sign_in("monitor1", PASSWORD)
+    page = s.go("/outbox/")
+    outbox_item(page, "sent").wait_for()
+    assert Report.objects.get().description == "Queued before the session ended."
