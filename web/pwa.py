@@ -23,10 +23,11 @@ from django.views.decorators.http import require_GET
 from accounts.roles import MONITOR
 from web.access import role_required
 
-# What a monitor needs with no connection: these files, and the pages in
-# OFFLINE_PAGES (the form and the outbox). Files another page adds to the form
-# (a map's library, say) are cached the first time they are fetched.
-PRECACHE_STATIC = ("web/site.css", "web/once.js", "web/outbox.js", "web/icons/icon-192.png")
+# What a monitor needs with no connection: the pages of offline_pages() (the
+# form and the outbox) and every static file they load, which the worker
+# finds in the pages themselves (so a script the form's template adds is kept
+# too); this list is only what the worker needs before it has read a page.
+PRECACHE_STATIC = ("web/outbox.js", "web/site.css")
 THEME_COLOUR = "#1f3a5f"
 
 
@@ -39,7 +40,7 @@ def wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def report_filed_json(request, report, created: bool) -> JsonResponse:
+def report_filed_json(report, created: bool) -> JsonResponse:
     """201 for the first send and for a resend with the same key: the device
     learns the one reference either way (a lost answer must not look like a
     refusal, or the monitor would file the report again by hand)."""
@@ -99,7 +100,8 @@ def _static_version(names: tuple[str, ...]) -> str:
 def service_worker(request):
     """/sw.js: served from the root so that its scope covers the form and
     the outbox pages (a file under /static/ could control only /static/)."""
-    version = _static_version(PRECACHE_STATIC) if not settings.DEBUG else _static_version.__wrapped__(PRECACHE_STATIC)
+    # In development the files change without a restart: hashed on each request.
+    version = _static_version.__wrapped__(PRECACHE_STATIC) if settings.DEBUG else _static_version(PRECACHE_STATIC)
     config = {
         "cache": f"ceasefire-{version}",
         "precache": [static(name) for name in PRECACHE_STATIC],

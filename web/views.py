@@ -121,7 +121,7 @@ def report_new(request):
                     else:
                         messages.success(request, _("Report %(ref)s submitted.") % {"ref": report.reference})
                     if as_json:
-                        return pwa.report_filed_json(request, report, created)
+                        return pwa.report_filed_json(report, created)
                     return redirect("web:report_detail", pk=report.pk)
         if as_json:
             return pwa.form_refused_json(form)

@@ -201,6 +201,15 @@ def test_a_report_typed_and_submitted_offline_is_filed_once_when_back_online(mon
     page = open_form_with_worker(s)
     # On a phone.
     page.set_viewport_size({"width": 360, "height": 740})
+    # Every static file the form loads is kept on the device (whatever the form's template adds).
+    missing = page.evaluate("""async () => {
+        const urls = [...document.querySelectorAll("script[src], link[href]")]
+            .map((e) => new URL(e.src || e.href, location.href)).filter((u) => u.pathname.startsWith("/static/"));
+        const out = [];
+        for (const u of urls) { if (!(await caches.match(u.pathname))) out.push(u.pathname); }
+        return urls.length ? out : ["no static files found"];
+    }""")
+    assert missing == []
     page.get_by_label("When it happened (UTC)").fill("2026-01-01T10:00")
     page.get_by_label("Latitude").fill("47.5689")
     # The network goes mid-typing; the rest is typed offline.
@@ -211,7 +220,9 @@ def test_a_report_typed_and_submitted_offline_is_filed_once_when_back_online(mon
     page.get_by_label("What happened").fill("Impacts typed with no connection.")
     # Reloaded with no connection: the page comes from the device, and so does what was typed.
     page.wait_for_timeout(400)
-    page.reload()
+    assert page.reload().from_service_worker
+    # (The worker's own requests are offline too: a file it never kept fails.)
+    assert page.evaluate("() => fetch('/static/web/api-docs.css').then(() => 'fetched', () => 'failed')") == "failed"
     page.wait_for_selector("#outbox[data-ready='1']")
     assert page.get_by_label("Latitude").input_value() == "47.5689"
     assert page.get_by_label("Longitude").input_value() == "35.8612"

@@ -16,12 +16,34 @@ self.addEventListener("install", (event) => {
     await Promise.all(CONFIG.pages.map(async (path) => {
       try {
         const response = await fetch(path, { credentials: "same-origin", redirect: "manual" });
-        if (response.ok && response.type === "basic") await cache.put(path, response);
+        if (response.ok && response.type === "basic") {
+          await cache.put(path, response.clone());
+          await keepAssetsOf(cache, await response.text());
+        }
       } catch (e) { /* offline at install: cached on the next visit */ }
     }));
     await self.skipWaiting();
   })());
 });
+
+// The static files a kept page loads (its scripts, style sheets, icons),
+// whatever the page's template lists: the page must work offline as a whole.
+async function keepAssetsOf(cache, html) {
+  const found = new Set();
+  const pattern = /\s(?:src|href)="([^"]+)"/g;
+  let match;
+  while ((match = pattern.exec(html)) !== null) {
+    const url = new URL(match[1].replace(/&amp;/g, "&"), self.location.origin);
+    if (url.origin === self.location.origin && url.pathname.startsWith(CONFIG.staticPrefix)) found.add(url.pathname);
+  }
+  await Promise.all([...found].map(async (path) => {
+    if (await cache.match(path)) return;
+    try {
+      const response = await fetch(path);
+      if (response.ok) await cache.put(path, response);
+    } catch (e) { /* kept the next time the page loads it */ }
+  }));
+}
 
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
@@ -32,13 +54,15 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
-async function pageNetworkFirst(request, path) {
+async function pageNetworkFirst(event, path) {
   const cache = await caches.open(CONFIG.cache);
   try {
-    const response = await fetch(request);
+    const response = await fetch(event.request);
     // Only the page itself: a redirect to the sign-in page must not replace it.
     if (response.ok && !response.redirected && response.type === "basic") {
       await cache.put(path, response.clone());
+      const copy = response.clone();
+      event.waitUntil(copy.text().then((html) => keepAssetsOf(cache, html)).catch(() => undefined));
     }
     return response;
   } catch (e) {
@@ -80,7 +104,7 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (PAGES.has(url.pathname)) {
-    event.respondWith(pageNetworkFirst(request, url.pathname));
+    event.respondWith(pageNetworkFirst(event, url.pathname));
   } else if (url.pathname.startsWith(CONFIG.staticPrefix)) {
     event.respondWith(staticStaleWhileRevalidate(event));
   }
