@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from reports.models import Report, ReportStatus
 from tests.conftest import PASSWORD
-from tests.web.browser import Session, needs_chromium
+from tests.web.browser import Session, make_png, needs_chromium
 from tests.web.test_monitor_pages import form_data
 
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -369,3 +369,50 @@ def test_an_item_waits_for_a_new_sign_in_when_the_session_ended(monitor_tab):
     page = s.go("/outbox/")
     outbox_item(page, "sent").wait_for()
     assert Report.objects.get().description == "Queued before the session ended."
+
+
+@pytest.mark.browser
+@needs_chromium
+@pytest.mark.django_db(transaction=True)
+def test_files_chosen_in_the_form_wait_in_the_outbox_and_go_with_the_report(monitor_tab, tmp_path, monkeypatch):
+    from web import pwa
+
+    received = []
+    asks_json = pwa.wants_json
+
+    def spy(request):  # what the form view was sent (it files the report as always)
+        received.extend((f.name, f.size) for f in request.FILES.getlist("evidence"))
+        return asks_json(request)
+
+    monkeypatch.setattr(pwa, "wants_json", spy)
+    s = monitor_tab
+    page = open_form_with_worker(s)
+    # Whatever file inputs the form has (evidence, say): here one added to it.
+    page.evaluate("""() => { const i = document.createElement("input"); i.type = "file"; i.name = "evidence";
+                             i.id = "id_evidence"; document.getElementById("report-form").appendChild(i); }""")
+    photo = tmp_path / "impact.png"
+    photo.write_bytes(make_png())
+    page.set_input_files("#id_evidence", str(photo))
+    s.context.set_offline(True)
+    page.get_by_label("When it happened (UTC)").fill("2026-01-01T10:00")
+    page.get_by_label("Latitude").fill("47.5689")
+    page.get_by_label("Longitude").fill("35.8612")
+    page.get_by_label("Category").select_option("shelling")
+    page.get_by_label("Source").select_option("direct_observation")
+    page.get_by_label("What happened").fill("With a photo.")
+    page.get_by_role("button", name="Submit report").click()
+    outbox_item(page, "waiting").wait_for()
+    kept = page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open("ceasefire-device");
+        open.onsuccess = () => {
+            const q = open.result.transaction("outbox").objectStore("outbox").getAll();
+            q.onsuccess = () => resolve(q.result[0].fields.filter((f) => f[0] === "evidence")
+                                        .map((f) => [f[1].name, f[1].size]));
+        };
+    })""")
+    assert kept == [["impact.png", len(make_png())]]
+    # Back online: the file goes with the report that is filed.
+    s.context.set_offline(False)
+    outbox_item(page, "sent").wait_for()
+    assert received == [("impact.png", len(make_png()))]
+    assert Report.objects.count() == 1
