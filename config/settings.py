@@ -352,6 +352,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:", *([_TILE_ORIGIN] if _TILE_ORIGIN else [])],
         "connect-src": [SELF],
         "font-src": [SELF],
+        # The report form's service worker (/sw.js) and web app manifest.
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import account, audit_pages, bulletin_pages, overview, reply_pages, two_factor, views
+from web import account, audit_pages, bulletin_pages, overview, pwa, reply_pages, two_factor, views
 from web import case_posts as posts
 from web import commission_pages as cp
 
@@ -19,6 +19,7 @@ urlpatterns = [
     # Monitor
     path("my/reports/", views.report_list, name="report_list"),
     path("my/reports/new/", views.report_new, name="report_new"),
+    path("outbox/", pwa.outbox, name="outbox"),
     path("reports/<int:pk>/", views.report_detail, name="report_detail"),
     path("reports/<int:pk>/edit/", views.report_edit, name="report_edit"),
     path("reports/<int:pk>/receipt.json", views.report_receipt, name="report_receipt"),
@@ -59,6 +60,9 @@ urlpatterns = [
     path("bulletin/<int:pk>/", bulletin_pages.bulletin, name="bulletin_detail"),
     path("bulletin/latest.json", bulletin_pages.latest_json, name="bulletin_latest_json"),
     path("bulletin/feed.atom", bulletin_pages.feed, name="bulletin_feed"),
+    # The installable report form (issue 11, item 1)
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
     # Overview
     path("overview/", overview.overview, name="overview"),
 ]

@@ -24,6 +24,7 @@ from config.uploads import body_limit
 from reports import selectors as report_selectors
 from reports import services as report_services
 from reports.models import ReportStatus
+from web import pwa
 from web.access import role_required
 from web.forms import EvidenceForm, ReportForm, add_service_error, new_idempotency_key
 
@@ -108,6 +109,9 @@ def _report_form_too_large(request):
 @role_required(MONITOR)
 @require_http_methods(["GET", "POST"])
 def report_new(request):
+    # The device outbox (web/static/web/outbox.js) posts this same form and
+    # asks for JSON: 201 with the reference, or 400 with the reasons.
+    as_json = pwa.wants_json(request)
     if request.method == "POST":
         form = ReportForm(request.POST)
         draft = request.POST.get("action") == "draft"
@@ -116,7 +120,7 @@ def report_new(request):
             if data is not None:
                 data = dict(data)
                 data["status"] = ReportStatus.DRAFT if draft else ReportStatus.SUBMITTED
-                key = form.cleaned_data.get("idempotency_key") or None
+                key = form.cleaned_data.get("idempotency_key") or request.headers.get("Idempotency-Key") or None
                 try:
                     # The report and the files chosen in the form: all stored, or none.
                     report, created = report_services.report_create_with_evidence(
@@ -134,7 +138,11 @@ def report_new(request):
                         messages.success(request, _("Draft %(ref)s saved.") % {"ref": report.reference})
                     else:
                         messages.success(request, _("Report %(ref)s submitted.") % {"ref": report.reference})
+                    if as_json:
+                        return pwa.report_filed_json(report, created)
                     return redirect("web:report_detail", pk=report.pk)
+        if as_json:
+            return pwa.form_refused_json(form)
     else:
         form = ReportForm(initial={"idempotency_key": new_idempotency_key()})
     return render(request, "web/report_form.html", _form_context(form, None))

@@ -11,6 +11,7 @@ PERSONAS = ["monitor", "verifier", "chair", "member1", "auditor", "outsider"]
 PAGES = {
     "/my/reports/": {"monitor"},
     "/my/reports/new/": {"monitor"},
+    "/outbox/": {"monitor"},
     "/inbox/": {"verifier", "chair"},
     "/cases/": {"verifier", "chair", "member1", "auditor"},
     "/board/": {"chair"},

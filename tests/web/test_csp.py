@@ -44,7 +44,7 @@ def test_every_page_carries_a_policy_without_unsafe_inline(people, web, file_rep
     evidence_add(actor=people["monitor"], report=report, upload=SimpleUploadedFile("p.png", make_png(), "image/png"))
     pages = {
         None: ["/signin/", "/api/docs/"],
-        "monitor": ["/", "/my/reports/", "/my/reports/new/", f"/reports/{report.pk}/"],
+        "monitor": ["/", "/my/reports/", "/my/reports/new/", "/outbox/", f"/reports/{report.pk}/"],
         "verifier": ["/inbox/", f"/reports/{report.pk}/"],
         "member1": ["/cases/", "/overview/"],
         "chair": ["/board/"],
