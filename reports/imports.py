@@ -400,11 +400,15 @@ def import_records(*, actor, header: list[str], records: list[dict], mapping: st
         if row.errors:
             refused[row.number] = ImportOutcome(row.number, "refused", errors=row.errors)
             continue
-        key, reason, error = _key(row, mapping, report_fingerprint(data))
+        # The content's hash only where it is needed: the key of a row with
+        # no id, or the body a report Idempotency-Key stands for.
+        fingerprint = report_fingerprint(data) if row.idempotency_key or not row.source_id else ""
+        key, reason, error = _key(row, mapping, fingerprint)
         if error:
             refused[row.number] = ImportOutcome(row.number, "refused", errors=error)
             continue
-        entries.append(ImportEntry(number=row.number, data=data, idempotency_key=key, reason=reason))
+        entries.append(ImportEntry(number=row.number, data=data, idempotency_key=key, reason=reason,
+                                   fingerprint=fingerprint))
     filed = {outcome.number: outcome for outcome in report_import(actor=actor, entries=entries)}
     outcomes = []
     for number in range(1, len(records) + 1):
