@@ -5,6 +5,7 @@ import re
 
 from django.conf import settings
 from django.http import FileResponse, JsonResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -144,11 +145,11 @@ class _BatchParser(BaseParser):
         limit = settings.REPORT_IMPORT_MAX_BYTES
         raw = stream.read(limit + 1)
         if len(raw) > limit:
-            raise TooLarge(f"An import is limited to {limit} bytes; split the file.")
+            raise TooLarge(_("An import is limited to %(n)d bytes; split the file.") % {"n": limit})
         try:
             return self.media_type, raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ParseError("The file is not UTF-8 text.")
+            raise ParseError(_("The file is not UTF-8 text."))
 
 
 class CsvParser(_BatchParser):
@@ -162,8 +163,8 @@ class JsonLinesParser(_BatchParser):
 def import_too_large(request, *args, **kwargs):
     """The answer to an import whose Content-Length is already too large
     (config.uploads refuses it before its body is read)."""
-    return JsonResponse({"detail": f"An import is limited to {settings.REPORT_IMPORT_MAX_BYTES} bytes; split the "
-                                   "file.", "code": "too_large"}, status=413)
+    return JsonResponse({"detail": _("An import is limited to %(n)d bytes; split the file.") % {
+        "n": settings.REPORT_IMPORT_MAX_BYTES}, "code": "too_large"}, status=413)
 
 
 class ReportImportApi(APIView):
@@ -197,7 +198,7 @@ class ReportImportApi(APIView):
     def post(self, request):
         mapping = request.query_params.get("mapping") or None
         if mapping is not None and mapping not in imports.MAPPINGS:
-            raise ValidationError({"mapping": [f"One of {', '.join(imports.MAPPINGS)}."]})
+            raise ValidationError({"mapping": [_("One of %(choices)s.") % {"choices": ", ".join(imports.MAPPINGS)}]})
         parsed = request.data
         media_type, text = parsed if isinstance(parsed, tuple) else ("text/csv", "")
         try:
@@ -205,7 +206,8 @@ class ReportImportApi(APIView):
         except imports.ImportFormatError as exc:
             raise ParseError(str(exc))
         if len(records) > settings.REPORT_IMPORT_MAX_ROWS:
-            raise TooLarge(f"An import is limited to {settings.REPORT_IMPORT_MAX_ROWS} records; split the file.")
+            raise TooLarge(_("An import is limited to %(n)d records; split the file.") % {
+                "n": settings.REPORT_IMPORT_MAX_ROWS})
         result = imports.import_records(actor=request.user, header=header, records=records, mapping=mapping)
         return Response(ImportResultSerializer(result.as_dict()).data)
 

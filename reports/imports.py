@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 MAPPINGS = ("acled", "cir", "native")
@@ -54,7 +55,7 @@ def read_csv(text: str) -> tuple[list[str], list[dict]]:
     except StopIteration:
         return [], []
     except csv.Error as exc:
-        raise ImportFormatError(f"Unreadable CSV: {exc}") from exc
+        raise ImportFormatError(_("Unreadable CSV: %(error)s") % {"error": exc}) from exc
     # Column names are matched in lower case (ACLED's are; CIR's header is
     # sometimes written with capitals).
     header = [h.strip().lower() for h in header]
@@ -65,7 +66,8 @@ def read_csv(text: str) -> tuple[list[str], list[dict]]:
                 continue  # a blank line (spreadsheets add them at the end)
             records.append({h: v.strip() for h, v in zip(header, values, strict=False) if h and v.strip()})
     except csv.Error as exc:
-        raise ImportFormatError(f"Unreadable CSV at line {reader.line_num}: {exc}") from exc
+        raise ImportFormatError(_("Unreadable CSV at line %(line)d: %(error)s") % {
+            "line": reader.line_num, "error": exc}) from exc
     return header, records
 
 
@@ -80,9 +82,9 @@ def read_json_lines(text: str) -> tuple[list[str], list[dict]]:
         try:
             value = json.loads(line)
         except (ValueError, RecursionError) as exc:
-            raise ImportFormatError(f"Line {number} is not JSON: {exc}") from exc
+            raise ImportFormatError(_("Line %(line)d is not JSON: %(error)s") % {"line": number, "error": exc}) from exc
         if not isinstance(value, dict):
-            raise ImportFormatError(f"Line {number} is not a JSON object.")
+            raise ImportFormatError(_("Line %(line)d is not a JSON object.") % {"line": number})
         records.append({k: v for k, v in value.items() if v is not None and v != ""})
     return (list(records[0]) if records else []), records
 
@@ -213,8 +215,8 @@ def _date(row: Row, record: dict, column: str, mapping: str, api_field: str = "o
         return  # left out: the serializer says it is required
     text = parse_date(record[column], mapping)
     if text is None:
-        row.errors[column] = [f"Not a date this mapping reads: {record[column]!r} "
-                              f"(accepted: {', '.join(DATE_FORMATS[mapping])} or ISO 8601)."]
+        row.errors[column] = [_("Not a date this mapping reads: %(value)s (accepted: %(formats)s or ISO 8601).")
+                              % {"value": repr(record[column]), "formats": ", ".join(DATE_FORMATS[mapping])}]
     else:
         row.body[api_field] = text
 
@@ -299,7 +301,7 @@ def map_native(number: int, record: dict, parties: dict) -> Row:
         elif key in ("occurred_at", "occurred_until") and isinstance(value, str):
             text = parse_date(value, "native")
             if text is None:
-                row.errors[key] = [f"Not a date: {value!r} (ISO 8601 or YYYY-MM-DD)."]
+                row.errors[key] = [_("Not a date: %(value)s (ISO 8601 or YYYY-MM-DD).") % {"value": repr(value)}]
             else:
                 row.body[key] = text
         elif key == "links":
@@ -310,7 +312,7 @@ def map_native(number: int, record: dict, parties: dict) -> Row:
             if key not in ("location", "casualties"):
                 row.body[key] = value
         else:
-            row.errors[key] = ["Unknown column."]
+            row.errors[key] = [_("Unknown column.")]
     row.body["location"] = location
     if casualties:
         row.body["casualties"] = casualties
@@ -378,7 +380,8 @@ def import_records(*, actor, header: list[str], records: list[dict], mapping: st
 
     mapping = mapping or guess_mapping(header)
     if mapping not in MAPPINGS:
-        raise ImportFormatError(f"Unknown mapping {mapping!r}: one of {', '.join(MAPPINGS)}.")
+        raise ImportFormatError(_("Unknown mapping %(mapping)s: one of %(choices)s.") % {
+            "mapping": repr(mapping), "choices": ", ".join(MAPPINGS)})
     by_code = parties_by_code()
     names = {}
     for code, party in by_code.items():
@@ -437,7 +440,7 @@ def _key(row: Row, mapping: str, fingerprint: str) -> tuple[str | None, str, dic
         return f"import:sha256:{fingerprint}", f"import ({mapping}, content hash)", None
     if len(key) > IDEMPOTENCY_KEY_MAX:
         room = IDEMPOTENCY_KEY_MAX - (len(key) - len(row.idempotency_key or row.source_id))
-        return None, reason, {column: [f"At most {room} characters."]}
+        return None, reason, {column: [_("At most %(n)d characters.") % {"n": room}]}
     return key, reason, None
 
 
