@@ -88,54 +88,56 @@ def audit_record(
 
 def audit_record_many(*, actor, events: list[dict]) -> int:
     """audit_record for many changes by one actor at once (a batch import):
-    one INSERT per thousand events instead of one each. Each item holds
-    audit_record's keyword arguments other than actor (action, object_type,
-    object_id, and optionally before, after, reason). Same rules: inside the
-    changes' transaction, sealed after the commit. Returns how many were written."""
+    the events are streamed in with COPY (PostgreSQL) instead of an INSERT
+    each. Each item holds audit_record's keyword arguments other than actor
+    (action, object_type, object_id, and optionally before, after, reason).
+    Same rules: inside the changes' transaction, sealed after the commit.
+    Returns how many were written."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record_many must be called inside the change's transaction")
+    if not events:
+        return 0
     known = actor is not None and actor.is_authenticated
     at = timezone.now()
+    # The columns audit_record fills, in _COPIED's order.
     rows = [
-        AuditEvent(
-            at=at,
-            actor=actor if known else None,
-            actor_username=actor.get_username() if known else "",
-            action=event["action"],
-            object_type=event["object_type"],
-            object_id=str(event["object_id"]),
-            before=_plain(event.get("before")),
-            after=_plain(event.get("after")),
-            reason=event.get("reason") or "",
-        )
+        (at, actor.pk if known else None, actor.get_username() if known else "", event["action"],
+         event["object_type"], str(event["object_id"]), _plain(event.get("before")), _plain(event.get("after")),
+         event.get("reason") or "")
         for event in events
     ]
-    if rows and connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
         _copy_events(rows)
     else:
-        AuditEvent.objects.bulk_create(rows, batch_size=1000)
-    if rows:
-        _seal_after_commit_once()
+        AuditEvent.objects.bulk_create([AuditEvent(**dict(zip(_COPIED, row, strict=True))) for row in rows],
+                                       batch_size=1000)
+    _seal_after_commit_once()
     return len(rows)
 
 
-# What COPY writes of an event: everything but the id and the seal.
-_COPIED = ("at", "actor", "actor_username", "action", "object_type", "object_id", "before", "after", "reason")
+# What audit_record_many writes of an event: everything but the id and the seal.
+_COPIED = ("at", "actor_id", "actor_username", "action", "object_type", "object_id", "before", "after", "reason")
 
 
-def _copy_events(rows: list[AuditEvent]) -> None:
+def _copy_events(rows: list[tuple]) -> None:
     """COPY the events in (PostgreSQL): a multi-row INSERT of thousands of
     JSON documents spends longer in building and parsing its statement than
     in writing; COPY streams them."""
-    fields = [AuditEvent._meta.get_field(name) for name in _COPIED]
+    by_attname = {f.attname: f for f in AuditEvent._meta.concrete_fields}
+    fields = [by_attname[name] for name in _COPIED]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    json_at = [i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"]
     connection.ensure_connection()
     # The raw psycopg connection: Django's cursor wrapper has no COPY. Same
     # connection, so the same transaction as the change.
     with connection.connection.cursor() as cursor, cursor.copy(
             f"COPY audit_auditevent ({columns}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields])
+            row = list(row)
+            for i in json_at:
+                # As audit_record stores them: JSON documents, SQL NULL for None.
+                row[i] = fields[i].get_db_prep_save(row[i], connection)
+            copy.write_row(row)
 
 
 class _Coalescer:

@@ -389,13 +389,12 @@ def report_import(*, actor, entries: list[ImportEntry]) -> list[ImportOutcome]:
             pending[entry.idempotency_key] = (entry, report)
 
     with transaction.atomic():
-        filed_before = _references_by_key(actor, list(pending))
-        fresh = [(entry, report) for key, (entry, report) in pending.items() if key not in filed_before]
+        # No read first: the unique constraint on (author, idempotency_key)
+        # decides, for earlier batches and concurrent ones alike; the rows
+        # it turned away are looked up afterwards.
+        fresh = list(pending.values())
         _insert_ignoring_conflicts([report for _entry, report in fresh])
-        lost = [report.idempotency_key for _entry, report in fresh if report.pk is None]
-        if lost:
-            # A concurrent request filed these keys after our first look.
-            filed_before.update(_references_by_key(actor, lost))
+        filed_before = _references_by_key(actor, [report.idempotency_key for _e, report in fresh if report.pk is None])
         events = []
         for entry, report in fresh:
             if report.pk is None:
