@@ -261,3 +261,50 @@ def test_dates_are_read_day_first_and_a_bare_date_is_midnight_utc():
     assert parse_date("2022-03-01T10:00:00+02:00", "native") == "2022-03-01T10:00:00+02:00"
     assert parse_date("2022-03-01 10:00", "native") == "2022-03-01T10:00:00+00:00"
     assert parse_date("yesterday", "cir") is None
+
+
+def test_the_schema_documents_the_import_with_both_body_types_and_its_answer(api, people):
+    schema = api(people["monitor"]).get("/api/schema/", {"format": "json"}).json()
+    operation = schema["paths"]["/api/v1/reports/import/"]["post"]
+    assert set(operation["requestBody"]["content"]) == {"text/csv", "application/x-ndjson"}
+    assert {"200", "400", "401", "403", "413", "415"} <= set(operation["responses"])
+    mapping = next(p for p in operation["parameters"] if p["name"] == "mapping")
+    assert mapping["schema"]["enum"] == ["acled", "cir", "native"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_one_file_at_once_file_each_row_once(people, parties):
+    """The second import's INSERT waits on the unique index behind the first,
+    then skips the rows the first committed: they come back as duplicates."""
+    import threading
+
+    from django.db import connection, connections
+
+    from reports.imports import import_records, records_from
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: concurrent transactions")
+    header, records = records_from(SAMPLE_CIR, "text/csv")
+    results = [None, None]
+    start = threading.Barrier(2)
+
+    def run(index):
+        try:
+            start.wait(5)
+            results[index] = import_records(actor=people["monitor"], header=header, records=records).as_dict()
+        except Exception as exc:  # reported by the test, not lost in the thread
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert all(isinstance(r, dict) for r in results), results
+    assert sorted(r["filed"] for r in results) == [0, 2]
+    assert sorted(r["duplicates"] for r in results) == [1, 3]
+    assert Report.objects.count() == 2 and AuditEvent.objects.count() == 2
+    assert {r["rows"][0]["reference"] for r in results} == {Report.objects.get(idempotency_key="import:cir:CIV0001").reference}
