@@ -99,18 +99,19 @@ def audit_record_many(*, actor, events: list[dict]) -> int:
         return 0
     known = actor is not None and actor.is_authenticated
     at = timezone.now()
-    # The columns audit_record fills, in _COPIED's order.
+    # The columns audit_record fills, in _COPIED's order; before and after
+    # as JSON text, encoded once, as _plain would encode them: the database
+    # stores exactly that document, and the sealer hashes what it stores.
     rows = [
         (at, actor.pk if known else None, actor.get_username() if known else "", event["action"],
-         event["object_type"], str(event["object_id"]), _plain(event.get("before")), _plain(event.get("after")),
-         event.get("reason") or "")
+         event["object_type"], str(event["object_id"]), _json_text(event.get("before")),
+         _json_text(event.get("after")), event.get("reason") or "")
         for event in events
     ]
     if connection.vendor == "postgresql":
         _copy_events(rows)
     else:
-        AuditEvent.objects.bulk_create([AuditEvent(**dict(zip(_COPIED, row, strict=True))) for row in rows],
-                                       batch_size=1000)
+        AuditEvent.objects.bulk_create([AuditEvent(**_decoded(row)) for row in rows], batch_size=1000)
     _seal_after_commit_once()
     return len(rows)
 
@@ -119,24 +120,31 @@ def audit_record_many(*, actor, events: list[dict]) -> int:
 _COPIED = ("at", "actor_id", "actor_username", "action", "object_type", "object_id", "before", "after", "reason")
 
 
+def _json_text(data) -> str | None:
+    """_plain's encoding, as text; None (SQL NULL, as audit_record stores it) stays None."""
+    return None if data is None else json.dumps(data, cls=DjangoJSONEncoder)
+
+
+def _decoded(row: tuple) -> dict:
+    """A COPY row as AuditEvent's keyword arguments (the ORM path, SQLite)."""
+    fields = dict(zip(_COPIED, row, strict=True))
+    for name in ("before", "after"):
+        fields[name] = None if fields[name] is None else json.loads(fields[name])
+    return fields
+
+
 def _copy_events(rows: list[tuple]) -> None:
     """COPY the events in (PostgreSQL): a multi-row INSERT of thousands of
     JSON documents spends longer in building and parsing its statement than
-    in writing; COPY streams them."""
+    in writing; COPY streams them (JSON columns as their text)."""
     by_attname = {f.attname: f for f in AuditEvent._meta.concrete_fields}
-    fields = [by_attname[name] for name in _COPIED]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    json_at = [i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"]
+    columns = ", ".join(connection.ops.quote_name(by_attname[name].column) for name in _COPIED)
     connection.ensure_connection()
     # The raw psycopg connection: Django's cursor wrapper has no COPY. Same
     # connection, so the same transaction as the change.
     with connection.connection.cursor() as cursor, cursor.copy(
             f"COPY audit_auditevent ({columns}) FROM STDIN") as copy:
         for row in rows:
-            row = list(row)
-            for i in json_at:
-                # As audit_record stores them: JSON documents, SQL NULL for None.
-                row[i] = fields[i].get_db_prep_save(row[i], connection)
             copy.write_row(row)
 
 
