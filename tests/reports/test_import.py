@@ -308,3 +308,10 @@ def test_two_imports_of_one_file_at_once_file_each_row_once(people, parties):
     assert sorted(r["duplicates"] for r in results) == [1, 3]
     assert Report.objects.count() == 2 and AuditEvent.objects.count() == 2
     assert {r["rows"][0]["reference"] for r in results} == {Report.objects.get(idempotency_key="import:cir:CIV0001").reference}
+
+
+def test_the_documented_sample_is_the_one_tested():
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "docs" / "samples" / "import-cir-sample.csv"
+    assert sample.read_text(encoding="utf-8") == SAMPLE_CIR
