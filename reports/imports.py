@@ -449,6 +449,13 @@ def _key(row: Row, mapping: str, fingerprint: str) -> tuple[str | None, str, dic
     the report's Idempotency-Key as is, so a device outbox that already sent
     a report on its own files nothing twice."""
     if row.idempotency_key:
+        # The rule of the Idempotency-Key header, which this key stands for.
+        from reports.api import IDEMPOTENCY_KEY
+        from reports.api import IDEMPOTENCY_KEY_MAX as HEADER_MAX
+
+        if len(row.idempotency_key) > HEADER_MAX or not IDEMPOTENCY_KEY.fullmatch(row.idempotency_key):
+            return None, "", {"idempotency_key": [
+                _("1 to %(n)d printable ASCII characters, no space at either end.") % {"n": HEADER_MAX}]}
         key, reason = row.idempotency_key, f"import ({mapping}, idempotency key {row.idempotency_key})"
         column = "idempotency_key"
     elif row.source_id:

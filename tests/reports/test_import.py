@@ -315,3 +315,13 @@ def test_the_documented_sample_is_the_one_tested():
 
     sample = Path(__file__).resolve().parents[2] / "docs" / "samples" / "import-cir-sample.csv"
     assert sample.read_text(encoding="utf-8") == SAMPLE_CIR
+
+
+def test_an_outbox_key_breaking_the_idempotency_key_rule_is_refused_on_that_row(api, people, parties):
+    from tests.reports.conftest import body
+
+    lines = [{"idempotency_key": "bad key\u00e9", **body()}, {"idempotency_key": "good-key", **body()}]
+    text = "\n".join(json.dumps(line) for line in lines) + "\n"
+    answer = post(api(people["monitor"]), text, content_type="application/x-ndjson").json()
+    assert [r["status"] for r in answer["rows"]] == ["refused", "filed"]
+    assert list(answer["rows"][0]["errors"]) == ["idempotency_key"]
