@@ -450,8 +450,8 @@ def _key(row: Row, mapping: str, fingerprint: str) -> tuple[str | None, str, dic
     a report on its own files nothing twice."""
     if row.idempotency_key:
         # The rule of the Idempotency-Key header, which this key stands for.
-        from reports.api import IDEMPOTENCY_KEY
-        from reports.api import IDEMPOTENCY_KEY_MAX as HEADER_MAX
+        from reports.services import IDEMPOTENCY_KEY
+        from reports.services import IDEMPOTENCY_KEY_MAX as HEADER_MAX
 
         if len(row.idempotency_key) > HEADER_MAX or not IDEMPOTENCY_KEY.fullmatch(row.idempotency_key):
             return None, "", {"idempotency_key": [

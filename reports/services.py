@@ -4,6 +4,7 @@ same transaction (audit_record), so a report never exists without its trail."""
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
@@ -65,6 +66,12 @@ MULTIPART_OVERHEAD = 16 * 1024
 def evidence_max_request_bytes() -> int:
     """The largest upload request (API or page) worth reading at all."""
     return settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD
+
+
+IDEMPOTENCY_KEY_MAX = 200
+# Visible ASCII, spaces only inside: what the schema documents, checked as
+# written (the Idempotency-Key header, and a batch row's idempotency_key).
+IDEMPOTENCY_KEY = re.compile(r"[!-~]([ -~]*[!-~])?")
 
 
 class IdempotencyKeyReused(ApplicationError):
