@@ -1,7 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, pagination, parsers, serializers
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import ApplicationError
 from config.views import RETRY_AFTER_SECONDS, database_unavailable
@@ -71,4 +70,10 @@ def exception_handler(exc, context):
         body = {exc.field: [exc.message]} if exc.field else {"detail": exc.message}
         body["code"] = exc.code
         return Response(body, status=exc.status_code)
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES, which
+    # names this module's JSONParser, so importing it at the top made any
+    # first import of config.api (a command that loads a serializer before
+    # the URLs) a circular import.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     return drf_exception_handler(exc, context)

@@ -204,6 +204,10 @@ SIMILAR_WINDOW = env_duration("SIMILAR_WINDOW", "6h")
 # empty: the points are drawn on a plain background (closed networks).
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 REPORT_DESCRIPTION_MAX = env_int("REPORT_DESCRIPTION_MAX", 10000, minimum=1)
+# A batch import (POST /api/v1/reports/import/) is refused with 413 above
+# either limit: the whole batch is validated and written in one request.
+REPORT_IMPORT_MAX_ROWS = env_int("REPORT_IMPORT_MAX_ROWS", 10000, minimum=1)
+REPORT_IMPORT_MAX_BYTES = env_size("REPORT_IMPORT_MAX_BYTES", "32MB")
 
 # The public bulletin (commission.services.bulletin): it covers one period
 # (BULLETIN_PERIOD, aligned on UTC midnight for the default 24h), published

@@ -1,16 +1,15 @@
 """The reports API: thin views that validate input, call one service or
 selector, and serialize the result. Scoping lives in reports.selectors."""
 
-import re
-
 from django.conf import settings
-from django.http import FileResponse
+from django.http import FileResponse, JsonResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,7 +18,7 @@ from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, HasRole
 from config.api import JSONParser
 from config.errors import TooLarge
 from config.schema import PAGE_NOT_FOUND, error_responses
-from reports import selectors, services
+from reports import imports, selectors, services
 from reports.filters import ReportFilter
 from reports.models import Report
 from reports.serializers import (
@@ -27,6 +26,7 @@ from reports.serializers import (
     EvidenceUploadSerializer,
     FeatureCollectionSerializer,
     FiledReportSerializer,
+    ImportResultSerializer,
     ReceiptProofSerializer,
     ReportInputSerializer,
     ReportSerializer,
@@ -38,9 +38,9 @@ READ_ROLES = (VERIFIER, CHAIR, MEMBER, AUDITOR)
 REPORT_ACCESS = [IsAuthenticated, HasRole(MONITOR, safe_roles=READ_ROLES)]
 # The author, verifiers and the chair attach evidence; members and auditors read it.
 EVIDENCE_ACCESS = [IsAuthenticated, HasRole(MONITOR, VERIFIER, CHAIR, safe_roles=(MEMBER, AUDITOR))]
-IDEMPOTENCY_KEY_MAX = 200
-# Visible ASCII, spaces only inside: what the schema documents, checked as written.
-IDEMPOTENCY_KEY = re.compile(r"[!-~]([ -~]*[!-~])?")
+# The rule lives in the service (a batch import's keys obey it too).
+IDEMPOTENCY_KEY_MAX = services.IDEMPOTENCY_KEY_MAX
+IDEMPOTENCY_KEY = services.IDEMPOTENCY_KEY
 IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX,
                           "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"}
 GEOJSON_MAX_FEATURES = 10_000
@@ -135,6 +135,81 @@ class ReportListCreateApi(GenericAPIView):
         if not created:
             response["Idempotent-Replayed"] = "true"
         return response
+
+
+class _BatchParser(BaseParser):
+    """The body as text (UTF-8, a byte-order mark tolerated), read to at most
+    REPORT_IMPORT_MAX_BYTES: the view splits it into rows itself."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.REPORT_IMPORT_MAX_BYTES
+        raw = stream.read(limit + 1)
+        if len(raw) > limit:
+            raise TooLarge(_("An import is limited to %(n)d bytes; split the file.") % {"n": limit})
+        try:
+            return self.media_type, raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ParseError(_("The file is not UTF-8 text."))
+
+
+class CsvParser(_BatchParser):
+    media_type = "text/csv"
+
+
+class JsonLinesParser(_BatchParser):
+    media_type = "application/x-ndjson"
+
+
+def import_too_large(request, *args, **kwargs):
+    """The answer to an import whose Content-Length is already too large
+    (config.uploads refuses it before its body is read)."""
+    return JsonResponse({"detail": _("An import is limited to %(n)d bytes; split the file.") % {
+        "n": settings.REPORT_IMPORT_MAX_BYTES}, "code": "too_large"}, status=413)
+
+
+class ReportImportApi(APIView):
+    # Filing is a monitor's; no reader role may import.
+    permission_classes = [IsAuthenticated, HasRole(MONITOR)]
+    parser_classes = [CsvParser, JsonLinesParser]
+
+    @extend_schema(
+        operation_id="reports_import",
+        summary="File many reports at once from CSV or JSON Lines (monitors)",
+        description="Each record is mapped (docs/import.md: `acled`, `cir` or `native`, guessed from the header "
+                    "unless `mapping` is given), validated exactly like `POST /api/v1/reports/`, and filed with "
+                    "its audit event, or refused with its errors by source column. A record whose source id "
+                    "(ACLED `event_id_cnty`, CIR `entry`, native `source_id` or `idempotency_key`), or whose "
+                    "content when it has no id, was filed before by the same monitor is a duplicate: a re-run "
+                    "files nothing twice. Refused records do not stop the others. At most "
+                    "REPORT_IMPORT_MAX_ROWS records and REPORT_IMPORT_MAX_BYTES bytes per request (413).",
+        parameters=[OpenApiParameter("mapping", str, OpenApiParameter.QUERY, required=False,
+                                     enum=list(imports.MAPPINGS),
+                                     description="the column mapping; default: guessed from the header")],
+        request={"text/csv": OpenApiTypes.STR, "application/x-ndjson": OpenApiTypes.STR},
+        responses={200: ImportResultSerializer, **error_responses({
+            400: "The file cannot be read (not UTF-8, broken CSV, a line that is not a JSON object) or the "
+                 "mapping is unknown. Nothing was stored.",
+            401: "Not signed in.",
+            403: "Your role does not allow this.",
+            413: "More than REPORT_IMPORT_MAX_ROWS records or REPORT_IMPORT_MAX_BYTES bytes. Nothing was stored.",
+            415: "The body is neither text/csv nor application/x-ndjson.",
+        }, 400, 401, 403, 413, 415)},
+    )
+    def post(self, request):
+        mapping = request.query_params.get("mapping") or None
+        if mapping is not None and mapping not in imports.MAPPINGS:
+            raise ValidationError({"mapping": [_("One of %(choices)s.") % {"choices": ", ".join(imports.MAPPINGS)}]})
+        parsed = request.data
+        media_type, text = parsed if isinstance(parsed, tuple) else ("text/csv", "")
+        try:
+            header, records = imports.records_from(text, media_type)
+        except imports.ImportFormatError as exc:
+            raise ParseError(str(exc))
+        if len(records) > settings.REPORT_IMPORT_MAX_ROWS:
+            raise TooLarge(_("An import is limited to %(n)d records; split the file.") % {
+                "n": settings.REPORT_IMPORT_MAX_ROWS})
+        result = imports.import_records(actor=request.user, header=header, records=records, mapping=mapping)
+        return Response(ImportResultSerializer(result.as_dict()).data)
 
 
 class ReportDetailApi(APIView):

@@ -26,6 +26,11 @@ def party_by_code(code: str) -> Party | None:
     return Party.objects.filter(code=code).first()
 
 
+def parties_by_code() -> dict[str, Party]:
+    """Every party by its code (a handful): a batch looks them up once."""
+    return {party.code: party for party in Party.objects.all()}
+
+
 def _visibility_q(user) -> Q | None:
     """The reports `user` may see as a Q, or None for nothing at all."""
     roles = roles_of(user)

@@ -77,6 +77,26 @@ class CasualtiesSerializer(serializers.Serializer):
     military_injured = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
 
 
+class PartyCodeField(serializers.SlugRelatedField):
+    """A party by its code. A batch import passes the parties it loaded once
+    (context["parties"]: code -> Party) instead of a query per row; the rule,
+    "a known code or null", is the same either way."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", queryset=Party.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        parties = self.context.get("parties")
+        if parties is None:
+            return super().to_internal_value(data)
+        if not isinstance(data, str):
+            self.fail("invalid")
+        party = parties.get(data)
+        if party is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return party
+
+
 @extend_schema_field(OpenApiTypes.STR)
 def _not_in_future(value):
     if value is not None and value > timezone.now() + services.CLOCK_SKEW:
@@ -103,8 +123,7 @@ class ReportInputSerializer(serializers.Serializer):
                                        help_text="required to submit")
     description = StrictCharField(required=False, allow_blank=True,
                                   help_text="required to submit; at most REPORT_DESCRIPTION_MAX characters")
-    alleged_party = serializers.SlugRelatedField(slug_field="code", queryset=Party.objects.all(), required=False,
-                                                 allow_null=True, help_text="a party code (RU, UA) or null")
+    alleged_party = PartyCodeField(required=False, allow_null=True, help_text="a party code (RU, UA) or null")
     source_type = serializers.ChoiceField(choices=SourceType.choices, required=False, allow_blank=True,
                                           help_text="required to submit")
     casualties = CasualtiesSerializer(required=False)
@@ -358,3 +377,20 @@ class EvidenceSerializer(serializers.Serializer):
 
 class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="JPEG, PNG, WebP, PDF or MP4, recognised by content; at most EVIDENCE_MAX_BYTES")
+
+
+class ImportRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="1-based number of the record in the file (the header is not counted)")
+    status = serializers.ChoiceField(choices=["filed", "duplicate", "refused"])
+    reference = StrictCharField(allow_null=True, help_text="filed: the new report; duplicate: the report filed "
+                                                           "before with the same source id (or content); refused: null")
+    errors = serializers.DictField(child=serializers.ListField(child=StrictCharField()),
+                                   help_text="refused: messages by source column (the mapping's names); else {}")
+
+
+class ImportResultSerializer(serializers.Serializer):
+    mapping = serializers.ChoiceField(choices=["acled", "cir", "native"], help_text="the mapping used (given or guessed)")
+    filed = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    rows = ImportRowSerializer(many=True)

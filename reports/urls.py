@@ -1,9 +1,14 @@
+from django.conf import settings
 from django.urls import path
 
+from config.uploads import body_limit
 from reports import api
 
 urlpatterns = [
     path("reports/", api.ReportListCreateApi.as_view(), name="report-list"),
+    # Refused from its Content-Length before the body is read (config.uploads).
+    path("reports/import/", body_limit(lambda: settings.REPORT_IMPORT_MAX_BYTES, api.import_too_large)(
+        api.ReportImportApi.as_view()), name="report-import"),
     path("reports.geojson", api.ReportGeoJsonApi.as_view(), name="report-geojson"),
     path("reports/<int:pk>/", api.ReportDetailApi.as_view(), name="report-detail"),
     path("reports/<int:pk>/similar/", api.ReportSimilarApi.as_view(), name="report-similar"),

@@ -69,7 +69,9 @@ class Contract:
         self.registry = Registry().with_resource("urn:api", Resource(contents=document, specification=DRAFT202012))
         self.paths = [
             (re.compile("^" + "[^/]+".join(map(re.escape, re.split(r"{[^}]+}", template))) + "$"), item)
-            for template, item in schema["paths"].items()
+            # A literal path wins over a template it also matches
+            # (reports/import/ is not reports/{id}/).
+            for template, item in sorted(schema["paths"].items(), key=lambda pair: pair[0].count("{"))
         ]
 
     def operation(self, method: str, path: str) -> dict:

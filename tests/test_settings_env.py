@@ -43,6 +43,16 @@ def test_sizes_accept_units(monkeypatch):
         env.env_size("EVIDENCE_MAX_BYTES", "1MB")
 
 
+def test_import_limits_are_read_and_a_bad_one_fails_loudly(monkeypatch):
+    monkeypatch.setenv("REPORT_IMPORT_MAX_ROWS", "500")
+    assert env.env_int("REPORT_IMPORT_MAX_ROWS", 10000, minimum=1) == 500
+    monkeypatch.setenv("REPORT_IMPORT_MAX_ROWS", "0")
+    with pytest.raises(ImproperlyConfigured, match="REPORT_IMPORT_MAX_ROWS"):
+        env.env_int("REPORT_IMPORT_MAX_ROWS", 10000, minimum=1)
+    monkeypatch.setenv("REPORT_IMPORT_MAX_BYTES", "8MB")
+    assert env.env_size("REPORT_IMPORT_MAX_BYTES", "32MB") == 8 * 1024 * 1024
+
+
 STRONG_KEY = "kP3v9-Qz7_Lx2mWn8RtYb4Hc6JdFs1GaEo0UiKl5NpVqXwZyTm"  # 50 characters, 49 different
 
 
