@@ -7,11 +7,13 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuthToken, User
-from accounts.roles import AUDITOR, CHAIR, MEMBER, has_role
+from accounts.roles import AUDITOR, CHAIR, MEMBER, PARTY_REPRESENTATIVE, has_role
 
 # The roles that decide (and audit) attribution: their sign-in needs a second
 # factor where REQUIRE_2FA is on, as does staff's (the admin).
-TWO_FACTOR_ROLES = (CHAIR, MEMBER, AUDITOR)
+# A party representative speaks for a state in the procedure: a stolen
+# password must not be enough to file that state's reply.
+TWO_FACTOR_ROLES = (CHAIR, MEMBER, AUDITOR, PARTY_REPRESENTATIVE)
 
 
 def tokens_of(user: User) -> QuerySet[AuthToken]:
@@ -23,7 +25,8 @@ def tokens_of(user: User) -> QuerySet[AuthToken]:
 
 def two_factor_required(user) -> bool:
     """Whether `user` must pass a second factor to sign in: where
-    settings.REQUIRE_2FA is on, the chair, members, auditors and staff (not
+    settings.REQUIRE_2FA is on, the chair, members, auditors, party
+    representatives and staff (not
     monitors nor verifiers, who sign in with a password alone)."""
     if not settings.REQUIRE_2FA or not getattr(user, "is_authenticated", False):
         return False

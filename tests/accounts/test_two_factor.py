@@ -51,8 +51,10 @@ def test_with_2fa_off_a_member_gets_a_token_with_a_password_alone(people, api, s
     assert _token(api, "member1").status_code == 200
 
 
-def test_with_2fa_on_the_chair_members_auditors_and_staff_need_it_monitors_and_verifiers_do_not(people, required):
+def test_with_2fa_on_the_chair_members_auditors_representatives_and_staff_need_it_monitors_and_verifiers_do_not(
+        people, representatives, required):
     people["monitor"].is_staff = False
+    assert selectors.two_factor_required(representatives["RU"])
     assert selectors.two_factor_required(people["chair"])
     assert selectors.two_factor_required(people["member1"])
     assert selectors.two_factor_required(people["auditor"])
