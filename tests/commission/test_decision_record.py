@@ -155,7 +155,11 @@ def test_a_ukrainian_record_renders_in_ukrainian(api, people, closed_case):
     assert "Обстріл Оріхова" in text
     assert "Протокол рішення" in text
     assert f"{closed_case.reference} — сторінка 1 з {pages}" in text
-    assert b"DejaVu" in response.content  # a font that has the Cyrillic letters is embedded
+    # Embedded, a font that has the Cyrillic letters (fonts-dejavu-core, README's production notes).
+    reader = PdfReader(io.BytesIO(response.content))
+    fonts = {str(font.get_object()["/BaseFont"]) for page in reader.pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert any("DejaVu" in name for name in fonts), fonts
 
 
 # --- Checking it against the trail ----------------------------------------------------
