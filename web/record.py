@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER
@@ -88,6 +89,12 @@ def case_record(request, pk: int):
 
 class CaseRecordPdfApi(APIView):
     permission_classes = READ
+
+    def perform_content_negotiation(self, request, force=False):
+        # The answer is the PDF's bytes (an HttpResponse, not rendered), so a
+        # client that sends `Accept: application/pdf` is served, not refused
+        # with 406; errors are rendered as JSON, as everywhere in the API.
+        return JSONRenderer(), "application/json"
 
     @extend_schema(
         operation_id="cases_record_pdf",

@@ -65,6 +65,14 @@ def test_the_cases_readers_read_its_record_page_and_pdf(client, api, people, clo
     assert f'filename="{closed_case.reference}-record.pdf"' in response["Content-Disposition"]
 
 
+def test_a_client_may_ask_for_a_pdf_and_errors_stay_json(api, people, closed_case):
+    response = api(people["chair"]).get(PDF.format(closed_case.pk), HTTP_ACCEPT="application/pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    refused = api(people["monitor"]).get(PDF.format(closed_case.pk), HTTP_ACCEPT="application/pdf")
+    assert refused.status_code == 403 and refused["Content-Type"] == "application/json"
+    assert "detail" in refused.json()
+
+
 @pytest.mark.parametrize("who", ["monitor", "outsider"])
 def test_monitors_and_people_without_a_commission_role_do_not_read_it(client, api, people, closed_case, who):
     assert signed_in(client, people[who]).get(page_url(closed_case)).status_code == 403
