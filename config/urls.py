@@ -9,6 +9,8 @@ api_v1 = [
     path("", include("reports.urls")),
     path("", include("commission.urls")),
     path("", include("audit.urls")),
+    # The decision record's PDF is rendered from the page's template (web.record).
+    path("", include("web.api_urls")),
 ]
 
 # Unmatched paths and uncaught errors: JSON under /api/, pages elsewhere (config/views.py).

@@ -410,10 +410,12 @@ def main(argv=None):
         if final and "checkpoint" in final:
             wanted.add(final["checkpoint"]["seq"])
         trail, checkpoint = read_and_check_chain(args.export, args.partial, wanted, args.jobs, args.chunk_bytes)
+        head = f"head seq {trail.last[0]} {trail.last[1]}" if trail.last else "empty"
         if trail.partial:
-            print(f"partial export: {trail.count} events, each hash and every consecutive link checked")
+            # A case's export ends with the case's last event: the head its
+            # decision record cites (compare the two hashes).
+            print(f"partial export: {trail.count} events, each hash and every consecutive link checked, {head}")
         else:
-            head = f"head seq {trail.last[0]} {trail.last[1]}" if trail.last else "empty"
             print(f"chain intact: {trail.count} events, {head}")
         rounds = check_ballots(trail)
         if rounds:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import account, audit_pages, bulletin_pages, overview, pwa, reply_pages, two_factor, views
+from web import account, audit_pages, bulletin_pages, overview, pwa, record, reply_pages, two_factor, views
 from web import case_posts as posts
 from web import commission_pages as cp
 
@@ -33,6 +33,7 @@ urlpatterns = [
     path("cases/", cp.case_list, name="case_list"),
     path("cases/<int:pk>/", cp.case_detail, name="case_detail"),
     path("cases/<int:pk>/trail/", cp.case_trail, name="case_trail"),
+    path("cases/<int:pk>/record/", record.case_record, name="case_record"),
     # Party representatives (and the commission, reading)
     path("cases/<int:pk>/reply/", reply_pages.case_reply, name="case_reply"),
     path("cases/<int:pk>/link/", posts.case_link, name="case_link"),

@@ -55,6 +55,7 @@ from commission.selectors.reads import (
     round_public,
     rounds_awaiting_ballot,
 )
+from commission.selectors.record import case_record, case_trail_head, checkpoint_covering, revealed_ballots
 from commission.selectors.replies import (
     case_get_for_hearing,
     case_list_for_representative,
@@ -71,6 +72,10 @@ from commission.selectors.replies import (
 )
 
 __all__ = [
+    "case_record",
+    "case_trail_head",
+    "checkpoint_covering",
+    "revealed_ballots",
     "case_get_for_hearing",
     "case_list_for_representative",
     "cases_awaiting_reply",

@@ -15,6 +15,7 @@ from commission.services.closure import case_close
 from commission.services.conflicts import conflict_declare
 from commission.services.deadlines import deadline_extend, deadline_pause, deadline_resume
 from commission.services.measures import measure_compliance_record, measure_decide, measure_propose
+from commission.services.record import case_record_prepare
 from commission.services.replies import (
     MAX_REPLY_FILES,
     reply_evidence_download_name,
@@ -58,6 +59,7 @@ __all__ = [
     "case_link_reports",
     "case_summary_publish",
     "case_open",
+    "case_record_prepare",
     "commitment",
     "conflict_declare",
     "deadline_extend",
