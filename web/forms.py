@@ -400,6 +400,27 @@ class CaseCloseForm(forms.Form):
     summary = forms.CharField(label=_("Public summary"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
+def _confirm_field(text):
+    return forms.BooleanField(label=text, required=True, error_messages={
+        "required": _("Tick the box to confirm: this cannot be undone.")})
+
+
+class CaseCloseConfirmForm(CaseCloseForm):
+    """The confirmation page's form: the summary again (still editable) and
+    the box that says the chair means it."""
+
+    confirm = _confirm_field(_("I understand that closing the case cannot be undone."))
+
+
+class MeasureDecisionConfirmForm(MeasureDecisionForm):
+    confirm = _confirm_field(_("I understand that this decision cannot be undone."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The decision was chosen on the case page (or by the link); the page says which.
+        self.fields["decision"].widget = forms.HiddenInput()
+
+
 class ReportReturnForm(forms.Form):
     """The question sent back with a report. One per inbox card: the prefix
     (return-<id>) keeps the fields apart, and `form` ties the textarea to its

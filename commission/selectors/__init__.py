@@ -24,6 +24,12 @@ from commission.selectors.actions import (
     triage_refusal,
     verification_refusal,
 )
+from commission.selectors.consequences import (
+    CLOSE_SETTLES,
+    case_close_outcome,
+    case_close_preview,
+    measure_decision_preview,
+)
 from commission.selectors.detail import case_detail, round_for
 from commission.selectors.reads import (
     READERS,
@@ -71,6 +77,10 @@ from commission.selectors.replies import (
 )
 
 __all__ = [
+    "CLOSE_SETTLES",
+    "case_close_outcome",
+    "case_close_preview",
+    "measure_decision_preview",
     "case_get_for_hearing",
     "case_list_for_representative",
     "cases_awaiting_reply",
