@@ -4,7 +4,8 @@ ReportInputSerializer, then the same service as the API, so a monitor sees
 the very messages an API client gets, next to the field they concern."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
@@ -441,5 +442,19 @@ class TrailFilterForm(forms.Form):
     which PostgreSQL cannot compare with (the query would fail, not the input)."""
 
     actor = forms.CharField(required=False, max_length=150)
+    # Any id is accepted (an older event's too); the page offers the known ones in words.
     action = forms.CharField(required=False, max_length=64)
     case = forms.CharField(required=False, max_length=64)
+    date_from = forms.DateField(required=False)
+    date_to = forms.DateField(required=False)
+
+    def window(self) -> tuple[datetime | None, datetime | None]:
+        """The dates as the selector's [after, before) in UTC: `to` includes its whole day."""
+        start, end = self.cleaned_data.get("date_from"), self.cleaned_data.get("date_to")
+        after = datetime.combine(start, time.min, tzinfo=UTC) if start else None
+        before = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC) if end else None
+        return after, before
+
+    def query(self) -> str:
+        """The filters as a query string, for the pager's links."""
+        return urlencode({k: v for k, v in self.data.items() if k in self.fields and v})
