@@ -329,9 +329,9 @@ def board(request):
 
 @trail_reader_required
 def case_trail(request, pk: int):
-    from audit import selectors as audit_selectors
     from django.core.paginator import Paginator
 
+    from audit import selectors as audit_selectors
     from web.audit_pages import EVENTS_PER_PAGE, filter_context, integrity_context, trail_filters
 
     case = case_or_404(request.user, pk)
