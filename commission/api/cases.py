@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from audit.api import AuditEventListApi
 from audit.selectors import event_list
-from audit.serializers import EventSerializer
+from audit.serializers import EventSerializer, EventWhereSerializer
 from commission import selectors, services
 from commission.api.base import (
     CHAIR_ONLY,
@@ -239,10 +239,13 @@ class CaseTrailApi(GenericAPIView):
         summary="The case's decision trail in chain order (auditors, the chair)",
         description="Events on the case, its reports (linked now or ever) and their evidence, rounds, ballots "
                     "(commitments only while a round is open), measures and deadlines; in the export's form.",
+        parameters=[EventWhereSerializer],
         responses={200: EventSerializer(many=True), **errors(400, 401, 403, 404, missing="case (or page)")},
     )
     def get(self, request, pk: int):
         case = case_or_404(request.user, pk)
-        events = event_list(refs=set(selectors.case_object_refs(case)))
+        filters = EventWhereSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        events = event_list(refs=set(selectors.case_object_refs(case)), **filters.validated_data)
         page = self.paginate_queryset(events)
         return self.get_paginated_response(EventSerializer(page, many=True).data)
