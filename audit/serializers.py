@@ -43,12 +43,17 @@ class CheckpointSerializer(serializers.Serializer):
         return selectors.checkpoint_dict(instance)
 
 
-class EventFilterSerializer(serializers.Serializer):
-    case = StrictCharField(required=False, help_text="case reference, e.g. CASE-2026-000001")
+class EventWhereSerializer(serializers.Serializer):
+    """Filters of any list of events (the whole trail's, one case's)."""
+
     actor = StrictCharField(required=False, help_text="username")
     action = StrictCharField(required=False, help_text='e.g. "ballot.cast"')
     after = serializers.DateTimeField(required=False, help_text="events at or after this time")
     before = serializers.DateTimeField(required=False, help_text="events before this time")
+
+
+class EventFilterSerializer(EventWhereSerializer):
+    case = StrictCharField(required=False, help_text="case reference, e.g. CASE-2026-000001")
 
 
 class ExportFilterSerializer(serializers.Serializer):

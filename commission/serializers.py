@@ -115,8 +115,73 @@ class ComplianceInputSerializer(serializers.Serializer):
     note = _text()
 
 
-class CaseCloseSerializer(serializers.Serializer):
+CONFIRM_NEEDED = "Send \"confirm\": true: this cannot be undone (GET the same URL first to see what it will do)."
+
+
+def _confirm_field():
+    # An irreversible action is taken only when the request says so in so
+    # many words: a client cannot close a case or decide a measure by
+    # replaying a form it did not mean to send.
+    return serializers.BooleanField(
+        required=True, error_messages={"required": CONFIRM_NEEDED},
+        help_text="must be true: the action cannot be undone (GET the same URL for what it will do)")
+
+
+class _ConfirmMixin:
+    def validate_confirm(self, value):
+        if value is not True:
+            raise serializers.ValidationError(CONFIRM_NEEDED)
+        return value
+
+
+class CaseCloseSerializer(_ConfirmMixin, serializers.Serializer):
     summary = _text(help_text="public summary of the case")
+    confirm = _confirm_field()
+
+
+class MeasureDecisionSerializer(_ConfirmMixin, serializers.Serializer):
+    reason = _text()
+    confirm = _confirm_field()
+
+
+class _DeadlineBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = NamedChoiceField(choices=DeadlineKind.choices, enum_name="DeadlineKind")
+    due_at = serializers.DateTimeField()
+    status = NamedChoiceField(choices=DeadlineStatus.choices, enum_name="DeadlineStatus")
+
+
+class _MeasureBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = NamedChoiceField(choices=MeasureKind.choices, enum_name="MeasureKind")
+    addressee = StrictCharField(source="addressee.code", help_text="party code")
+    compliance_due_at = serializers.DateTimeField(allow_null=True)
+
+
+class CaseClosePreviewSerializer(serializers.Serializer):
+    case = StrictCharField(help_text="the case's reference")
+    stage = serializers.ChoiceField(choices=Stage.choices, help_text="its stage now")
+    outcome = StrictCharField(help_text="the outcome the close records: decided, or unresolved after a round "
+                                        "that did not decide")
+    allowed = serializers.BooleanField(help_text="whether the close would be accepted now")
+    refusal = StrictCharField(allow_null=True, help_text="why not, when it would not")
+    deadlines_settled = _DeadlineBriefSerializer(many=True, help_text="the stage deadlines the close marks met")
+    measures_followed = _MeasureBriefSerializer(
+        many=True, help_text="adopted measures whose compliance is still followed after the close")
+    irreversible = serializers.BooleanField(help_text="always true: a closed case is not reopened")
+
+
+class MeasureDecisionPreviewSerializer(serializers.Serializer):
+    measure = serializers.IntegerField()
+    case = StrictCharField(help_text="the case's reference")
+    status = NamedChoiceField(choices=MeasureStatus.choices, enum_name="MeasureStatus",
+                              help_text="the status the decision records")
+    allowed = serializers.BooleanField(help_text="whether the decision would be accepted now")
+    refusal = StrictCharField(allow_null=True, help_text="why not, when it would not")
+    compliance_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="adopting: compliance is followed, with a deadline at this time when set")
+    others_pending = serializers.IntegerField(help_text="other proposed measures still to decide on the case")
+    irreversible = serializers.BooleanField(help_text="always true: a decided measure is not decided again")
 
 
 class DeadlineFilterSerializer(serializers.Serializer):

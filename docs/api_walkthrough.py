@@ -207,8 +207,12 @@ def walk(api: Api, password: str) -> str:
                        {"kind": "sanctions", "addressee": "RU", "compliance_due_at": due,
                         "description": "Targeted sanctions on the artillery brigade's command."}, expect=201)
     measure_id = measure["id"]
-    measure = api.call("chair", "POST", f"/api/v1/measures/{measure_id}/adopt/", {"reason": "Proportionate."},
-                       expect=200)
+    # Adopting cannot be undone: the chair reads what it will do, then confirms in so many words.
+    preview = api.call("chair", "GET", f"/api/v1/measures/{measure_id}/adopt/", expect=200)
+    check(preview["allowed"] and preview["status"] == "adopted", "the preview says the adoption is possible", preview)
+    api.call("chair", "POST", f"/api/v1/measures/{measure_id}/adopt/", {"reason": "Proportionate."}, expect=400)
+    measure = api.call("chair", "POST", f"/api/v1/measures/{measure_id}/adopt/",
+                       {"reason": "Proportionate.", "confirm": True}, expect=200)
     check(measure["status"] == "adopted" and measure["compliance"] == "pending",
           "an adopted measure's compliance is followed", measure)
     deadlines = api.call("chair", "GET", f"/api/v1/deadlines/?case={case_id}", expect=200)["results"]
@@ -227,8 +231,11 @@ def walk(api: Api, password: str) -> str:
     measure = api.call("chair", "POST", f"/api/v1/measures/{measure_id}/compliance/",
                        {"compliance": "complied", "note": "Confirmed by the monitors."}, expect=200)
     check(measure["compliance"] == "complied", "compliance is recorded", measure)
+    preview = api.call("chair", "GET", f"/api/v1/cases/{case_id}/close/", expect=200)
+    check(preview["allowed"] and preview["outcome"] == "decided", "the preview says what the close records", preview)
     case = api.call("chair", "POST", f"/api/v1/cases/{case_id}/close/",
-                    {"summary": "Attributed to RU; targeted sanctions adopted and complied with."}, expect=200)
+                    {"summary": "Attributed to RU; targeted sanctions adopted and complied with.", "confirm": True},
+                    expect=200)
     check(case["stage"] == "closed", "the case is closed", case)
 
     api.say("auditor1 verifies the whole trail, then reads this case's decision trail")

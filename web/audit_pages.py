@@ -18,6 +18,7 @@ from config.errors import ApplicationError
 from reports import selectors as report_selectors
 from web.access import role_required, trail_reader_required
 from web.forms import TrailFilterForm
+from web.labels import action_choices
 
 EVENTS_PER_PAGE = 50
 
@@ -36,15 +37,36 @@ def integrity_context() -> dict:
     }
 
 
-@trail_reader_required
-def trail(request):
-    """The whole trail, newest first, filtered like the API's event list."""
+def trail_filters(request, *, case_fixed: bool = False):
+    """The trail's filters from the query string, as the selector's
+    arguments; None when they are not valid (the page answers 400)."""
     filters = TrailFilterForm(request.GET)
     if not filters.is_valid():
+        return filters, None
+    after, before = filters.window()
+    return filters, {"actor": filters.cleaned_data["actor"] or None, "action": filters.cleaned_data["action"] or None,
+                     "after": after, "before": before}
+
+
+def filter_context(filters) -> dict:
+    data = filters.cleaned_data
+    known = action_choices()
+    action = data.get("action") or ""
+    if action and action not in {code for code, _text in known}:
+        known = [(action, action), *known]
+    return {"actor": data.get("actor") or "", "action": action, "case_ref": data.get("case") or "",
+            "date_from": data.get("date_from") or "", "date_to": data.get("date_to") or "",
+            "action_choices": known, "query": filters.query()}
+
+
+@trail_reader_required
+def trail(request):
+    """The whole trail, newest first, filtered like the API's event list
+    (in the database, a page at a time)."""
+    filters, where = trail_filters(request)
+    if where is None:
         return render(request, "web/message.html", {"title": _("Trail"), "text": _("These filters are not valid.")},
                       status=400)
-    actor = filters.cleaned_data["actor"] or None
-    action = filters.cleaned_data["action"] or None
     case = filters.cleaned_data["case"] or None
     error = None
     refs = None
@@ -54,10 +76,10 @@ def trail(request):
         except ApplicationError as exc:
             error = exc.message
             refs = set()
-    events = audit_selectors.event_list(refs=refs, actor=actor, action=action).order_by("-seq", "-id")
+    events = audit_selectors.event_list(refs=refs, **where).order_by("-seq", "-id")
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    ctx = {"page": page, "events": page.object_list, "actor": actor or "", "action": action or "",
-           "case": case or "", "filter_error": error, **integrity_context()}
+    ctx = {"page": page, "events": page.object_list, "filter_error": error, **filter_context(filters),
+           **integrity_context()}
     return render(request, "web/trail.html", ctx)
 
 

@@ -5,10 +5,11 @@ shows is commission.selectors.case_actions (web.commission_pages)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Party
 from accounts.roles import CHAIR, MEMBER, VERIFIER
@@ -47,6 +48,41 @@ def _case_action(request, pk, key, form, call, success, anchor=""):
             messages.success(request, success)
             return redirect(reverse("web:case_detail", args=[case.pk]) + anchor)
     return case_detail(request, pk, forms={key: form}, status=status)
+
+
+# The confirmation page's forms carry this hidden field: a POST without it
+# comes from the case page and is answered with the confirmation page.
+CONFIRMING = "confirming"
+
+
+def _confirmed(request, case, *, key, page, call, form, confirm_form, auto_id, initial, success, anchor=""):
+    """An irreversible action in two steps. GET, or the case page's POST:
+    the confirmation page (what will happen, a box to tick). The
+    confirmation page's POST: the service, then back to the case."""
+    if request.method == "GET":
+        return page(confirm_form(initial=initial, auto_id=auto_id))
+    if not request.POST.get(CONFIRMING):
+        shaped = form(request.POST, auto_id=auto_id)
+        if not shaped.is_valid():
+            # A missing summary or reason is said on the case page, next to its form.
+            return case_detail(request, case.pk, forms={key: shaped}, status=400)
+        return page(confirm_form(initial=shaped.cleaned_data, auto_id=auto_id))
+    confirming = confirm_form(request.POST, auto_id=auto_id)
+    if not confirming.is_valid():
+        return page(confirming, status=400)
+    try:
+        call(confirming.cleaned_data)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message)
+    except Conflict as exc:
+        # Someone acted first (the case closed, the measure was decided): said on the page, nothing changed.
+        f.add_service_error(confirming, exc)
+        return page(confirming, status=409)
+    except (ValidationError, ApplicationError) as exc:
+        f.add_service_error(confirming, exc)
+        return page(confirming, status=400)
+    messages.success(request, success)
+    return redirect(reverse("web:case_detail", args=[case.pk]) + anchor)
 
 
 @role_required(VERIFIER, CHAIR)
@@ -142,15 +178,33 @@ def measure_propose(request, pk: int):
 
 
 @role_required(CHAIR)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def measure_decide(request, pk: int, measure_pk: int):
-    def call(case, data):
-        measure = reads.measure_get(case, measure_pk)
+    """Adopting or rejecting a measure cannot be undone: the case page's form
+    (or the link ?decision=adopt|reject) leads to a confirmation page, and
+    only its POST, with the box ticked, decides."""
+    case = case_or_404(request.user, pk)
+    measure = reads.measure_get(case, measure_pk)
+    auto_id = form_auto_id(("decide", measure_pk))
+
+    def page(form, status=200):
+        decision = form.data.get("decision") if form.is_bound else form.initial.get("decision")
+        if decision not in ("adopt", "reject"):
+            raise Http404
+        preview = commission_selectors.measure_decision_preview(measure, adopt=decision == "adopt")
+        return render(request, "web/confirm.html", {
+            "case": case, "measure": measure, "preview": preview, "form": form, "what": decision,
+            "action": reverse("web:measure_decide", args=[case.pk, measure.pk]),
+        }, status=status)
+
+    def call(data):
         return services.measure_decide(actor=request.user, measure=measure, adopt=data["decision"] == "adopt",
                                        reason=data["reason"])
 
-    return _case_action(request, pk, ("decide", measure_pk), f.MeasureDecisionForm(request.POST, auto_id=form_auto_id(("decide", measure_pk))), call,
-                        _("Decision recorded."), "#h-measures")
+    return _confirmed(request, case, key=("decide", measure_pk), page=page, call=call,
+                      form=f.MeasureDecisionForm, confirm_form=f.MeasureDecisionConfirmForm, auto_id=auto_id,
+                      initial={"decision": request.GET.get("decision")},
+                      success=_("Decision recorded."), anchor="#h-measures")
 
 
 @role_required(CHAIR)
@@ -202,9 +256,21 @@ def deadline_resume(request, pk: int, deadline_pk: int):
 
 
 @role_required(CHAIR)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def case_close(request, pk: int):
-    def call(case, data):
+    """Closing cannot be undone: the case page's form leads to a confirmation
+    page saying what the close will settle; its POST, box ticked, closes."""
+    case = case_or_404(request.user, pk)
+
+    def page(form, status=200):
+        return render(request, "web/confirm.html", {
+            "case": case, "preview": commission_selectors.case_close_preview(case), "form": form, "what": "close",
+            "action": reverse("web:case_close", args=[case.pk]),
+        }, status=status)
+
+    def call(data):
         return services.case_close(actor=request.user, case=case, summary=data["summary"])
 
-    return _case_action(request, pk, "close", f.CaseCloseForm(request.POST, auto_id=form_auto_id("close")), call, _("Case closed."))
+    return _confirmed(request, case, key="close", page=page, call=call, form=f.CaseCloseForm,
+                      confirm_form=f.CaseCloseConfirmForm, auto_id=form_auto_id("close"), initial={},
+                      success=_("Case closed."))

@@ -4,7 +4,8 @@ ReportInputSerializer, then the same service as the API, so a monitor sees
 the very messages an API client gets, next to the field they concern."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
@@ -400,6 +401,27 @@ class CaseCloseForm(forms.Form):
     summary = forms.CharField(label=_("Public summary"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
+def _confirm_field(text):
+    return forms.BooleanField(label=text, required=True, error_messages={
+        "required": _("Tick the box to confirm: this cannot be undone.")})
+
+
+class CaseCloseConfirmForm(CaseCloseForm):
+    """The confirmation page's form: the summary again (still editable) and
+    the box that says the chair means it."""
+
+    confirm = _confirm_field(_("I understand that closing the case cannot be undone."))
+
+
+class MeasureDecisionConfirmForm(MeasureDecisionForm):
+    confirm = _confirm_field(_("I understand that this decision cannot be undone."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The decision was chosen on the case page (or by the link); the page says which.
+        self.fields["decision"].widget = forms.HiddenInput()
+
+
 class ReportReturnForm(forms.Form):
     """The question sent back with a report. One per inbox card: the prefix
     (return-<id>) keeps the fields apart, and `form` ties the textarea to its
@@ -420,5 +442,19 @@ class TrailFilterForm(forms.Form):
     which PostgreSQL cannot compare with (the query would fail, not the input)."""
 
     actor = forms.CharField(required=False, max_length=150)
+    # Any id is accepted (an older event's too); the page offers the known ones in words.
     action = forms.CharField(required=False, max_length=64)
     case = forms.CharField(required=False, max_length=64)
+    date_from = forms.DateField(required=False)
+    date_to = forms.DateField(required=False)
+
+    def window(self) -> tuple[datetime | None, datetime | None]:
+        """The dates as the selector's [after, before) in UTC: `to` includes its whole day."""
+        start, end = self.cleaned_data.get("date_from"), self.cleaned_data.get("date_to")
+        after = datetime.combine(start, time.min, tzinfo=UTC) if start else None
+        before = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC) if end else None
+        return after, before
+
+    def query(self) -> str:
+        """The filters as a query string, for the pager's links."""
+        return urlencode({k: v for k, v in self.data.items() if k in self.fields and v})

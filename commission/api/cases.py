@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from audit.api import AuditEventListApi
 from audit.selectors import event_list
-from audit.serializers import EventSerializer
+from audit.serializers import EventSerializer, EventWhereSerializer
 from commission import selectors, services
 from commission.api.base import (
     CHAIR_ONLY,
@@ -27,6 +27,7 @@ from commission.api.base import (
     valid,
 )
 from commission.serializers import (
+    CaseClosePreviewSerializer,
     CaseCloseSerializer,
     CaseDetailSerializer,
     CaseFilterSerializer,
@@ -200,8 +201,21 @@ class CaseCloseApi(APIView):
     permission_classes = CHAIR_ONLY
 
     @extend_schema(
+        operation_id="cases_close_preview",
+        summary="What closing the case would do, before it is done (the chair)",
+        description="Changes nothing. Says whether the close would be accepted now (and why not), the outcome "
+                    "it would record, the deadlines it would settle and the measures still followed after it.",
+        responses={200: CaseClosePreviewSerializer, **errors(401, 403, 404)},
+    )
+    def get(self, request, pk: int):
+        case = case_or_404(request.user, pk)
+        return Response(CaseClosePreviewSerializer(selectors.case_close_preview(case)).data)
+
+    @extend_schema(
         operation_id="cases_close",
-        summary="Close the case with a public summary (the chair)",
+        summary="Close the case with a public summary (the chair); cannot be undone",
+        description='The body must carry `"confirm": true`; without it the answer is 400 '
+                    '(`{"confirm": [...]}`) and nothing changes. GET the same URL to see what the close will do.',
         request=CaseCloseSerializer,
         responses={200: CaseDetailSerializer, **errors(400, 401, 403, 404),
                    409: OpenApiResponse(response=ErrorSerializer, description="Already closed, or a round is open.")},
@@ -225,10 +239,13 @@ class CaseTrailApi(GenericAPIView):
         summary="The case's decision trail in chain order (auditors, the chair)",
         description="Events on the case, its reports (linked now or ever) and their evidence, rounds, ballots "
                     "(commitments only while a round is open), measures and deadlines; in the export's form.",
+        parameters=[EventWhereSerializer],
         responses={200: EventSerializer(many=True), **errors(400, 401, 403, 404, missing="case (or page)")},
     )
     def get(self, request, pk: int):
         case = case_or_404(request.user, pk)
-        events = event_list(refs=set(selectors.case_object_refs(case)))
+        filters = EventWhereSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        events = event_list(refs=set(selectors.case_object_refs(case)), **filters.validated_data)
         page = self.paginate_queryset(events)
         return self.get_paginated_response(EventSerializer(page, many=True).data)

@@ -26,6 +26,8 @@ from commission.serializers import (
     DeadlineExtendSerializer,
     DeadlineFilterSerializer,
     DeadlineSerializer,
+    MeasureDecisionPreviewSerializer,
+    MeasureDecisionSerializer,
     MeasureSerializer,
     ReasonSerializer,
     ReportReturnSerializer,
@@ -84,21 +86,41 @@ class MeasureDecisionApi(APIView):
     permission_classes = CHAIR_ONLY
     adopt: bool = True
 
+    def get(self, request, pk: int):
+        measure = measure_or_404(request.user, pk)
+        return Response(MeasureDecisionPreviewSerializer(
+            selectors.measure_decision_preview(measure, adopt=self.adopt)).data)
+
     def post(self, request, pk: int):
         measure = measure_or_404(request.user, pk)
-        data = valid(ReasonSerializer, request.data)
+        data = valid(MeasureDecisionSerializer, request.data)
         measure = services.measure_decide(actor=request.user, measure=measure, adopt=self.adopt,
                                           reason=data["reason"])
         return Response(MeasureSerializer(selectors.measure_get_for(request.user, measure.pk)).data)
+
+
+_CONFIRM = ('The body must carry `"confirm": true`; without it the answer is 400 (`{"confirm": [...]}`) and '
+            "nothing changes. GET the same URL to see what the decision will do.")
+_PREVIEW = "Changes nothing. Says whether the decision would be accepted now (and why not) and what follows it."
 
 
 class MeasureAdoptApi(MeasureDecisionApi):
     adopt = True
 
     @extend_schema(
+        operation_id="measures_adopt_preview",
+        summary="What adopting the measure would do, before it is done (the chair)",
+        description=_PREVIEW,
+        responses={200: MeasureDecisionPreviewSerializer, **errors(401, 403, 404, missing="measure")},
+    )
+    def get(self, request, pk: int):
+        return super().get(request, pk)
+
+    @extend_schema(
         operation_id="measures_adopt",
-        summary="Adopt a proposed measure (the chair); its compliance is followed from now",
-        request=ReasonSerializer,
+        summary="Adopt a proposed measure (the chair); its compliance is followed from now; cannot be undone",
+        description=_CONFIRM,
+        request=MeasureDecisionSerializer,
         responses={200: MeasureSerializer, **errors(400, 401, 403, 404, 409, missing="measure")},
     )
     def post(self, request, pk: int):
@@ -109,9 +131,19 @@ class MeasureRejectApi(MeasureDecisionApi):
     adopt = False
 
     @extend_schema(
+        operation_id="measures_reject_preview",
+        summary="What rejecting the measure would do, before it is done (the chair)",
+        description=_PREVIEW,
+        responses={200: MeasureDecisionPreviewSerializer, **errors(401, 403, 404, missing="measure")},
+    )
+    def get(self, request, pk: int):
+        return super().get(request, pk)
+
+    @extend_schema(
         operation_id="measures_reject",
-        summary="Reject a proposed measure (the chair)",
-        request=ReasonSerializer,
+        summary="Reject a proposed measure (the chair); cannot be undone",
+        description=_CONFIRM,
+        request=MeasureDecisionSerializer,
         responses={200: MeasureSerializer, **errors(400, 401, 403, 404, 409, missing="measure")},
     )
     def post(self, request, pk: int):

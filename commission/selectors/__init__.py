@@ -24,6 +24,12 @@ from commission.selectors.actions import (
     triage_refusal,
     verification_refusal,
 )
+from commission.selectors.consequences import (
+    CLOSE_SETTLES,
+    case_close_outcome,
+    case_close_preview,
+    measure_decision_preview,
+)
 from commission.selectors.detail import case_detail, round_for
 from commission.selectors.reads import (
     READERS,
@@ -76,6 +82,10 @@ __all__ = [
     "case_trail_head",
     "checkpoint_covering",
     "revealed_ballots",
+    "CLOSE_SETTLES",
+    "case_close_outcome",
+    "case_close_preview",
+    "measure_decision_preview",
     "case_get_for_hearing",
     "case_list_for_representative",
     "cases_awaiting_reply",

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_noop
 
 from accounts.roles import CHAIR
 from audit.services import audit_record
-from commission.models import Case, DeadlineKind
+from commission.models import Case
+from commission.selectors.consequences import CLOSE_SETTLES
 from commission.services.base import checkpoint_after_commit, locked_case, require, text
 from commission.services.deadlines import settle_open_deadlines
 
@@ -25,8 +26,7 @@ def close_locked(case: Case, *, actor, outcome: str, now: datetime, summary: str
         after["summary"] = summary
     audit_record(actor=actor, action="case.closed", object_type="case", object_id=case.pk, before=before,
                  after=after)
-    settle_open_deadlines(case, kinds=[DeadlineKind.VERIFICATION, DeadlineKind.MEASURES, DeadlineKind.REPLY],
-                          actor=actor, now=now)
+    settle_open_deadlines(case, kinds=CLOSE_SETTLES, actor=actor, now=now)
     checkpoint_after_commit()
 
 
@@ -36,7 +36,7 @@ def case_close(*, actor, case: Case, summary: str) -> Case:
     that did not decide (tie, no quorum) when the chair gives up on a vote.
     Verification closes a case by its own outcomes. Compliance of adopted
     measures is still followed after the close (their deadlines stay live)."""
-    from commission.selectors import close_refusal
+    from commission.selectors import case_close_outcome, close_refusal
 
     require(actor, CHAIR, what=gettext_noop("close cases"))
     summary = text(summary, field="summary")
@@ -46,6 +46,5 @@ def case_close(*, actor, case: Case, summary: str) -> Case:
         refusal = close_refusal(case)
         if refusal is not None:
             raise refusal
-        close_locked(case, actor=actor, outcome="unresolved" if case.stage == "attribution" else "decided",
-                     now=now, summary=summary)
+        close_locked(case, actor=actor, outcome=case_close_outcome(case), now=now, summary=summary)
     return case

@@ -77,15 +77,16 @@ def test_a_case_goes_from_reports_to_closure_through_the_api(api, people, submit
     assert (measure["status"], measure["compliance"], measure["proposed_by"]) == ("proposed", "", "member2")
     other = _ok(member2.post(url + "measures/", {"kind": "military_reassurance", "addressee": "RU",
                                                  "description": "Air policing."}, format="json"), 201)
-    _ok(chair.post(f"/api/v1/measures/{other['id']}/reject/", {"reason": "Disproportionate."}, format="json"))
-    adopted = _ok(chair.post(f"/api/v1/measures/{measure['id']}/adopt/", {"reason": "Proportionate."},
+    _ok(chair.post(f"/api/v1/measures/{other['id']}/reject/", {"reason": "Disproportionate.", "confirm": True}, format="json"))
+    adopted = _ok(chair.post(f"/api/v1/measures/{measure['id']}/adopt/", {"reason": "Proportionate.", "confirm": True},
                              format="json"))
     assert (adopted["status"], adopted["compliance"], adopted["decided_by"]) == ("adopted", "pending", "chair")
     complied = _ok(chair.post(f"/api/v1/measures/{measure['id']}/compliance/",
                               {"compliance": "complied", "note": "Confirmed by monitors."}, format="json"))
     assert complied["compliance"] == "complied"
 
-    case = _ok(chair.post(url + "close/", {"summary": "Attributed to RU; sanctions complied."}, format="json"))
+    case = _ok(chair.post(url + "close/", {"summary": "Attributed to RU; sanctions complied.", "confirm": True},
+                          format="json"))
     assert case["stage"] == "closed" and case["summary"].startswith("Attributed") and case["closed_at"]
     assert {(d["kind"], d["status"]) for d in case["deadlines"]} == {
         ("verification", "met"), ("vote", "met"), ("measures", "met"), ("compliance", "met")}
@@ -289,7 +290,7 @@ def test_state_conflicts_are_409(api, people, case_in):
     assert again.status_code == 409
     _ok(chair.post(f"/api/v1/cases/{case.pk}/rounds/", {}, format="json"), 201)
     assert chair.post(f"/api/v1/cases/{case.pk}/rounds/", {}, format="json").status_code == 409
-    closing = chair.post(f"/api/v1/cases/{case.pk}/close/", {"summary": "Done."}, format="json")
+    closing = chair.post(f"/api/v1/cases/{case.pk}/close/", {"summary": "Done.", "confirm": True}, format="json")
     assert closing.status_code == 409 and closing.data["code"] == "round_open"
     linking = api(people["verifier"]).post(f"/api/v1/cases/{case.pk}/reports/", {"reports": [1]}, format="json")
     assert linking.status_code == 409
@@ -299,8 +300,8 @@ def test_state_conflicts_are_409(api, people, case_in):
                                        description="Sanctions.")
     assert chair.post(f"/api/v1/measures/{measure.pk}/compliance/", {"compliance": "complied", "note": "n"},
                       format="json").status_code == 409
-    _ok(chair.post(f"/api/v1/measures/{measure.pk}/adopt/", {"reason": "Yes."}, format="json"))
-    assert chair.post(f"/api/v1/measures/{measure.pk}/reject/", {"reason": "No."}, format="json").status_code == 409
+    _ok(chair.post(f"/api/v1/measures/{measure.pk}/adopt/", {"reason": "Yes.", "confirm": True}, format="json"))
+    assert chair.post(f"/api/v1/measures/{measure.pk}/reject/", {"reason": "No.", "confirm": True}, format="json").status_code == 409
 
 
 def test_a_report_already_in_a_case_is_a_conflict(api, people, case_in):
@@ -370,9 +371,9 @@ def test_every_commission_endpoint_is_in_the_schema_with_its_errors(client):
         "/api/v1/cases/{id}/reports/": {"post"}, "/api/v1/cases/{id}/reports/{report_id}/detach/": {"post"},
         "/api/v1/cases/{id}/verification/": {"post"}, "/api/v1/cases/{id}/conflicts/": {"post"},
         "/api/v1/cases/{id}/rounds/": {"post"}, "/api/v1/cases/{id}/measures/": {"post"},
-        "/api/v1/cases/{id}/close/": {"post"}, "/api/v1/cases/{id}/trail/": {"get"},
+        "/api/v1/cases/{id}/close/": {"get", "post"}, "/api/v1/cases/{id}/trail/": {"get"},
         "/api/v1/rounds/{id}/": {"get"}, "/api/v1/rounds/{id}/ballots/": {"post"},
-        "/api/v1/measures/{id}/adopt/": {"post"}, "/api/v1/measures/{id}/reject/": {"post"},
+        "/api/v1/measures/{id}/adopt/": {"get", "post"}, "/api/v1/measures/{id}/reject/": {"get", "post"},
         "/api/v1/measures/{id}/compliance/": {"post"}, "/api/v1/deadlines/": {"get"},
         "/api/v1/deadlines/{id}/extend/": {"post"}, "/api/v1/deadlines/{id}/pause/": {"post"},
         "/api/v1/deadlines/{id}/resume/": {"post"}, "/api/v1/notifications/": {"get"},

@@ -34,6 +34,10 @@ MATRIX = {
     ("reject", "post"):           (403, 403, 200, 403, 403, 403, 403, 401),
     ("compliance", "post"):       (403, 403, 200, 403, 403, 403, 403, 401),
     ("close", "post"):            (403, 403, 200, 403, 403, 403, 403, 401),
+    # The previews of the irreversible actions: the chair's, like the actions.
+    ("adopt", "get"):             (403, 403, 200, 403, 403, 403, 403, 401),
+    ("reject", "get"):            (403, 403, 200, 403, 403, 403, 403, 401),
+    ("close", "get"):             (403, 403, 200, 403, 403, 403, 403, 401),
     ("trail", "get"):             (403, 403, 200, 403, 403, 200, 403, 401),
     ("deadlines", "get"):         R,
     ("extend", "post"):           (403, 403, 200, 403, 403, 403, 403, 401),
@@ -91,10 +95,10 @@ def _scene(endpoint, people, user, case_in, submitted):
         if endpoint == "compliance":
             services.measure_decide(actor=people["chair"], measure=measure, adopt=True, reason="Proportionate.")
             return f"/api/v1/measures/{measure.pk}/compliance/", {"compliance": "complied", "note": "Done."}
-        return f"/api/v1/measures/{measure.pk}/{endpoint}/", {"reason": "Proportionate."}
+        return f"/api/v1/measures/{measure.pk}/{endpoint}/", {"reason": "Proportionate.", "confirm": True}
     if endpoint == "close":
         case = case_in("measures")
-        return f"/api/v1/cases/{case.pk}/close/", {"summary": "Attributed to RU."}
+        return f"/api/v1/cases/{case.pk}/close/", {"summary": "Attributed to RU.", "confirm": True}
     if endpoint == "deadlines":
         case_in("verification")
         return "/api/v1/deadlines/", {}

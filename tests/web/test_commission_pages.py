@@ -19,6 +19,9 @@ from commission.models import Ballot, Case, ConflictDeclaration, Deadline, Measu
 
 pytestmark = pytest.mark.django_db
 
+# What the confirmation page of an irreversible action (close, decide a measure) sends.
+CONFIRMED = {"confirming": "1", "confirm": "on"}
+
 PERSONAS = ["monitor", "verifier", "chair", "member1", "auditor", "outsider"]
 READERS = {"verifier", "chair", "member1", "auditor"}
 
@@ -77,11 +80,12 @@ def action(w, key: str) -> tuple[str, dict]:
         "ballot": (f"/cases/{c}/ballot/", {"choice": "RU", "rationale": "Radar tracks."}),
         "conflict": (f"/cases/{c}/conflict/", {"reason": "I served in the unit."}),
         "propose": (f"/cases/{c}/measures/", {"kind": "sanctions", "addressee": "RU", "description": "More."}),
-        "decision": (f"/cases/{c}/measures/{m}/decision/", {"decision": "adopt", "reason": "Proportionate."}),
+        "decision": (f"/cases/{c}/measures/{m}/decision/", {"decision": "adopt", "reason": "Proportionate.",
+                                                             **CONFIRMED}),
         "compliance": (f"/cases/{c}/measures/{m}/compliance/", {"compliance": "complied", "note": "Seen."}),
         "extend": (f"/cases/{c}/deadlines/{d}/extend/", {"due_at": later(), "reason": "Members asked."}),
         "pause": (f"/cases/{c}/deadlines/{d}/pause/", {"reason": "Monitors denied access to the site."}),
-        "close": (f"/cases/{c}/close/", {"summary": "Attributed to RU."}),
+        "close": (f"/cases/{c}/close/", {"summary": "Attributed to RU.", **CONFIRMED}),
     }[key]
 
 
@@ -388,7 +392,7 @@ def test_the_chair_adopts_a_measure_and_records_compliance(people, world, web):
     case, measure = world["case"], world["measure"]
     chair = web(people["chair"])
     response = chair.post(f"/cases/{case.pk}/measures/{measure.pk}/decision/",
-                          {"decision": "adopt", "reason": "Proportionate."})
+                          {"decision": "adopt", "reason": "Proportionate.", **CONFIRMED})
     assert response.status_code == 302
     assert response["Location"] == f"/cases/{case.pk}/#h-measures"
     measure.refresh_from_db()
@@ -403,18 +407,18 @@ def test_the_chair_adopts_a_measure_and_records_compliance(people, world, web):
 def test_a_measure_of_another_case_is_not_found(people, world, case_in, web):  # noqa: F811
     other = case_in("measures", title="Another case")
     response = web(people["chair"]).post(f"/cases/{other.pk}/measures/{world['measure'].pk}/decision/",
-                                         {"decision": "adopt", "reason": "Proportionate."})
+                                         {"decision": "adopt", "reason": "Proportionate.", **CONFIRMED})
     assert response.status_code == 404
     assert Measure.objects.get(pk=world["measure"].pk).status == "proposed"
 
 
 def test_the_chair_closes_a_case_with_a_public_summary(people, world, web):
     case = world["case"]
-    response = web(people["chair"]).post(f"/cases/{case.pk}/close/", {"summary": "Attributed to RU."})
+    response = web(people["chair"]).post(f"/cases/{case.pk}/close/", {"summary": "Attributed to RU.", **CONFIRMED})
     assert response.status_code == 409
     assert "Adopt or reject every proposed measure before closing the case." in response.content.decode()
     services.measure_decide(actor=people["chair"], measure=world["measure"], adopt=False, reason="Too broad.")
-    response = web(people["chair"]).post(f"/cases/{case.pk}/close/", {"summary": "Attributed to RU."})
+    response = web(people["chair"]).post(f"/cases/{case.pk}/close/", {"summary": "Attributed to RU.", **CONFIRMED})
     assert response.status_code == 302
     page = web(people["member3"]).get(f"/cases/{case.pk}/").content.decode()
     assert "Public summary" in page

@@ -220,6 +220,10 @@ def test_the_commission_journey_from_report_to_adopted_measure(people, session, 
     page.get_by_label("Adopt").check()
     page.locator("form[action*='/decision/'] textarea[name=reason]").fill("Proportionate and agreed by the members.")
     page.get_by_role("button", name="Record the decision").click()
+    # Adopting cannot be undone: a confirmation page says what follows, and waits for the box.
+    assert "cannot be undone" in page.get_by_test_id("consequences").inner_text()
+    page.get_by_label("I understand that this decision cannot be undone.").check()
+    page.get_by_role("button", name="Adopt the measure").click()
     page.wait_for_url("**/cases/*/#h-measures")
     assert page.locator("#h-measures ~ article .badge", has_text="Adopted").count() == 1
     chair.shoot("case-measures")

@@ -37,6 +37,21 @@ def label(code) -> str:
 
 
 @register.filter
+def action_label(code) -> str:
+    from web.labels import action_label as _action_label
+
+    return _action_label(code)
+
+
+@register.filter
+def event_diff(event) -> list[dict]:
+    """The event's before and after as rows of a table (web.trail_diff)."""
+    from web.trail_diff import event_diff as _event_diff
+
+    return _event_diff(event.before, event.after)
+
+
+@register.filter
 def badge(code) -> str:
     """<span class="badge ...">label</span> for a status code."""
     from django.utils.html import format_html
