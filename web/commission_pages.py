@@ -22,6 +22,7 @@ from accounts.roles import AUDITOR, CHAIR, MEMBER, PARTY_REPRESENTATIVE, VERIFIE
 from audit.permissions import can_read_trail
 from commission import selectors as commission_selectors
 from commission import services
+from commission.filters import CaseFilter
 from config.errors import ApplicationError, Conflict, Forbidden
 from reports import selectors as report_selectors
 from web import commission_reads as reads
@@ -173,15 +174,34 @@ def report_return(request, pk: int):
 # --- Cases -----------------------------------------------------------------------
 
 
+# The cases page shows at most this many (the API pages through all of them).
+CASE_LIST_MAX = 200
+
+
 @role_required(*COMMISSION_READERS)
 def case_list(request):
-    cases = list(commission_selectors.case_list_for(request.user))
+    """Cases, filtered and searched with the API's own FilterSet
+    (commission.filters.CaseFilter): a wrong value is said by its field, 400."""
+    filters = CaseFilter(request.GET, queryset=commission_selectors.case_list_for(request.user))
+    for field in filters.form.fields.values():
+        field.help_text = ""  # the API's documentation, in English; the labels say enough on the page
+    for name in ("opened_after", "opened_before"):
+        # A browser's date-time picker; its value ("2026-11-01T08:00") is ISO 8601, read in the reader's time zone.
+        filters.form.fields[name].widget.input_type = "datetime-local"
+    status = 200
+    if filters.is_valid():
+        cases = list(filters.qs[:CASE_LIST_MAX])
+    else:
+        cases, status = [], 400
+    filtered = any(request.GET.get(name) for name in filters.form.fields)
     awaiting = []
     if has_role(request.user, MEMBER):
         awaiting = [r.case for r in reads.rounds_awaiting_ballot(request.user)]
         for r, c in zip(reads.rounds_awaiting_ballot(request.user), awaiting, strict=True):
             c.open_round = r
-    return render(request, "web/case_list.html", {"cases": cases, "awaiting": awaiting})
+    return render(request, "web/case_list.html", {"cases": cases, "awaiting": awaiting, "filter_form": filters.form,
+                                                  "filtered": filtered, "more": len(cases) == CASE_LIST_MAX},
+                  status=status)
 
 
 def case_or_404(user, pk):

@@ -69,8 +69,20 @@ from commission.selectors.replies import (
     represented_party,
     waiting_parties,
 )
+from commission.selectors.search import (
+    case_filter_admin1,
+    case_filter_opened,
+    case_filter_overdue,
+    case_filter_party,
+    case_search,
+)
 
 __all__ = [
+    "case_filter_admin1",
+    "case_filter_opened",
+    "case_filter_overdue",
+    "case_filter_party",
+    "case_search",
     "case_get_for_hearing",
     "case_list_for_representative",
     "cases_awaiting_reply",
