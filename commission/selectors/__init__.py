@@ -70,14 +70,22 @@ from commission.selectors.replies import (
     waiting_parties,
 )
 from commission.selectors.search import (
+    INBOX_SORTS,
+    case_by_reference,
     case_filter_admin1,
     case_filter_opened,
     case_filter_overdue,
     case_filter_party,
     case_search,
+    inbox_narrowed,
+    live_cases_of,
 )
 
 __all__ = [
+    "INBOX_SORTS",
+    "case_by_reference",
+    "inbox_narrowed",
+    "live_cases_of",
     "case_filter_admin1",
     "case_filter_opened",
     "case_filter_overdue",

@@ -14,7 +14,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from commission.models import CASE_SEARCH_FIELDS, OPEN_DEADLINE, Case, CaseReport, Deadline, DeadlineStatus, Stage
+from commission.selectors.reads import case_list_for
 from config.search import text_search
+from reports.selectors import report_search
 
 REFERENCE = re.compile(rf"{Case.REFERENCE_PREFIX}-\d{{4}}-\d{{1,12}}", re.IGNORECASE)
 
@@ -73,3 +75,42 @@ def overdue_q(now: datetime | None = None) -> Q:
 def case_filter_overdue(cases: QuerySet[Case], overdue: bool, *, now: datetime | None = None) -> QuerySet[Case]:
     q = overdue_q(now)
     return cases.filter(q) if overdue else cases.exclude(q)
+
+
+# --- The triage inbox ------------------------------------------------------------
+
+# How the inbox can be ordered; the first is the default (the report that has
+# waited longest is the one to triage next).
+INBOX_SORTS = {
+    "oldest": ("submitted_at", "id"),
+    "newest": ("-submitted_at", "-id"),
+    "occurred": ("-occurred_at", "-id"),
+    "category": ("category", "submitted_at", "id"),
+}
+
+
+def inbox_narrowed(reports: QuerySet, *, sort: str = "oldest", category: str = "", party: str = "",
+                   admin1: str = "", search: str = "") -> QuerySet:
+    """The inbox's reports (commission.selectors.inbox_reports) narrowed
+    and ordered as the verifier asked. The search is the reports' own
+    (reports.selectors.report_search); with one, the best match comes first."""
+    reports = reports.order_by(*INBOX_SORTS.get(sort, INBOX_SORTS["oldest"]))
+    if category:
+        reports = reports.filter(category=category)
+    if party:
+        reports = reports.filter(alleged_party__code=party.strip().upper())
+    if admin1:
+        reports = reports.filter(admin1__iexact=admin1.strip())
+    return report_search(reports, search) if search else reports
+
+
+def live_cases_of(report_ids) -> dict[int, Case]:
+    """report id -> the case it is in now (one query), for the inbox's
+    "add to the case its duplicate is in"."""
+    links = CaseReport.objects.filter(report_id__in=list(report_ids), detached_at__isnull=True).select_related("case")
+    return {link.report_id: link.case for link in links}
+
+
+def case_by_reference(user, reference: str) -> Case | None:
+    """A case the user may read, by its reference (any case of letters)."""
+    return case_list_for(user).filter(reference__iexact=(reference or "").strip()).first()
