@@ -10,6 +10,7 @@ import statistics
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Select
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -303,6 +304,9 @@ def case_list(request):
     filters = CaseFilter(request.GET, queryset=commission_selectors.case_list_for(request.user))
     for field in filters.form.fields.values():
         field.help_text = ""  # the API's documentation, in English; the labels say enough on the page
+    # The API takes any party code; the page offers the known ones.
+    filters.form.fields["party"].widget = Select(choices=[("", _("Any"))] + [
+        (p.code, f"{p.code} — {p.name}") for p in Party.objects.order_by("code")])
     for name in ("opened_after", "opened_before"):
         # A browser's date-time picker; its value ("2026-11-01T08:00") is ISO 8601, read in the reader's time zone.
         filters.form.fields[name].widget.input_type = "datetime-local"

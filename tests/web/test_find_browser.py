@@ -82,7 +82,7 @@ def test_a_member_searches_and_filters_the_cases(people, parties, submitted, ses
     page = member.go("/cases/")
     page.get_by_label("Search").fill("artillerie")
     page.get_by_text("Filters").first.click()
-    page.get_by_label("Party").fill("UA")
+    page.get_by_label("Party").select_option("UA")
     page.get_by_label("Flagged").select_option("true")
     page.get_by_role("button", name="Find").click()
     page.wait_for_url("**/cases/?*")
