@@ -178,3 +178,17 @@ def test_the_inbox_costs_the_same_queries_with_every_filter(web, people, inbox, 
     # lookup is the only query that grows with the page, one per extra card.
     with django_assert_max_num_queries(len(ctx.captured_queries) + 4):
         assert len(listed(client.get(url).text)) == 6
+
+
+def test_the_bulk_return_service_refuses_other_roles_and_unknown_ids(people, inbox):
+    from django.core.exceptions import ValidationError
+
+    from config.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        services.report_return_many(actor=people["member1"], reports=[inbox["orikhiv"]], reason=QUESTION)
+    with pytest.raises(ValidationError):
+        services.report_return_many(actor=people["verifier"], reports=[inbox["orikhiv"].pk, 999_999],
+                                    reason=QUESTION)
+    assert not Report.objects.filter(status=ReportStatus.RETURNED).exists()
+    assert not AuditEvent.objects.filter(action="report.returned").exists()
