@@ -439,7 +439,7 @@ class InboxFilterForm(forms.Form):
 class InboxBulkReturnForm(forms.Form):
     """Return the selected reports with one question (the inbox's bulk bar)."""
 
-    bulk_reason = forms.CharField(label=_("Question for the monitors"),
+    bulk_reason = forms.CharField(label=_("One question for all the selected reports"),
                                   widget=forms.Textarea(attrs={"rows": 2}),
                                   help_text=_("Sent with each selected report; its monitor sees this text."))
 

@@ -60,7 +60,7 @@ def test_the_verifier_filters_the_inbox_and_acts_on_several_reports(people, part
     assert cards == [depot.reference, market.reference]
     page.locator(f"input[name=reports][value='{market.pk}']").check()
     page.locator(f"input[name=reports][value='{depot.pk}']").check()
-    page.get_by_label("Question for the monitors").fill("How far were you from the impact?")
+    page.get_by_label("One question for all the selected reports").fill("How far were you from the impact?")
     verifier.shoot("inbox-tools")
     page.get_by_role("button", name="Return the selected reports").click()
     page.wait_for_url("**/inbox/")
