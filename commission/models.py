@@ -10,6 +10,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+# What the full-text search reads (config.search; commission.selectors.case_search).
+# Its GIN index lives in migration 0010_search only (PostgreSQL; see config.search.index_operations).
+CASE_SEARCH_FIELDS = ("title", "findings", "summary")
+
 
 class Stage(models.TextChoices):
     VERIFICATION = "verification"

@@ -58,12 +58,6 @@ def _text(**kwargs):
     return StrictCharField(max_length=services.TEXT_MAX, **kwargs)
 
 
-class CaseFilterSerializer(serializers.Serializer):
-    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
-    flagged = serializers.BooleanField(required=False, allow_null=True, default=None,
-                                       help_text="true: only cases with a missed deadline or an undecided round")
-
-
 class CaseOpenSerializer(serializers.Serializer):
     title = StrictCharField(max_length=services.TITLE_MAX)
     reports = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, min_length=1,

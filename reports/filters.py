@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 
-from reports import geo
+from reports import geo, selectors
 from reports.models import Category, Report, ReportStatus
 
 
@@ -76,7 +76,15 @@ class ReportFilter(django_filters.FilterSet):
     occurred_before = UTCDateTimeFilter(
         field_name="occurred_at", lookup_expr="lte", help_text="incidents at or before this time (ISO 8601)")
     bbox = BBoxFilter(help_text="min_lon,min_lat,max_lon,max_lat (WGS 84, GeoJSON order)")
+    search = django_filters.CharFilter(
+        method="filter_search", max_length=200,
+        help_text="Full text over the description, place name, region (admin1) and weapons, or a reference "
+                  "(RPT-2026-000123). Words as typed, in any language (no stemming); quotes for a phrase, "
+                  "`or`, `-word` to exclude. With a search, the best matches come first.")
 
     class Meta:
         model = Report
-        fields = ["status", "category", "alleged_party", "occurred_after", "occurred_before", "bbox"]
+        fields = ["status", "category", "alleged_party", "occurred_after", "occurred_before", "bbox", "search"]
+
+    def filter_search(self, qs, name, value):
+        return selectors.report_search(qs, value)

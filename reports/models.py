@@ -3,6 +3,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+# What the full-text search reads (config.search; reports.selectors.report_search).
+# Its GIN index lives in migration 0006_search only (PostgreSQL; see config.search.index_operations).
+SEARCH_FIELDS = ("description", "place_name", "admin1", "weapons")
+
 
 class Category(models.TextChoices):
     SHELLING = "shelling"

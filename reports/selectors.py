@@ -1,5 +1,6 @@
 """Reads of reports and evidence, always scoped to who is asking."""
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,8 +11,9 @@ from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, has_role, roles_of
 from audit.receipts import receipt_sign
 from audit.selectors import checkpoint_latest, event_latest, inclusion_proof
+from config.search import text_search
 from reports import geo
-from reports.models import Evidence, Report, ReportStatus
+from reports.models import SEARCH_FIELDS, Evidence, Report, ReportStatus
 
 # Roles that read every submitted report (never anyone's drafts).
 READERS_OF_SUBMITTED = frozenset({VERIFIER, CHAIR, MEMBER, AUDITOR})
@@ -59,6 +61,21 @@ def report_visible_to(user, report: Report) -> bool:
     if MONITOR in roles and report.author_id == user.pk:
         return True
     return bool(roles & READERS_OF_SUBMITTED) and report.status in SHARED_STATUSES
+
+
+REFERENCE = re.compile(rf"{Report.REFERENCE_PREFIX}-\d{{4}}-0*(\d{{1,12}})", re.IGNORECASE)
+
+
+def report_search(reports: QuerySet[Report], query: str | None, *, full_text: bool | None = None) -> QuerySet[Report]:
+    """`reports` (already scoped to the reader: pass report_list_for or a
+    narrowing of it) that match `query`, best match first: full text over
+    the description, place name, region (admin1) and weapons (config.search:
+    PostgreSQL full text, a substring fallback elsewhere), or the report's
+    reference (RPT-2026-000123) anywhere in the query. The one search of
+    reports: the API's `search` filter and the pages call it."""
+    ids = [int(m.group(1)) for m in REFERENCE.finditer(query or "")]
+    return text_search(reports, query, fields=SEARCH_FIELDS, extra=Q(pk__in=ids) if ids else None,
+                       full_text=full_text)
 
 
 def report_get_for(user, pk) -> Report | None:

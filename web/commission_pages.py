@@ -10,11 +10,13 @@ import statistics
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Select
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import Party
@@ -22,6 +24,7 @@ from accounts.roles import AUDITOR, CHAIR, MEMBER, PARTY_REPRESENTATIVE, VERIFIE
 from audit.permissions import can_read_trail
 from commission import selectors as commission_selectors
 from commission import services
+from commission.filters import CaseFilter
 from config.errors import ApplicationError, Conflict, Forbidden
 from reports import selectors as report_selectors
 from web import commission_reads as reads
@@ -93,19 +96,136 @@ def _service(form, call, *args, **kwargs):
 # --- Verifier: inbox and opening cases -----------------------------------------
 
 
+INBOX_MAX = 100
+
+
 @role_required(VERIFIER, CHAIR)
-def inbox(request, open_form=None, status=200, return_form=None):
-    reports = list(reads.inbox_reports(request.user)[:100])
+def inbox(request, open_form=None, status=200, return_form=None, bulk_return_form=None, bulk_link_form=None):
+    """The triage inbox: sorted and filtered as asked (InboxFilterForm, GET;
+    a bad value is dropped, the rest still applies), the map showing exactly
+    the listed reports, each with its duplicate candidates and, when one is
+    already in a case in verification, a one-click "add to that case"."""
+    filters = f.InboxFilterForm(request.GET)
+    wanted = filters.cleaned_data if filters.is_valid() else {
+        k: v for k, v in filters.cleaned_data.items() if k not in filters.errors}
+    narrowed = commission_selectors.inbox_narrowed(
+        reads.inbox_reports(request.user), sort=wanted.get("sort") or "oldest",
+        **{k: wanted.get(k) or "" for k in ("category", "party", "admin1", "search")})
+    reports = list(narrowed[:INBOX_MAX])
     visible = report_selectors.report_list_for(request.user)
-    items = [{"report": r, "similar": similar,
-              "return_form": (return_form if return_form is not None and return_form.report_pk == r.pk
-                              else f.ReportReturnForm(report_pk=r.pk))}
-             for r, similar in zip(reports, reads.similar_with_cases(reports, visible), strict=True)]
+    items = []
+    for r, similar in zip(reports, reads.similar_with_cases(reports, visible), strict=True):
+        if wanted.get("duplicates") and not similar:
+            continue
+        # The cases the report could join in one click: those its candidates are in, still taking reports.
+        join = list({s.case.pk: s.case for s in similar if s.case is not None and s.case.stage == "verification"}
+                    .values())
+        items.append({"report": r, "similar": similar, "join": join,
+                      "return_form": (return_form if return_form is not None and return_form.report_pk == r.pk
+                                      else f.ReportReturnForm(report_pk=r.pk))})
     form = open_form or f.CaseOpenForm()
     selected = request.POST.getlist("reports") if request.method == "POST" else request.GET.getlist("report")
-    return render(request, "web/inbox.html", {"items": items, "open_form": form, "selected": selected,
-                                              "map_points": _feature_collection(reports),
-                                              "tile_url": settings.MAP_TILE_URL}, status=status)
+    filtered = any(request.GET.get(k) for k in ("search", "category", "party", "admin1", "duplicates"))
+    return render(request, "web/inbox.html", {
+        "items": items, "open_form": form, "selected": selected, "filters": filters, "filtered": filtered,
+        "more": len(reports) == INBOX_MAX,
+        "bulk_return_form": bulk_return_form or f.InboxBulkReturnForm(),
+        "bulk_link_form": bulk_link_form or f.InboxBulkLinkForm(),
+        "map_points": _feature_collection([item["report"] for item in items]),
+        "tile_url": settings.MAP_TILE_URL}, status=status)
+
+
+def _selected_reports(request) -> list:
+    ids = [int(v) for v in request.POST.getlist("reports") if v.isdigit()]
+    return list(report_selectors.report_list_for(request.user).filter(pk__in=ids)) if ids else []
+
+
+def _bulk(request, form, call, success):
+    """A bulk action of the inbox: one service call, all or nothing. Nothing
+    selected or a bad field: 400 by the bulk bar; a report someone else
+    already moved: 409, said at the top, nothing done."""
+    status = 400
+    reports = _selected_reports(request)
+    if form.is_valid():
+        if not reports:
+            form.add_error(None, _("Select at least one report."))
+        else:
+            try:
+                done = call(reports, form.cleaned_data)
+            except Forbidden as exc:
+                raise PermissionDenied(exc.message)
+            except Conflict as exc:
+                status = 409
+                messages.error(request, exc.message)
+            except (ValidationError, ApplicationError) as exc:
+                f.add_service_error(form, exc)
+            else:
+                messages.success(request, success(done, reports))
+                return None, status
+    return form, status
+
+
+@role_required(VERIFIER, CHAIR)
+@require_POST
+def inbox_bulk_return(request):
+    """Return every selected report with one question:
+    commission.services.report_return_many (all or nothing)."""
+    def call(reports, data):
+        return services.report_return_many(actor=request.user, reports=reports, reason=data["bulk_reason"])
+
+    form, status = _bulk(request, f.InboxBulkReturnForm(request.POST), call,
+                         lambda done, reports: ngettext("%(n)d report was returned to its monitor.",
+                                                        "%(n)d reports were returned to their monitors.",
+                                                        len(done)) % {"n": len(done)})
+    if form is None:
+        return redirect("web:inbox")
+    return inbox(request, status=status, bulk_return_form=form)
+
+
+@role_required(VERIFIER, CHAIR)
+@require_POST
+def inbox_bulk_link(request):
+    """Link every selected report to an existing case, by its reference:
+    commission.services.case_link_reports (one transaction, all or nothing)."""
+    found = {}
+
+    def call(reports, data):
+        case = commission_selectors.case_by_reference(request.user, data["bulk_case"])
+        if case is None:
+            raise ValidationError({"bulk_case": [_("No case with this reference.")]})
+        found["case"] = case
+        return services.case_link_reports(actor=request.user, case=case, reports=reports)
+
+    form, status = _bulk(request, f.InboxBulkLinkForm(request.POST), call,
+                         lambda case, reports: ngettext("%(n)d report was linked to %(ref)s.",
+                                                        "%(n)d reports were linked to %(ref)s.",
+                                                        len(reports)) % {"n": len(reports), "ref": case.reference})
+    if form is None:
+        return redirect("web:case_detail", pk=found["case"].pk)
+    return inbox(request, status=status, bulk_link_form=form)
+
+
+@role_required(VERIFIER, CHAIR)
+@require_POST
+def inbox_add_to_case(request, pk: int, case_pk: int):
+    """The card's one click: add the report to the case its duplicate
+    candidate is already in (commission.services.case_link_reports, the
+    case page's own link)."""
+    report = report_selectors.report_get_for(request.user, pk)
+    case = commission_selectors.case_get_for(request.user, case_pk)
+    if report is None or case is None:
+        raise Http404
+    try:
+        services.case_link_reports(actor=request.user, case=case, reports=[report])
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message)
+    except (ValidationError, ApplicationError) as exc:
+        for message in (exc.messages if isinstance(exc, ValidationError) else [exc.message]):
+            messages.error(request, message)
+        return inbox(request, status=409 if isinstance(exc, Conflict) else 400)
+    messages.success(request, _("%(report)s was added to %(case)s.") % {"report": report.reference,
+                                                                       "case": case.reference})
+    return redirect("web:inbox")
 
 
 def _feature_collection(reports) -> str:
@@ -173,15 +293,37 @@ def report_return(request, pk: int):
 # --- Cases -----------------------------------------------------------------------
 
 
+# The cases page shows at most this many (the API pages through all of them).
+CASE_LIST_MAX = 200
+
+
 @role_required(*COMMISSION_READERS)
 def case_list(request):
-    cases = list(commission_selectors.case_list_for(request.user))
+    """Cases, filtered and searched with the API's own FilterSet
+    (commission.filters.CaseFilter): a wrong value is said by its field, 400."""
+    filters = CaseFilter(request.GET, queryset=commission_selectors.case_list_for(request.user))
+    for field in filters.form.fields.values():
+        field.help_text = ""  # the API's documentation, in English; the labels say enough on the page
+    # The API takes any party code; the page offers the known ones.
+    filters.form.fields["party"].widget = Select(choices=[("", _("Any"))] + [
+        (p.code, f"{p.code} — {p.name}") for p in Party.objects.order_by("code")])
+    for name in ("opened_after", "opened_before"):
+        # A browser's date-time picker; its value ("2026-11-01T08:00") is ISO 8601, read in the reader's time zone.
+        filters.form.fields[name].widget.input_type = "datetime-local"
+    status = 200
+    if filters.is_valid():
+        cases = list(filters.qs[:CASE_LIST_MAX])
+    else:
+        cases, status = [], 400
+    filtered = any(request.GET.get(name) for name in filters.form.fields)
     awaiting = []
     if has_role(request.user, MEMBER):
         awaiting = [r.case for r in reads.rounds_awaiting_ballot(request.user)]
         for r, c in zip(reads.rounds_awaiting_ballot(request.user), awaiting, strict=True):
             c.open_round = r
-    return render(request, "web/case_list.html", {"cases": cases, "awaiting": awaiting})
+    return render(request, "web/case_list.html", {"cases": cases, "awaiting": awaiting, "filter_form": filters.form,
+                                                  "filtered": filtered, "more": len(cases) == CASE_LIST_MAX},
+                  status=status)
 
 
 def case_or_404(user, pk):

@@ -42,7 +42,7 @@ def case_of_report(report):
 
 def similar_with_case(report, visible) -> list:
     """Duplicate candidates of `report` among what the reader may see, each
-    with `case_reference`: the case it is already in, or None."""
+    with `case` (the case it is already in, or None) and `case_reference`."""
     return similar_with_cases([report], visible)[0]
 
 
@@ -54,10 +54,11 @@ def similar_with_cases(reports, visible) -> list[list]:
 
     lists = [report_selectors.report_similar(report, among=visible) for report in reports]
     ids = {other.pk for similar in lists for other in similar}
-    refs = _sel.live_case_references(ids) if ids else {}
+    cases = _sel.live_cases_of(ids) if ids else {}
     for similar in lists:
         for other in similar:
-            other.case_reference = refs.get(other.pk)
+            other.case = cases.get(other.pk)
+            other.case_reference = other.case.reference if other.case else None
     return lists
 
 

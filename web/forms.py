@@ -437,6 +437,42 @@ class ReportReturnForm(forms.Form):
         self.fields["reason"].widget.attrs["form"] = self.element_id
 
 
+class InboxFilterForm(forms.Form):
+    """The inbox's order and filters (GET). What each means is
+    commission.selectors.inbox_narrowed; `duplicates` keeps the reports that
+    have a duplicate candidate (the page knows them, it shows them)."""
+
+    search = forms.CharField(label=_("Search"), required=False, max_length=200)
+    sort = forms.ChoiceField(label=_("Order"), required=False, choices=[
+        ("oldest", _("Waiting longest first")), ("newest", _("Newest first")),
+        ("occurred", _("Latest incident first")), ("category", _("By category"))])
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    party = forms.ChoiceField(label=_("Alleged party"), required=False)
+    admin1 = forms.CharField(label=_("Region"), required=False, max_length=200)
+    duplicates = forms.BooleanField(label=_("Only reports with duplicate candidates"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", _("Any"))] + choices(Category.values)
+        self.fields["party"].choices = [("", _("Any"))] + [
+            (p.code, f"{p.code} — {p.name}") for p in Party.objects.order_by("code")]
+
+
+class InboxBulkReturnForm(forms.Form):
+    """Return the selected reports with one question (the inbox's bulk bar)."""
+
+    bulk_reason = forms.CharField(label=_("One question for all the selected reports"),
+                                  widget=forms.Textarea(attrs={"rows": 2}),
+                                  help_text=_("Sent with each selected report; its monitor sees this text."))
+
+
+class InboxBulkLinkForm(forms.Form):
+    """Link the selected reports to an existing case (the inbox's bulk bar)."""
+
+    bulk_case = forms.CharField(label=_("Case reference"), max_length=32,
+                                help_text=_("e.g. CASE-2026-000012; the case must be in verification."))
+
+
 class TrailFilterForm(forms.Form):
     """The trail page's filters. Django's CharField refuses NUL characters,
     which PostgreSQL cannot compare with (the query would fail, not the input)."""

@@ -26,11 +26,11 @@ from commission.api.base import (
     round_or_404,
     valid,
 )
+from commission.filters import CaseFilter
 from commission.serializers import (
     CaseClosePreviewSerializer,
     CaseCloseSerializer,
     CaseDetailSerializer,
-    CaseFilterSerializer,
     CaseOpenSerializer,
     CaseSummarySerializer,
     ConflictSerializer,
@@ -51,18 +51,19 @@ from reports.selectors import report_get_for
 class CaseListCreateApi(GenericAPIView):
     permission_classes = TRIAGE_OR_READ
     serializer_class = CaseSummarySerializer
-    filter_backends: list = []
+    # The filters (and their documentation in the schema) are the cases page's too.
+    filterset_class = CaseFilter
+
+    def get_queryset(self):
+        return selectors.case_list_with_deadlines_for(self.request.user)
 
     @extend_schema(
         operation_id="cases_list",
-        summary="Cases, newest first (verifiers, the chair, members, auditors)",
-        parameters=[CaseFilterSerializer],
+        summary="Cases, newest first, or best match first with `search` (verifiers, the chair, members, auditors)",
         responses={200: CaseSummarySerializer(many=True), **errors(400, 401, 403, 404, missing="page")},
     )
     def get(self, request):
-        filters = valid(CaseFilterSerializer, request.query_params)
-        cases = selectors.case_list_with_deadlines_for(request.user, **filters)
-        page = self.paginate_queryset(cases)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(CaseSummarySerializer(page, many=True).data)
 
     @extend_schema(

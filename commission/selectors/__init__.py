@@ -76,6 +76,17 @@ from commission.selectors.replies import (
     represented_party,
     waiting_parties,
 )
+from commission.selectors.search import (
+    INBOX_SORTS,
+    case_by_reference,
+    case_filter_admin1,
+    case_filter_opened,
+    case_filter_overdue,
+    case_filter_party,
+    case_search,
+    inbox_narrowed,
+    live_cases_of,
+)
 
 __all__ = [
     "case_record",
@@ -86,6 +97,15 @@ __all__ = [
     "case_close_outcome",
     "case_close_preview",
     "measure_decision_preview",
+    "INBOX_SORTS",
+    "case_by_reference",
+    "inbox_narrowed",
+    "live_cases_of",
+    "case_filter_admin1",
+    "case_filter_opened",
+    "case_filter_overdue",
+    "case_filter_party",
+    "case_search",
     "case_get_for_hearing",
     "case_list_for_representative",
     "cases_awaiting_reply",

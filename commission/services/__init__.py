@@ -37,6 +37,7 @@ from commission.services.triage import (
     case_link_reports,
     case_open,
     report_return,
+    report_return_many,
 )
 from commission.services.verification import verification_record
 
@@ -72,6 +73,7 @@ __all__ = [
     "measure_decide",
     "measure_propose",
     "report_return",
+    "report_return_many",
     "round_close_due",
     "round_open",
     "verification_record",

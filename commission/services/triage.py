@@ -159,3 +159,28 @@ def report_return(*, actor, report: Report, reason: str) -> Report:
                subject=f"{report.reference} was returned to you for more information",
                body=f"{actor.get_username()} asks: {reason}\n\nEdit the report and submit it again.", once=False)
     return report
+
+
+def report_return_many(*, actor, reports, reason: str) -> list[Report]:
+    """report_return for several reports with one question (the inbox's bulk
+    action): all or nothing. One transaction: the rows are locked first, in
+    id order (as _submitted_reports does, so two bulk actions cannot
+    deadlock), then each is returned by report_return itself (one
+    report.returned event and one notification each, as if returned alone);
+    the first that cannot be (not submitted, or in a case) raises its 409,
+    and nothing is returned."""
+    if not has_role(actor, VERIFIER, CHAIR):
+        raise Forbidden(_("Only verifiers and the chair may return a report to its monitor."))
+    ids = sorted({int(r.pk if isinstance(r, Report) else r) for r in reports})
+    if not ids:
+        raise ValidationError({"reports": [_("Select at least one report.")]})
+    if len(ids) > MAX_REPORTS_PER_REQUEST:
+        raise ValidationError({"reports": [
+            _("At most %(n)d reports at a time.") % {"n": MAX_REPORTS_PER_REQUEST}]})
+    with transaction.atomic():
+        locked = list(Report.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))
+        missing = sorted(set(ids) - {r.pk for r in locked})
+        if missing:
+            raise ValidationError({"reports": [
+                _("No submitted report with id %(ids)s.") % {"ids": ", ".join(map(str, missing))}]})
+        return [report_return(actor=actor, report=report, reason=reason) for report in locked]

@@ -1,0 +1,116 @@
+"""Finding cases: the full-text search and the case list's filters, one
+rule each, used by the API (commission.filters.CaseFilter) and the cases page
+(the same FilterSet, as a form).
+
+Each filter is a single WHERE (EXISTS subqueries over links and deadlines,
+never a join that repeats a case), so a filtered page costs what an
+unfiltered one does (tests/commission/test_case_search.py counts).
+"""
+
+import re
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from commission.models import CASE_SEARCH_FIELDS, OPEN_DEADLINE, Case, CaseReport, Deadline, DeadlineStatus, Stage
+from commission.selectors.reads import case_list_for
+from config.search import text_search
+from reports.selectors import report_search
+
+REFERENCE = re.compile(rf"{Case.REFERENCE_PREFIX}-\d{{4}}-\d{{1,12}}", re.IGNORECASE)
+
+
+def case_search(cases: QuerySet[Case], query: str | None, *, full_text: bool | None = None) -> QuerySet[Case]:
+    """`cases` matching `query`, best match first: full text over the title,
+    the verification findings and the closing summary (config.search), or
+    the case's reference (CASE-2026-000012) anywhere in the query."""
+    refs = [m.group(0).upper() for m in REFERENCE.finditer(query or "")]
+    return text_search(cases, query, fields=CASE_SEARCH_FIELDS, extra=Q(reference__in=refs) if refs else None,
+                       full_text=full_text)
+
+
+def _live_links(**report_filter) -> QuerySet[CaseReport]:
+    return CaseReport.objects.filter(case=OuterRef("pk"), detached_at__isnull=True, **report_filter)
+
+
+def case_filter_party(cases: QuerySet[Case], code: str) -> QuerySet[Case]:
+    """Cases that concern a party (its code, e.g. RU): the party the
+    commission attributed the case to, or the party alleged in one of the
+    reports linked to it now. Both, because a case is "about" a party from
+    its first report on, long before any vote."""
+    code = code.strip().upper()
+    return cases.filter(Q(attributed_party__code=code) | Exists(_live_links(report__alleged_party__code=code)))
+
+
+def case_filter_admin1(cases: QuerySet[Case], admin1: str) -> QuerySet[Case]:
+    """Cases with a linked report in this region (first-level division, as
+    the reports spell it; case does not matter)."""
+    return cases.filter(Exists(_live_links(report__admin1__iexact=admin1.strip())))
+
+
+def case_filter_opened(cases: QuerySet[Case], *, after: datetime | None = None,
+                       before: datetime | None = None) -> QuerySet[Case]:
+    if after is not None:
+        cases = cases.filter(created_at__gte=after)
+    if before is not None:
+        cases = cases.filter(created_at__lte=before)
+    return cases
+
+
+def overdue_q(now: datetime | None = None) -> Q:
+    """A case is overdue when it is not closed and one of its deadlines has
+    run out unanswered: a running one (pending or extended) whose due time
+    has passed (the sweep may not have recorded it yet), or a missed one
+    while the case is still flagged (the chair has not answered it, by
+    extending or deciding). A paused deadline is not overdue: its clock is
+    stopped. `flagged` alone also covers a round that ended without a
+    decision; `overdue` is only about time."""
+    now = now or timezone.now()
+    late = Deadline.objects.filter(case=OuterRef("pk")).filter(
+        Q(status__in=OPEN_DEADLINE, due_at__lt=now) | Q(status=DeadlineStatus.MISSED, case__flagged=True))
+    return ~Q(stage=Stage.CLOSED) & Q(Exists(late))
+
+
+def case_filter_overdue(cases: QuerySet[Case], overdue: bool, *, now: datetime | None = None) -> QuerySet[Case]:
+    q = overdue_q(now)
+    return cases.filter(q) if overdue else cases.exclude(q)
+
+
+# --- The triage inbox ------------------------------------------------------------
+
+# How the inbox can be ordered; the first is the default (the report that has
+# waited longest is the one to triage next).
+INBOX_SORTS = {
+    "oldest": ("submitted_at", "id"),
+    "newest": ("-submitted_at", "-id"),
+    "occurred": ("-occurred_at", "-id"),
+    "category": ("category", "submitted_at", "id"),
+}
+
+
+def inbox_narrowed(reports: QuerySet, *, sort: str = "oldest", category: str = "", party: str = "",
+                   admin1: str = "", search: str = "") -> QuerySet:
+    """The inbox's reports (commission.selectors.inbox_reports) narrowed
+    and ordered as the verifier asked. The search is the reports' own
+    (reports.selectors.report_search); with one, the best match comes first."""
+    reports = reports.order_by(*INBOX_SORTS.get(sort, INBOX_SORTS["oldest"]))
+    if category:
+        reports = reports.filter(category=category)
+    if party:
+        reports = reports.filter(alleged_party__code=party.strip().upper())
+    if admin1:
+        reports = reports.filter(admin1__iexact=admin1.strip())
+    return report_search(reports, search) if search else reports
+
+
+def live_cases_of(report_ids) -> dict[int, Case]:
+    """report id -> the case it is in now (one query), for the inbox's
+    "add to the case its duplicate is in"."""
+    links = CaseReport.objects.filter(report_id__in=list(report_ids), detached_at__isnull=True).select_related("case")
+    return {link.report_id: link.case for link in links}
+
+
+def case_by_reference(user, reference: str) -> Case | None:
+    """A case the user may read, by its reference (any case of letters)."""
+    return case_list_for(user).filter(reference__iexact=(reference or "").strip()).first()

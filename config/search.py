@@ -1,0 +1,101 @@
+"""Full-text search, one rule for every list that has a `search` parameter
+(reports, cases; their selectors call text_search).
+
+PostgreSQL (production): a tsvector over the searched columns with the
+'simple' configuration, matched with websearch_to_tsquery (quotes for
+phrases, "or", "-word") and ordered by ts_rank. 'simple' lower-cases and
+splits on word boundaries but does not stem: the reports are written in
+English, French, Ukrainian and Russian, and a stemmer for one of them
+(english, french, russian) would mangle the words of the others, so that a
+Ukrainian place name could match nothing, or the wrong thing. No stemming
+means "shell" does not find "shelling"; exact words do, in every language.
+The GIN index on the same expression (text_search_index, added by
+index_operations in the apps' NNNN_search migrations) keeps it fast.
+
+Other databases (SQLite in development): every word of the query must occur
+(case-insensitively, as a substring) in one of the columns. Cruder, but it
+finds the same reports for plain words.
+"""
+
+import re
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connections, migrations
+from django.db.models import Q, QuerySet
+
+CONFIG = "simple"
+# A query longer than this is cut: a search box, not a document upload.
+QUERY_MAX = 200
+
+
+def search_vector(*fields: str) -> SearchVector:
+    return SearchVector(*fields, config=CONFIG)
+
+
+def text_search_index(*fields: str, name: str) -> GinIndex:
+    """The GIN index that text_search uses on PostgreSQL: the very expression
+    the query computes, so the planner can match it."""
+    return GinIndex(search_vector(*fields), name=name)
+
+
+def normalise(query: str | None) -> str:
+    """The query as searched: NUL characters dropped (PostgreSQL refuses
+    them), spaces collapsed, at most QUERY_MAX characters."""
+    return " ".join((query or "").replace("\x00", " ").split())[:QUERY_MAX]
+
+
+def uses_full_text(qs: QuerySet) -> bool:
+    return connections[qs.db].vendor == "postgresql"
+
+
+def text_search(qs: QuerySet, query: str | None, *, fields: tuple[str, ...], extra: Q | None = None,
+                full_text: bool | None = None) -> QuerySet:
+    """`qs` narrowed to the rows matching `query` in `fields` (or `extra`,
+    e.g. a reference), best match first; `qs` itself for an empty query.
+
+    `full_text` forces a branch (None: PostgreSQL full text if the database
+    is PostgreSQL, the substring fallback otherwise)."""
+    query = normalise(query)
+    if not query:
+        return qs
+    if full_text is None:
+        full_text = uses_full_text(qs)
+    if full_text:
+        tsquery = SearchQuery(query, config=CONFIG, search_type="websearch")
+        vector = search_vector(*fields)
+        match = Q(search_match=tsquery)
+        if extra is not None:
+            match |= extra
+        return (qs.annotate(search_match=vector, search_rank=SearchRank(vector, tsquery))
+                .filter(match).order_by("-search_rank", *qs.query.order_by or ["-pk"]))
+    # websearch's syntax (quotes, "or", a leading "-") is read as plain words here.
+    words = [w.lstrip("-") for w in re.split(r"\s+", query.replace('"', " ")) if w.lower() != "or"]
+    words = [w for w in words if w]
+    match = Q()
+    for word in words:
+        any_field = Q()
+        for field in fields:
+            any_field |= Q(**{f"{field}__icontains": word})
+        match &= any_field
+    if extra is not None:
+        match |= extra
+    return qs.filter(match)
+
+
+
+def index_operations(model_name: str, *, fields: tuple[str, ...], name: str) -> list:
+    """The migration operations that add text_search_index to a model, on
+    PostgreSQL only. Not in the model's Meta: SQLite has no GIN, and it
+    rebuilds a table (with every index in its Meta) on many an AlterField, so
+    a GIN index there would break later migrations on development machines."""
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.add_index(apps.get_model(*model_name.split(".")), text_search_index(*fields, name=name))
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.remove_index(apps.get_model(*model_name.split(".")), text_search_index(*fields, name=name))
+
+    return [migrations.RunPython(forwards, backwards, elidable=False)]
