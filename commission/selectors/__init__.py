@@ -25,6 +25,17 @@ from commission.selectors.actions import (
     verification_refusal,
 )
 from commission.selectors.detail import case_detail, round_for
+from commission.selectors.discussion import (
+    DISCUSSION_READERS,
+    DISCUSSION_WRITERS,
+    can_post_comment,
+    can_read_discussion,
+    choice_name,
+    comment_list_for,
+    mentioned_readers,
+    quorum_needed,
+    round_revealed_ballots,
+)
 from commission.selectors.reads import (
     READERS,
     ballot_own,
@@ -71,6 +82,15 @@ from commission.selectors.replies import (
 )
 
 __all__ = [
+    "DISCUSSION_READERS",
+    "DISCUSSION_WRITERS",
+    "can_post_comment",
+    "can_read_discussion",
+    "choice_name",
+    "comment_list_for",
+    "mentioned_readers",
+    "quorum_needed",
+    "round_revealed_ballots",
     "case_get_for_hearing",
     "case_list_for_representative",
     "cases_awaiting_reply",
