@@ -61,7 +61,7 @@ def mentioned_readers(body: str, *, exclude=()) -> list:
 def choice_name(choice: str) -> str:
     """A ballot's choice or a round's outcome in words: the party's name, or
     what the other values mean in the reader's language."""
-    words = {UNDETERMINED: _("Undetermined"), ABSTAIN: _("Abstention"), TIE: _("Tie"),
+    words = {UNDETERMINED: _("Undetermined"), ABSTAIN: _("Abstain"), TIE: _("Tie"),
              NO_QUORUM: _("No quorum")}
     if choice in words:
         return str(words[choice])
