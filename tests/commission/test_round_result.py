@@ -51,7 +51,7 @@ def test_the_revealed_ballots_carry_each_members_choice_and_rationale(api, peopl
     assert [(b["voter"], b["choice"], b["choice_name"], b["rationale"]) for b in ballots] == [
         ("member1", "RU", "Russian Federation", "Changed after the radar log."),
         ("member2", "RU", "Russian Federation", "The fragments."),
-        ("member3", "abstain", "Abstention", "Not enough evidence for me."),
+        ("member3", "abstain", "Abstain", "Not enough evidence for me."),
         ("member4", "RU", "Russian Federation", "The launch site."),
     ]
     # The superseded ballot is not the result.
