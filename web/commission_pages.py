@@ -310,7 +310,7 @@ def _case_context(request, case, bound: dict) -> dict:
         "is_member": is_member, "measures": measures, "can": can,
         "link_form": bound.get("link") or f.LinkReportForm(auto_id=form_auto_id("link")),
         "verification_form": bound.get("verify") or f.VerificationForm(auto_id=form_auto_id("verify")),
-        "round_form": bound.get("round") or f.RoundOpenForm(initial={"quorum": 0.5, "threshold": "simple"},
+        "round_form": bound.get("round") or f.RoundOpenForm(initial={"quorum": 50, "threshold": "simple"},
                                                             auto_id=form_auto_id("round")),
         "ballot_form": bound.get("ballot") or f.BallotForm(initial=ballot_initial, parties=parties,
                                                            auto_id=form_auto_id("ballot")),
