@@ -5,6 +5,18 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def install_triggers(apps, schema_editor):
+    from commission.triggers import COMMENTS
+
+    COMMENTS.install(schema_editor.connection)
+
+
+def drop_triggers(apps, schema_editor):
+    from commission.triggers import COMMENTS
+
+    COMMENTS.drop(schema_editor.connection, functions=True)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -28,4 +40,6 @@ class Migration(migrations.Migration):
                 'ordering': ['id'],
             },
         ),
+        # Append-only: never edited or deleted (commission/triggers.py).
+        migrations.RunPython(install_triggers, drop_triggers),
     ]

@@ -168,3 +168,14 @@ def test_during_an_open_round_the_discussion_carries_no_ballot(api, people, case
         assert "A secret rationale" not in text and "choice" not in text and "ballot" not in text
     assert "A secret rationale" not in json.dumps(AuditEvent.objects.get(action="case.comment_posted").after)
 
+
+
+def test_the_database_refuses_to_edit_or_delete_a_comment(people, case):
+    from django.db import DatabaseError, transaction
+
+    comment = services.comment_post(actor=people["member1"], case=case, body="As said before the vote.")
+    for change in (lambda: Comment.objects.filter(pk=comment.pk).update(body="Rewritten after the vote."),
+                   lambda: Comment.objects.filter(pk=comment.pk).delete()):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            change()
+    assert Comment.objects.get().body == "As said before the vote."
