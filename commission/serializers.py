@@ -322,7 +322,7 @@ class AllowedActionsSerializer(serializers.Serializer):
 
     case = serializers.ListField(child=serializers.ChoiceField(choices=[
         "link_reports", "detach_report", "record_verification", "declare_conflict", "open_round", "cast_ballot",
-        "propose_measure", "close"]))
+        "propose_measure", "close", "post_comment"]))
     measures = serializers.DictField(child=serializers.ListField(
         child=serializers.ChoiceField(choices=["decide", "record_compliance"])), help_text="by measure id")
     deadlines = serializers.DictField(child=serializers.ListField(

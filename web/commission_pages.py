@@ -289,7 +289,7 @@ def _case_context(request, case, bound: dict) -> dict:
     }
     # The discussion: never for someone who also represents a party (commission.selectors.discussion).
     can["discuss"] = commission_selectors.can_read_discussion(user)
-    can["comment"] = commission_selectors.can_post_comment(user)
+    can["comment"] = "post_comment" in allowed
     comments = list(commission_selectors.comment_list_for(user, case)) if can["discuss"] else []
     reply_to = _reply_to(request, comments, bound.get("comment"))
     for d in deadlines:

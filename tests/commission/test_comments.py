@@ -179,3 +179,9 @@ def test_the_database_refuses_to_edit_or_delete_a_comment(people, case):
         with pytest.raises(DatabaseError), transaction.atomic():
             change()
     assert Comment.objects.get().body == "As said before the vote."
+
+
+def test_the_case_says_who_may_post_in_its_allowed_actions(api, people, case):
+    for who, may in (("member1", True), ("chair", True), ("verifier", True), ("auditor", False)):
+        actions = api(people[who]).get(f"/api/v1/cases/{case.pk}/").json()["allowed_actions"]["case"]
+        assert ("post_comment" in actions) is may, who
