@@ -2,23 +2,30 @@
 the chair and members write; auditors read; party representatives and
 monitors get 403, as for the case file itself."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.roles import HasRole
 from commission import selectors, services
 from commission.api.base import case_or_404, errors, valid
 from commission.serializers import CommentInputSerializer, CommentSerializer
+from config.schema import ErrorSerializer
 
 DISCUSSION = [IsAuthenticated, HasRole(*selectors.DISCUSSION_WRITERS, safe_roles=selectors.DISCUSSION_READERS)]
 
 
 class CaseCommentsApi(APIView):
     permission_classes = DISCUSSION
+    throttle_scope = "comment"
+
+    def get_throttles(self):
+        # Posting is limited per person (COMMENT_RATE); reading is not.
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
 
     def _case(self, request, pk):
         if not selectors.can_read_discussion(request.user):
@@ -45,7 +52,8 @@ class CaseCommentsApi(APIView):
                     "as @username (comment_mention). 400 for a blank or too long body, or a parent from "
                     "another case.",
         request=CommentInputSerializer,
-        responses={201: CommentSerializer, **errors(400, 401, 403, 404)},
+        responses={201: CommentSerializer, **errors(400, 401, 403, 404),
+                   429: OpenApiResponse(response=ErrorSerializer, description="Too many comments (COMMENT_RATE).")},
     )
     def post(self, request, pk: int):
         case = self._case(request, pk)

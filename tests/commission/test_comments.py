@@ -185,3 +185,26 @@ def test_the_case_says_who_may_post_in_its_allowed_actions(api, people, case):
     for who, may in (("member1", True), ("chair", True), ("verifier", True), ("auditor", False)):
         actions = api(people[who]).get(f"/api/v1/cases/{case.pk}/").json()["allowed_actions"]["case"]
         assert ("post_comment" in actions) is may, who
+
+
+def test_posting_is_rate_limited_per_person_and_reading_is_not(api, people, case, settings):
+    from django.core.cache import cache
+    from rest_framework.throttling import ScopedRateThrottle
+
+    from commission.api.discussion import CaseCommentsApi
+
+    cache.clear()
+    # DRF reads the rates once, at import: give the throttle its own for this test.
+    original = ScopedRateThrottle.THROTTLE_RATES
+    ScopedRateThrottle.THROTTLE_RATES = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "comment": "2/min"}
+    try:
+        member = api(people["member1"])
+        statuses = [post(member, case, body=f"Point {n}.").status_code for n in range(3)]
+        other = post(api(people["member2"]), case).status_code
+        reads = [comments(member, case).status_code for _ in range(3)]
+    finally:
+        ScopedRateThrottle.THROTTLE_RATES = original
+        cache.clear()
+    assert statuses == [201, 201, 429] and other == 201 and reads == [200, 200, 200]
+    assert Comment.objects.count() == 3
+    assert CaseCommentsApi.throttle_scope == "comment"
