@@ -58,15 +58,17 @@ def mentioned_readers(body: str, *, exclude=()) -> list:
 # --- A closed round's result --------------------------------------------------
 
 
-def choice_name(choice: str) -> str:
+def choice_name(choice: str, *, parties: dict[str, str] | None = None) -> str:
     """A ballot's choice or a round's outcome in words: the party's name, or
-    what the other values mean in the reader's language."""
+    what the other values mean in the reader's language. `parties` (code ->
+    name) saves a query per name when naming many."""
     words = {UNDETERMINED: _("Undetermined"), ABSTAIN: _("Abstain"), TIE: _("Tie"),
              NO_QUORUM: _("No quorum")}
     if choice in words:
         return str(words[choice])
-    name = Party.objects.filter(code=choice).values_list("name", flat=True).first()
-    return name or choice
+    if parties is None:
+        parties = dict(Party.objects.filter(code=choice).values_list("code", "name"))
+    return parties.get(choice) or choice
 
 
 def result_closed_because(rnd: Round) -> str:
@@ -96,6 +98,7 @@ def round_revealed_ballots(rnd: Round) -> list[dict] | None:
     voters = RoundVoter.objects.filter(round=rnd, recused_at__isnull=True).values("member_id")
     finals = (Ballot.objects.filter(round=rnd, superseded=False, voter__in=voters)
               .select_related("voter").order_by("voter__username"))
+    parties = dict(Party.objects.values_list("code", "name"))
     revealed = []
     for ballot in finals:
         opened = ballot.content()
@@ -103,6 +106,6 @@ def round_revealed_ballots(rnd: Round) -> list[dict] | None:
             continue  # cannot happen for a closed round: a ballot that does not open holds it instead
         revealed.append({"voter": ballot.voter.username,
                          "voter_name": ballot.voter.get_full_name() or ballot.voter.username,
-                         "choice": opened.choice, "choice_name": choice_name(opened.choice),
+                         "choice": opened.choice, "choice_name": choice_name(opened.choice, parties=parties),
                          "rationale": opened.rationale, "cast_at": ballot.cast_at})
     return revealed
