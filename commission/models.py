@@ -487,3 +487,25 @@ class ReplyEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reply_id} {self.sha256[:12]}"
+
+
+class Comment(models.Model):
+    """One contribution to a case's discussion among the commission's roles
+    (never shown to party representatives or monitors). Never edited or
+    deleted: what was said before a vote stays as it was said, and the
+    trail holds each body (case.comment_posted)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    # The comment this one answers (same case); its author is told.
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The readers named as @username in the body, told when it was posted.
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on {self.case_id}"

@@ -4,8 +4,9 @@ Input serializers check the shape of a request (types, choices, required
 fields); the rules (who, which stage, which report) stay in
 commission.services. Output serializers declare the fields for the OpenAPI
 schema and turn model rows (or the dicts of commission.selectors) into JSON.
-A ballot's choice leaves through exactly one field: `my_ballot`, built from
-selectors.ballot_own for the requesting voter.
+A ballot's choice leaves through `my_ballot` (built from selectors.ballot_own
+for the requesting voter) and, once the round is closed only, the result's
+`ballots` (selectors.round_revealed_ballots).
 """
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -227,9 +228,55 @@ class VerificationSerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="verified_at", allow_null=True)
 
 
+class RevealedBallotSerializer(serializers.Serializer):
+    voter = StrictCharField(help_text="the member's username")
+    voter_name = StrictCharField(help_text="the member's full name, or their username")
+    choice = StrictCharField(help_text="a party code, undetermined or abstain")
+    choice_name = StrictCharField(help_text="the party's name, or the choice in words (in the request's language)")
+    rationale = StrictCharField()
+    cast_at = serializers.DateTimeField()
+
+
 class ResultSerializer(serializers.Serializer):
     outcome = StrictCharField(help_text="a party code, undetermined, tie or no_quorum")
+    outcome_name = StrictCharField(help_text='the outcome in words: the party\'s name (e.g. "Russian Federation"), '
+                                             "or undetermined, tie, no quorum in the request's language")
     counts = serializers.DictField(child=serializers.IntegerField(), help_text="ballots per choice")
+    closed_because = serializers.ChoiceField(
+        choices=[("all_voted", "all_voted"), ("deadline", "deadline"), ("no_quorum", "no_quorum")],
+        help_text="all_voted: closed early, every eligible member had voted; deadline: closed at its closing "
+                  "time with quorum; no_quorum: closed at its closing time without quorum")
+    quorum_needed = serializers.IntegerField(
+        help_text="how many eligible members had to vote (the round's quorum fraction of eligible_count, "
+                  "rounded up); compare with the round's ballots_cast")
+    ballots = RevealedBallotSerializer(many=True, help_text="each counted member's final ballot with its "
+                                                            "rationale, revealed at the close")
+
+
+class CommentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.IntegerField(source="case_id")
+    author = StrictCharField(source="author.username")
+    author_name = serializers.SerializerMethodField()
+    body = StrictCharField()
+    parent = serializers.IntegerField(source="parent_id", allow_null=True,
+                                      help_text="the comment this one replies to; null for a new thread")
+    parent_author = StrictCharField(source="parent.author.username", allow_null=True, default=None)
+    mentions = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_author_name(self, comment) -> str:
+        return comment.author.get_full_name() or comment.author.username
+
+    def get_mentions(self, comment) -> list[str]:
+        return sorted(u.username for u in comment.mentions.all())
+
+
+class CommentInputSerializer(serializers.Serializer):
+    body = StrictCharField(max_length=services.COMMENT_MAX, trim_whitespace=True,
+                           help_text="the comment; @username tells a reader of the case")
+    parent = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                      help_text="id of the comment of this case to reply to")
 
 
 class RoundPublicSerializer(serializers.Serializer):
@@ -242,7 +289,9 @@ class RoundPublicSerializer(serializers.Serializer):
     status = NamedChoiceField(choices=RoundStatus.choices, enum_name="RoundStatus")
     opened_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
-    quorum = serializers.DecimalField(max_digits=4, decimal_places=3, coerce_to_string=False)
+    quorum = serializers.DecimalField(max_digits=4, decimal_places=3, coerce_to_string=False,
+                                      help_text="the share of eligible members who must vote, as a fraction in "
+                                                "(0, 1] (0.5 = 50 %)")
     threshold = serializers.ChoiceField(choices=Threshold.choices)
     eligible_count = serializers.IntegerField()
     ballots_cast = serializers.IntegerField(help_text="turnout only; never the choices while open")
@@ -332,7 +381,7 @@ class AllowedActionsSerializer(serializers.Serializer):
 
     case = serializers.ListField(child=serializers.ChoiceField(choices=[
         "link_reports", "detach_report", "record_verification", "declare_conflict", "open_round", "cast_ballot",
-        "propose_measure", "close"]))
+        "propose_measure", "close", "post_comment"]))
     measures = serializers.DictField(child=serializers.ListField(
         child=serializers.ChoiceField(choices=["decide", "record_compliance"])), help_text="by measure id")
     deadlines = serializers.DictField(child=serializers.ListField(

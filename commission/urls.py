@@ -1,6 +1,6 @@
 from django.urls import path
 
-from commission.api import bulletins, cases, decisions, replies
+from commission.api import bulletins, cases, decisions, discussion, replies
 
 urlpatterns = [
     path("cases/", cases.CaseListCreateApi.as_view(), name="case-list"),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/<int:pk>/replies/", replies.CaseRepliesApi.as_view(), name="case-replies"),
     path("cases/<int:pk>/replies/evidence/<int:evidence_id>/", replies.ReplyEvidenceDownloadApi.as_view(),
          name="case-reply-evidence"),
+    path("cases/<int:pk>/comments/", discussion.CaseCommentsApi.as_view(), name="case-comments"),
     path("cases/<int:pk>/trail/", cases.CaseTrailApi.as_view(), name="case-trail"),
     path("rounds/<int:pk>/", decisions.RoundDetailApi.as_view(), name="round-detail"),
     path("rounds/<int:pk>/ballots/", decisions.RoundBallotApi.as_view(), name="round-ballots"),

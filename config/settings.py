@@ -219,6 +219,9 @@ BULLETIN_DELAY = env_duration("BULLETIN_DELAY", "48h")
 BULLETIN_GRID_KM = env_float("BULLETIN_GRID_KM", 10.0, minimum=1.0)
 # Anonymous reads of GET /api/v1/bulletins/, per address.
 BULLETIN_RATE = env_rate("BULLETIN_RATE", "120/min")
+# Comments one person may post to cases' discussions through the API (a
+# script gone wrong must not flood the thread and every mention's inbox).
+COMMENT_RATE = env_rate("COMMENT_RATE", "30/min")
 
 # Ed25519 private key of the commission (32 bytes, hex) that signs trail
 # checkpoints. `make run` generates a development key into var/.
@@ -297,7 +300,7 @@ REST_FRAMEWORK = {
     # lists asked for text/html); /api/docs/ is the browsable documentation.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Throttled: the token endpoint (accounts.api.TokenApi) and anonymous bulletin reads; 429 with Retry-After.
-    "DEFAULT_THROTTLE_RATES": {"signin": SIGNIN_RATE, "bulletin": BULLETIN_RATE},
+    "DEFAULT_THROTTLE_RATES": {"signin": SIGNIN_RATE, "bulletin": BULLETIN_RATE, "comment": COMMENT_RATE},
     "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
     # JSON bodies only (evidence upload names its own multipart parser): a
     # form-encoded body cannot say null, so the schema's nullable fields

@@ -186,6 +186,14 @@ def walk(api: Api, password: str) -> str:
                     {"choice": "undetermined", "rationale": "Waiting for the radar data."}, expect=201)
     check(mine["my_ballot"]["choice"] == "undetermined" and mine["result"] is None,
           "a member sees their own ballot and no result while the round is open", mine)
+    api.say("While the round is open, members discuss the case; a reply tells the comment's author")
+    first = api.call("member2", "POST", f"/api/v1/cases/{case_id}/comments/",
+                     {"body": f"Does the radar log match the fragments? ({run})"}, expect=201)
+    api.call("member3", "POST", f"/api/v1/cases/{case_id}/comments/",
+             {"body": "It does: 152 mm, same axis.", "parent": first["id"]}, expect=201)
+    thread = api.call("auditor1", "GET", f"/api/v1/cases/{case_id}/comments/", expect=200)
+    check(any(c["parent"] == first["id"] for c in thread) and "choice" not in json.dumps(thread),
+          "the auditor reads the thread, which carries no ballot", thread)
     # Until the round closes a member may change their ballot: 200, not 201.
     api.call("member1", "POST", f"/api/v1/rounds/{round_id}/ballots/",
              {"choice": "RU", "rationale": "Radar tracks point to RU positions."}, expect=200)
@@ -198,6 +206,9 @@ def walk(api: Api, password: str) -> str:
     check(round_["status"] == "closed" and round_["closed_because"] == "all_voted",
           f"the round closes once its {round_['eligible_count']} eligible members have voted", round_)
     check(round_["result"]["outcome"] == "RU", "the round attributes the violation to RU", round_)
+    check(round_["result"]["outcome_name"] == "Russian Federation" and round_["result"]["closed_because"] == "all_voted"
+          and len(round_["result"]["ballots"]) == round_["ballots_cast"],
+          "the result names the party and reveals each ballot with its rationale", round_["result"])
     case = api.call("chair", "GET", f"/api/v1/cases/{case_id}/", expect=200)
     check(case["stage"] == "measures" and case["attributed_party"] == "RU", "the case moves to measures", case)
 

@@ -139,7 +139,7 @@ _trail_triggers_lifted = False
 @pytest.fixture(autouse=True)
 def _append_only_trail_vs_flush(request):
     """A transactional test ends with a flush (TRUNCATE/DELETE of every table),
-    which the trail's, the ballots' and the bulletins' append-only triggers refuse by design. Lift them after
+    which the trail's, the ballots', the bulletins' and the comments' append-only triggers refuse by design. Lift them after
     such a test, just before pytest-django's flush, and put them back before
     the next test that uses the database. (Production never flushes.)"""
     global _trail_triggers_lifted
@@ -160,6 +160,7 @@ def _append_only_trail_vs_flush(request):
         trail_triggers.install(connection)
         ballot_triggers.install(connection)
         ballot_triggers.BULLETINS.install(connection)
+        ballot_triggers.COMMENTS.install(connection)
         # Inside a non-transactional test this DDL is rolled back with the test.
         _trail_triggers_lifted = not transactional
     yield
@@ -167,6 +168,7 @@ def _append_only_trail_vs_flush(request):
         trail_triggers.drop(connection)
         ballot_triggers.drop(connection)
         ballot_triggers.BULLETINS.drop(connection)
+        ballot_triggers.COMMENTS.drop(connection)
         _trail_triggers_lifted = True
 
 

@@ -157,22 +157,24 @@ def start_development(**env_vars) -> subprocess.CompletedProcess:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings", **env_vars)
     code = ("import django; django.setup(); from django.conf import settings; "
             "print(settings.BULLETIN_GRID_KM, settings.BULLETIN_DELAY.total_seconds(), "
-            "settings.BULLETIN_PERIOD.total_seconds(), settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['bulletin'])")
+            "settings.BULLETIN_PERIOD.total_seconds(), settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['bulletin'], "
+            "settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['comment'])")
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
 
 
 @pytest.mark.parametrize(("name", "value"), [("BULLETIN_GRID_KM", "ten"), ("BULLETIN_GRID_KM", "0.5"),
                                              ("BULLETIN_DELAY", "2 days"), ("BULLETIN_PERIOD", "daily"),
-                                             ("BULLETIN_RATE", "lots")])
+                                             ("BULLETIN_RATE", "lots"), ("COMMENT_RATE", "often")])
 def test_a_bad_bulletin_setting_stops_the_start_naming_the_variable(name, value):
     started = start_development(**{name: value})
     assert started.returncode != 0 and name in started.stderr
 
 
 def test_the_bulletin_settings_are_read_from_the_environment():
-    started = start_development(BULLETIN_GRID_KM="5", BULLETIN_DELAY="72h", BULLETIN_PERIOD="7d", BULLETIN_RATE="10/min")
+    started = start_development(BULLETIN_GRID_KM="5", BULLETIN_DELAY="72h", BULLETIN_PERIOD="7d", BULLETIN_RATE="10/min",
+                                COMMENT_RATE="5/min")
     assert started.returncode == 0, started.stderr
-    assert started.stdout.split() == ["5.0", "259200.0", "604800.0", "10/min"]
+    assert started.stdout.split() == ["5.0", "259200.0", "604800.0", "10/min", "5/min"]
 
 @pytest.mark.parametrize("text", ["0", "-5", "forty million", "4e7"])
 def test_a_bad_image_pixel_limit_fails_loudly_naming_the_variable(monkeypatch, text):

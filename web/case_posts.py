@@ -128,12 +128,23 @@ def case_verify(request, pk: int):
 @require_POST
 def round_open(request, pk: int):
     def call(case, data):
+        # The form's percentage is the service's fraction: 50 -> 0.5.
         return services.round_open(actor=request.user, case=case, closes_at=data.get("closes_at"),
-                                   quorum=data["quorum"], threshold=data["threshold"],
+                                   quorum=data["quorum"] / 100, threshold=data["threshold"],
                                    override_reason=data.get("override_reason") or "")
 
     return _case_action(request, pk, "round", f.RoundOpenForm(request.POST, auto_id=form_auto_id("round")), call, _("Voting round opened."),
                         "#h-attribution")
+
+
+@role_required(VERIFIER, CHAIR, MEMBER)
+@require_POST
+def comment_post(request, pk: int):
+    def call(case, data):
+        return services.comment_post(actor=request.user, case=case, body=data["body"], parent=data.get("parent"))
+
+    return _case_action(request, pk, "comment", f.CommentForm(request.POST, auto_id=form_auto_id("comment")), call,
+                        _("Comment added to the discussion."), "#h-discussion")
 
 
 @role_required(MEMBER)

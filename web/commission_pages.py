@@ -352,7 +352,7 @@ def case_detail(request, pk: int, forms: dict | None = None, status=200):
 
 # Which `can` flag puts each of the case page's forms on the page.
 _FORM_FLAGS = {"link": "link", "detach": "detach", "verify": "verify", "round": "open_round", "ballot": "ballot",
-               "conflict": "declare", "measure": "propose", "close": "close"}
+               "conflict": "declare", "measure": "propose", "close": "close", "comment": "comment"}
 
 
 def _form_shown(ctx: dict, key) -> bool:
@@ -429,6 +429,11 @@ def _case_context(request, case, bound: dict) -> dict:
         "close": "close" in allowed,
         "ballot": "cast_ballot" in allowed,
     }
+    # The discussion: never for someone who also represents a party (commission.selectors.discussion).
+    can["discuss"] = commission_selectors.can_read_discussion(user)
+    can["comment"] = "post_comment" in allowed
+    comments = list(commission_selectors.comment_list_for(user, case)) if can["discuss"] else []
+    reply_to = _reply_to(request, comments, bound.get("comment"))
     for d in deadlines:
         d["can_extend"] = "extend" in actions["deadlines"].get(d["pk"], [])
         d["can_pause"] = "pause" in actions["deadlines"].get(d["pk"], [])
@@ -447,14 +452,28 @@ def _case_context(request, case, bound: dict) -> dict:
         "is_member": is_member, "measures": measures, "can": can,
         "link_form": bound.get("link") or f.LinkReportForm(auto_id=form_auto_id("link")),
         "verification_form": bound.get("verify") or f.VerificationForm(auto_id=form_auto_id("verify")),
-        "round_form": bound.get("round") or f.RoundOpenForm(initial={"quorum": 0.5, "threshold": "simple"},
+        "round_form": bound.get("round") or f.RoundOpenForm(initial={"quorum": 50, "threshold": "simple"},
                                                             auto_id=form_auto_id("round")),
         "ballot_form": bound.get("ballot") or f.BallotForm(initial=ballot_initial, parties=parties,
                                                            auto_id=form_auto_id("ballot")),
         "conflict_form": bound.get("conflict") or f.ConflictForm(auto_id=form_auto_id("conflict")),
         "measure_form": bound.get("measure") or f.MeasureForm(parties=parties, auto_id=form_auto_id("measure")),
         "close_form": bound.get("close") or f.CaseCloseForm(auto_id=form_auto_id("close")),
+        "comments": comments, "reply_to": reply_to,
+        "comment_form": bound.get("comment") or f.CommentForm(initial={"parent": reply_to.pk if reply_to else None},
+                                                              auto_id=form_auto_id("comment")),
     }
+
+
+def _reply_to(request, comments: list, bound_form):
+    """The comment the form answers: ?reply=<id> from a "Reply" link, or the
+    parent of a posted form shown again with its errors."""
+    wanted = request.GET.get("reply", "")
+    if bound_form is not None and bound_form.is_bound:
+        wanted = bound_form.data.get("parent", "")
+    if not str(wanted).isdigit():
+        return None
+    return next((c for c in comments if c.pk == int(wanted)), None)
 
 
 # --- Chair: the board --------------------------------------------------------------

@@ -136,6 +136,14 @@ def case_rounds(case, user) -> list[dict]:
     for rnd in sel.case_rounds(case):
         public = sel.round_public(rnd)
         public["quorum_percent"] = _percent(public["quorum"])
+        if public["result"]:
+            # The tally in words: a party's name rather than its code.
+            public["counts_named"] = [{"name": sel.choice_name(choice), "count": n}
+                                      for choice, n in sorted(public["result"]["counts"].items(),
+                                                              key=lambda item: -item[1])]
+        # Turnout as a share of the eligible members, beside the quorum asked for.
+        public["turnout_percent"] = (round(100 * public["ballots_cast"] / public["eligible_count"])
+                                     if public["eligible_count"] else 0)
         # Its closing time means nothing while the chair has its clock paused.
         public["clock_paused"] = rnd.status == "open" and sel.round_clock_paused(rnd)
         rounds.append(public)

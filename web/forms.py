@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Party
+from commission.services import COMMENT_MAX
 from config.errors import ApplicationError
 from reports import geo
 from reports.models import Category, SourceType
@@ -323,8 +324,11 @@ class VerificationForm(forms.Form):
 class RoundOpenForm(forms.Form):
     closes_at = forms.DateTimeField(label=_("Closes at (UTC)"), required=False, widget=DateTimeLocal,
                                     help_text=_("Leave empty for the default voting period."))
-    quorum = forms.FloatField(label=_("Quorum"), min_value=0, max_value=1, initial=0.5,
-                              help_text=_("Share of eligible members who must vote, 0 to 1."))
+    # A percentage on the page; the service (and the API) take the fraction.
+    quorum = forms.DecimalField(label=_("Quorum (%)"), min_value=1, max_value=100, decimal_places=1,
+                                initial=50,
+                                help_text=_("Share of the eligible members who must vote, in percent: "
+                                            "50 means half of them."))
     threshold = forms.ChoiceField(label=_("Threshold"))
     override_reason = forms.CharField(
         label=_("Reason to open before the parties are heard"), required=False,
@@ -335,6 +339,13 @@ class RoundOpenForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["threshold"].choices = choices(["simple", "two_thirds"])
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label=_("Your comment"), max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("Seen by verifiers, the chair, members and auditors; never by the parties. "
+                                       "Write @username to tell someone. A comment cannot be edited afterwards."))
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class BallotForm(forms.Form):

@@ -43,6 +43,7 @@ urlpatterns = [
     path("cases/<int:pk>/detach/", posts.case_detach, name="case_detach"),
     path("cases/<int:pk>/verification/", posts.case_verify, name="case_verify"),
     path("cases/<int:pk>/rounds/", posts.round_open, name="round_open"),
+    path("cases/<int:pk>/comments/", posts.comment_post, name="comment_post"),
     path("cases/<int:pk>/ballot/", posts.ballot_cast, name="ballot_cast"),
     path("cases/<int:pk>/conflict/", posts.conflict_declare, name="conflict_declare"),
     path("cases/<int:pk>/measures/", posts.measure_propose, name="measure_propose"),

@@ -31,6 +31,17 @@ from commission.selectors.consequences import (
     measure_decision_preview,
 )
 from commission.selectors.detail import case_detail, round_for
+from commission.selectors.discussion import (
+    DISCUSSION_READERS,
+    DISCUSSION_WRITERS,
+    can_post_comment,
+    can_read_discussion,
+    choice_name,
+    comment_list_for,
+    mentioned_readers,
+    quorum_needed,
+    round_revealed_ballots,
+)
 from commission.selectors.reads import (
     READERS,
     ballot_own,
@@ -106,6 +117,15 @@ __all__ = [
     "case_filter_overdue",
     "case_filter_party",
     "case_search",
+    "DISCUSSION_READERS",
+    "DISCUSSION_WRITERS",
+    "can_post_comment",
+    "can_read_discussion",
+    "choice_name",
+    "comment_list_for",
+    "mentioned_readers",
+    "quorum_needed",
+    "round_revealed_ballots",
     "case_get_for_hearing",
     "case_list_for_representative",
     "cases_awaiting_reply",

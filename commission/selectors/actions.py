@@ -32,6 +32,7 @@ from commission.models import (
     RoundVoter,
     Stage,
 )
+from commission.selectors.discussion import can_post_comment
 from commission.tally import ABSTAIN, NO_QUORUM, TIE, UNDETERMINED, commitment
 from config.errors import ApplicationError, Conflict, Forbidden
 
@@ -276,7 +277,8 @@ def case_actions(user, case: Case, *, now: datetime | None = None) -> dict:
     {"case": [names], "measures": {id: [names]}, "deadlines": {id: [names]}}
 
     Case actions: link_reports, detach_report, record_verification,
-    declare_conflict, open_round, cast_ballot, propose_measure, close.
+    declare_conflict, open_round, cast_ballot, propose_measure, close,
+    post_comment (the discussion, at any stage).
     Measure actions: decide (adopt or reject), record_compliance.
     Deadline actions: extend, pause, resume.
     """
@@ -301,6 +303,8 @@ def case_actions(user, case: Case, *, now: datetime | None = None) -> dict:
         names.append("propose_measure")
     if chair and close_refusal(case) is None:
         names.append("close")
+    if can_post_comment(user):
+        names.append("post_comment")
     measures: dict[int, list[str]] = {}
     deadlines: dict[int, list[str]] = {}
     if chair:

@@ -26,6 +26,12 @@ from commission.models import (
     RoundVoter,
     Stage,
 )
+from commission.selectors.discussion import (
+    choice_name,
+    quorum_needed,
+    result_closed_because,
+    round_revealed_ballots,
+)
 from reports.models import Report, ReportStatus
 
 READERS = (VERIFIER, CHAIR, MEMBER, AUDITOR)
@@ -144,8 +150,16 @@ def round_public(rnd: Round) -> dict:
         "eligible_count": rnd.eligible_count, "ballots_cast": cast,
         "closed_at": rnd.closed_at if ended else None,
         "closed_because": rnd.closed_because if ended else None,
-        "result": {"outcome": rnd.outcome, "counts": rnd.counts or {}} if closed else None,
+        "result": _result(rnd) if closed else None,
     }
+
+
+def _result(rnd: Round) -> dict:
+    """A closed round's result: the outcome in words, why it closed, how
+    many had to vote, and the ballots revealed with their rationales."""
+    return {"outcome": rnd.outcome, "outcome_name": choice_name(rnd.outcome), "counts": rnd.counts or {},
+            "closed_because": result_closed_because(rnd), "quorum_needed": quorum_needed(rnd),
+            "ballots": round_revealed_ballots(rnd)}
 
 
 def ballot_own(rnd: Round, user) -> dict | None:

@@ -12,6 +12,7 @@ after the lock makes the loser's request a clean 409 instead of a double effect.
 from commission.services.base import TEXT_MAX, TITLE_MAX
 from commission.services.bulletin import bulletin_publish, bulletins_publish_due, case_summary_publish
 from commission.services.closure import case_close
+from commission.services.comments import COMMENT_MAX, comment_post
 from commission.services.conflicts import conflict_declare
 from commission.services.deadlines import deadline_extend, deadline_pause, deadline_resume
 from commission.services.measures import measure_compliance_record, measure_decide, measure_propose
@@ -42,6 +43,8 @@ from commission.services.triage import (
 from commission.services.verification import verification_record
 
 __all__ = [
+    "COMMENT_MAX",
+    "comment_post",
     "MAX_REPLY_FILES",
     "reply_evidence_download_name",
     "reply_evidence_open_for_download",

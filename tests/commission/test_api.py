@@ -64,7 +64,11 @@ def test_a_case_goes_from_reports_to_closure_through_the_api(api, people, submit
     last = _ok(api(people["member4"]).post(ballots, {"choice": "abstain", "rationale": "Unsure."}, format="json"),
                201)
     assert last["status"] == "closed" and last["closed_because"] == "all_voted"
-    assert last["result"] == {"outcome": "RU", "counts": {"RU": 3, "abstain": 1}}
+    result = last["result"]
+    assert (result["outcome"], result["outcome_name"], result["counts"]) == (
+        "RU", "Russian Federation", {"RU": 3, "abstain": 1})
+    assert [(b["voter"], b["choice"]) for b in result["ballots"]] == [
+        ("member1", "RU"), ("member2", "RU"), ("member3", "RU"), ("member4", "abstain")]
 
     case = _ok(auditor.get(url))
     assert case["stage"] == "measures" and case["attributed_party"] == "RU"

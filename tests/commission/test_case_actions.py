@@ -182,6 +182,6 @@ def test_the_api_shows_allowed_actions_on_the_case(api, people, stages):
     assert Round.objects.filter(case=case).count() == 1
     chair = api(people["chair"]).get(f"/api/v1/cases/{case.pk}/").json()["allowed_actions"]
     member = api(people["member1"]).get(f"/api/v1/cases/{case.pk}/").json()["allowed_actions"]
-    assert set(chair["case"]) == {"open_round", "close"}
-    assert set(member["case"]) == {"declare_conflict"}
+    assert set(chair["case"]) == {"open_round", "close", "post_comment"}
+    assert set(member["case"]) == {"declare_conflict", "post_comment"}
     assert all(v == [] for v in member["deadlines"].values())

@@ -76,7 +76,7 @@ def action(w, key: str) -> tuple[str, dict]:
         "link": (f"/cases/{c}/link/", {"report": w["inbox_report"].reference}),
         "detach": (f"/cases/{c}/detach/", {"report": w["report"].pk, "reason": "A duplicate."}),
         "verification": (f"/cases/{c}/verification/", {"outcome": "confirmed", "findings": "Craters."}),
-        "rounds": (f"/cases/{c}/rounds/", {"quorum": "0.5", "threshold": "simple"}),
+        "rounds": (f"/cases/{c}/rounds/", {"quorum": "50", "threshold": "simple"}),
         "ballot": (f"/cases/{c}/ballot/", {"choice": "RU", "rationale": "Radar tracks."}),
         "conflict": (f"/cases/{c}/conflict/", {"reason": "I served in the unit."}),
         "propose": (f"/cases/{c}/measures/", {"kind": "sanctions", "addressee": "RU", "description": "More."}),
@@ -247,13 +247,21 @@ def test_an_extension_to_an_earlier_time_shows_the_services_message(people, case
     assert Deadline.objects.get(pk=deadline.pk).status == "pending"
 
 
-def test_a_round_with_a_zero_quorum_shows_the_services_message(people, case_in, web):  # noqa: F811
+def test_a_round_with_a_zero_quorum_is_refused_by_the_field(people, case_in, web):  # noqa: F811
     case = case_in("attribution")
     response = web(people["chair"]).post(f"/cases/{case.pk}/rounds/", {"quorum": "0", "threshold": "simple"})
     assert response.status_code == 400
     assert field_errors(response.content.decode(), "id_round_quorum") == [
-        "A number between 0 (excluded) and 1, with at most 3 decimals."]
+        "Ensure this value is greater than or equal to 1."]
     assert not Round.objects.exists()
+
+
+@pytest.mark.parametrize(("percent", "fraction"), [("50", "0.500"), ("66.7", "0.667"), ("100", "1.000")])
+def test_the_round_form_takes_the_quorum_in_percent(people, case_in, web, percent, fraction):  # noqa: F811
+    case = case_in("attribution")
+    response = web(people["chair"]).post(f"/cases/{case.pk}/rounds/", {"quorum": percent, "threshold": "simple"})
+    assert response.status_code == 302
+    assert str(Round.objects.get().quorum) == fraction
 
 
 def test_opening_a_case_without_a_title_or_a_report_says_so_and_stores_nothing(people, submitted, web):  # noqa: F811
@@ -383,8 +391,9 @@ def test_the_round_shows_its_result_once_closed(people, voting, web):
         web(people[who]).post(f"/cases/{case.pk}/ballot/", {"choice": "RU", "rationale": "Radar tracks."})
     web(people["member4"]).post(f"/cases/{case.pk}/ballot/", {"choice": "abstain", "rationale": "Not enough."})
     page = web(people["auditor"]).get(f"/cases/{case.pk}/").content.decode()
-    assert "Result: RU" in page
-    assert re.search(r"<td>RU</td><td>3</td>", page)
+    # The party by its name, not its code (issue 12, item 3).
+    assert "Result: Russian Federation" in page and "Result: RU" not in page
+    assert re.search(r"<td>Russian Federation</td><td>3</td>", page)
     assert re.search(r"<td>Abstain</td><td>1</td>", page)
 
 

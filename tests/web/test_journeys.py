@@ -205,7 +205,7 @@ def test_the_commission_journey_from_report_to_adopted_measure(people, session, 
             assert "RU" in page.get_by_test_id("my-ballot").inner_text()
 
     page = chair.go(case_url.replace(chair.base_url, ""))
-    assert "Result: RU" in page.locator("#h-attribution ~ article, section[aria-labelledby=h-attribution]").first.inner_text()
+    assert "Result: Russian Federation" in page.locator("#h-attribution ~ article, section[aria-labelledby=h-attribution]").first.inner_text()
     assert "Measures" in page.locator("h1").inner_text()
 
     # A member proposes a measure; the chair adopts it.

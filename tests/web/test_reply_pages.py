@@ -85,11 +85,11 @@ def test_the_chair_opens_a_round_during_the_window_only_with_a_reason(web, peopl
     case = case_naming("RU")
     chair = web(people["chair"])
     assert 'data-testid="reply-hold"' in chair.get(f"/cases/{case.pk}/").content.decode()
-    refused = chair.post(f"/cases/{case.pk}/rounds/", {"quorum": "0.5", "threshold": "simple"})
+    refused = chair.post(f"/cases/{case.pk}/rounds/", {"quorum": "50", "threshold": "simple"})
     assert refused.status_code in (400, 409)
     assert not case.rounds.exists()
     assert "has not replied" in refused.content.decode()
-    done = chair.post(f"/cases/{case.pk}/rounds/", {"quorum": "0.5", "threshold": "simple",
+    done = chair.post(f"/cases/{case.pk}/rounds/", {"quorum": "50", "threshold": "simple",
                                                    "override_reason": "The council meets tomorrow."})
     assert done.status_code == 302
     assert AuditEvent.objects.get(action="round.opened").reason == "The council meets tomorrow."
