@@ -111,6 +111,7 @@ ACTION_LABELS = {
     "case.reply_window_opened": _("Reply window opened for the parties"),
     "case.reply_window_skipped": _("Reply window skipped"),
     "case.reply_submitted": _("Party's reply submitted"),
+    "case.comment_posted": _("Comment posted in the discussion"),
     "reply_evidence.downloaded": _("Evidence of a reply downloaded"),
     "conflict.declared": _("Conflict of interest declared"),
     "case.attributed": _("Responsibility attributed"),

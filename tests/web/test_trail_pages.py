@@ -40,6 +40,17 @@ def _strings(node) -> set[str] | None:
     return None
 
 
+def _returned(tree, function: str, index: int) -> set[str]:
+    """The strings at `index` of the tuples that module-level `function` returns."""
+    values: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            for ret in ast.walk(node):
+                if isinstance(ret, ast.Return) and isinstance(ret.value, ast.Tuple):
+                    values |= _strings(ret.value.elts[index]) or set()
+    return values
+
+
 def written_actions() -> set[str]:
     """Every action id passed to audit_record(action=...) in the code base,
     through a variable too (its assignments in the same function)."""
@@ -50,12 +61,20 @@ def written_actions() -> set[str]:
             for func in ast.walk(tree):
                 if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module):
                     continue
-                def assigned(name, func=func):
+                def assigned(name, func=func, tree=tree):
                     values: set[str] = set()
                     for node in ast.walk(func):
-                        if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == name):
+                        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+                            continue
+                        target = node.targets[0]
+                        if isinstance(target, ast.Name) and target.id == name:
                             values |= _strings(node.value) or set()
+                        elif (isinstance(target, ast.Tuple) and isinstance(node.value, ast.Call)
+                              and isinstance(node.value.func, ast.Name)):
+                            # `action, after = helper(...)`: the helper's returned tuples, same module.
+                            names = [getattr(elt, "id", None) for elt in target.elts]
+                            if name in names:
+                                values |= _returned(tree, node.value.func.id, names.index(name))
                     return values
 
                 for node in ast.walk(func):
