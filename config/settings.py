@@ -399,6 +399,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "commission.tasks.publish_bulletin",
         "schedule": min(BULLETIN_PERIOD.total_seconds(), 3600.0),
     },
+    # The daily digest of notifications people chose not to get at once; a
+    # run finds nothing to send for items an earlier run claimed.
+    "send-digests": {
+        "task": "notifications.tasks.send_digests",
+        "schedule": env_duration("NOTIFICATION_DIGEST_INTERVAL", "24h").total_seconds(),
+    },
     # The full verification pass (pages verify only what follows its head).
     "verify-trail": {
         "task": "audit.tasks.verify_trail",
