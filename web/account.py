@@ -60,5 +60,5 @@ def notification_preferences(request):
             messages.success(request, _("Your notification settings were saved."))
             return redirect("web:notification_preferences")
     return render(request, "web/notification_preferences.html", {
-        "kinds": kinds, "modes": EmailMode.choices, "languages": settings.LANGUAGES,
-        "language": request.user.language})
+        "pref_kinds": kinds, "email_modes": EmailMode.choices, "email_languages": settings.LANGUAGES,
+        "email_language": request.user.language})
