@@ -329,7 +329,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The report's status (what a report shows) keeps its name beside the
     # statuses a monitor may file (reports.serializers.ReportInputSerializer).
-    "ENUM_NAME_OVERRIDES": {"StatusEnum": "reports.models.ReportStatus"},
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "reports.models.ReportStatus",
+                            "EmailModeEnum": "notifications.kinds.EMAIL_MODES"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.document_empty_query_values",
