@@ -19,6 +19,8 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from accounts.roles import ALL_ROLES, AUDITOR, CHAIR, MEMBER, MONITOR, PARTY_REPRESENTATIVE, VERIFIER
+
 IMMEDIATE = "immediate"
 DIGEST = "digest"
 OFF = "off"
@@ -32,6 +34,7 @@ class Kind:
     body: object
     email: str  # the default email mode
     act: bool  # True: the reader has something to do
+    roles: tuple = ALL_ROLES  # who may receive it (the settings page lists only those kinds)
 
 
 KINDS: dict[str, Kind] = {
@@ -39,79 +42,79 @@ KINDS: dict[str, Kind] = {
         gettext_lazy("A report of yours returned for more information"),
         gettext_lazy("%(reference)s was returned to you for more information"),
         gettext_lazy("%(by)s asks: %(reason)s\n\nEdit the report and submit it again."),
-        IMMEDIATE, True),
+        IMMEDIATE, True, (MONITOR,)),
     "report_resubmitted": Kind(
         gettext_lazy("A report you asked about submitted again"),
         gettext_lazy("%(reference)s was submitted again by its monitor"),
         gettext_lazy("Your question: %(question)s"),
-        IMMEDIATE, True),
+        IMMEDIATE, True, (VERIFIER, CHAIR)),
     "reply_requested": Kind(
         gettext_lazy("Your party may reply to a case"),
         gettext_lazy("%(case)s: %(party)s may reply by %(due_at)s"),
         gettext_lazy("%(title)s: the case names %(party_name)s. Its findings and the reports' facts are open "
                      "to you; you may submit one reply (text and files) until %(due_at)s."),
-        IMMEDIATE, True),
+        IMMEDIATE, True, (PARTY_REPRESENTATIVE,)),
     "replies_complete": Kind(
         gettext_lazy("Every party called has replied"),
         gettext_lazy("%(case)s: every party called has replied"),
         gettext_lazy("%(title)s: the reply window is closed; a round may open."),
-        IMMEDIATE, True),
+        IMMEDIATE, True, (CHAIR,)),
     "reply_window_ended": Kind(
         gettext_lazy("A reply window has ended"),
         gettext_lazy("%(case)s: the reply window has ended"),
         gettext_lazy("%(title)s: a round may open. No reply from: %(waiting)s."),
-        IMMEDIATE, True),
+        IMMEDIATE, True, (CHAIR,)),
     "round_opened": Kind(
         gettext_lazy("A voting round opened for you"),
         gettext_lazy("%(case)s: round %(number)s is open, vote by %(closes_at)s"),
         gettext_lazy("%(title)s: you are one of the round's voters. Cast your sealed ballot before %(closes_at)s."),
-        IMMEDIATE, True),
+        IMMEDIATE, True, (MEMBER,)),
     "deadline_reminder": Kind(
         gettext_lazy("A deadline of yours is coming"),
         gettext_lazy("%(case)s: %(what)s due %(due_at)s"),
         gettext_lazy("%(title)s: the %(what)s deadline is coming (%(due_at)s)."),
-        IMMEDIATE, True),
+        IMMEDIATE, True, (VERIFIER, MEMBER, CHAIR, PARTY_REPRESENTATIVE)),
     "round_closed": Kind(
         gettext_lazy("A voting round closed"),
         gettext_lazy("%(case)s: round %(number)s closed: %(outcome)s"),
         gettext_lazy("%(title)s: round %(number)s closed (%(because)s). Result: %(outcome)s."),
-        DIGEST, False),
+        DIGEST, False, (MEMBER, CHAIR)),
     "round_escalated": Kind(
         gettext_lazy("A round did not decide"),
         gettext_lazy("%(case)s: round %(number)s ended in %(outcome)s"),
         gettext_lazy("The vote did not decide. You may open a new round."),
-        IMMEDIATE, True),
+        IMMEDIATE, True, (CHAIR,)),
     "round_held": Kind(
         gettext_lazy("A round held: ballots altered"),
         gettext_lazy("%(case)s: round %(number)s held, ballots altered"),
         gettext_lazy("Stored ballots do not match their commitments in the trail. Nothing was counted."),
-        IMMEDIATE, True),
+        IMMEDIATE, True, (CHAIR, AUDITOR)),
     "measure_proposed": Kind(
         gettext_lazy("A measure proposed"),
         gettext_lazy("%(case)s: a measure proposed for %(addressee)s"),
         gettext_lazy("%(title)s: %(proposer)s proposes a measure addressed to %(addressee)s "
                      "(%(measure_kind)s). Adopt or reject it."),
-        IMMEDIATE, True),
+        IMMEDIATE, True, (CHAIR,)),
     "measure_adopted": Kind(
         gettext_lazy("A measure adopted"),
         gettext_lazy("%(case)s: a measure addressed to %(addressee)s was adopted"),
         gettext_lazy("%(title)s: the chair adopted a measure addressed to %(addressee)s (%(measure_kind)s). %(due)s"),
-        DIGEST, False),
+        DIGEST, False, ALL_ROLES),
     "measure_rejected": Kind(
         gettext_lazy("A measure rejected"),
         gettext_lazy("%(case)s: a measure addressed to %(addressee)s was rejected"),
         gettext_lazy("%(title)s: the chair rejected a measure addressed to %(addressee)s (%(measure_kind)s)."),
-        DIGEST, False),
+        DIGEST, False, ALL_ROLES),
     "deadline_missed": Kind(
         gettext_lazy("A deadline missed"),
         gettext_lazy("%(case)s: %(what)s deadline missed"),
         gettext_lazy("The %(what)s deadline of %(case)s (%(title)s) passed at %(due_at)s."),
-        IMMEDIATE, True),
+        IMMEDIATE, True, (CHAIR,)),
     "case_closed": Kind(
         gettext_lazy("A case closed"),
         gettext_lazy("%(case)s: closed, %(outcome)s"),
         gettext_lazy("%(title)s was closed. Outcome: %(outcome)s."),
-        DIGEST, False),
+        DIGEST, False, (CHAIR, MEMBER, VERIFIER)),
 }
 
 

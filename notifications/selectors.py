@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from accounts.roles import has_role
 from notifications.kinds import KINDS
 from notifications.models import Notification, NotificationPreference
 
@@ -20,7 +21,8 @@ def notification_get_for(user, pk) -> Notification | None:
 
 
 def notification_preferences_of(user) -> list[dict]:
-    """Every kind with the person's email mode (their own, or the default)."""
+    """The kinds the person's roles may receive, each with their email mode
+    (their own, or the default)."""
     chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "email"))
     return [{"kind": kind, "label": str(k.label), "act": k.act, "default": k.email,
-             "email": chosen.get(kind, k.email)} for kind, k in KINDS.items()]
+             "email": chosen.get(kind, k.email)} for kind, k in KINDS.items() if has_role(user, *k.roles)]
