@@ -119,7 +119,7 @@ KINDS: dict[str, Kind] = {
         gettext_lazy("A reply to your comment in a case's discussion"),
         gettext_lazy("%(case)s: %(author)s replied to your comment"),
         gettext_lazy("%(title)s: %(excerpt)s"),
-        IMMEDIATE, False, (CHAIR, MEMBER, VERIFIER)),
+        DIGEST, False, (CHAIR, MEMBER, VERIFIER)),
     "comment_mention": Kind(
         gettext_lazy("A mention of you in a case's discussion"),
         gettext_lazy("%(case)s: %(author)s mentioned you in the discussion"),

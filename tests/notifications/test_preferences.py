@@ -79,7 +79,7 @@ def test_the_api_lists_every_kind_with_its_mode_and_sets_them(people, api):
     kinds = {k["kind"]: k for k in listed.json()["kinds"]}
     # The kinds a member may receive, not a monitor's or the chair's.
     assert set(kinds) == {"round_opened", "deadline_reminder", "round_closed", "measure_adopted", "measure_rejected",
-                          "case_closed"}
+                          "case_closed", "comment_reply", "comment_mention"}
     assert kinds["round_closed"]["email"] == "digest" and kinds["round_opened"]["email"] == "immediate"
     changed = client.put("/api/v1/notifications/preferences/",
                          {"language": "uk", "email": {"round_closed": "off", "round_opened": "digest"}}, format="json")

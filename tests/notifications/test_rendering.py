@@ -73,7 +73,8 @@ def test_every_kind_renders_in_every_language_without_a_placeholder_left(people,
               "question": "How many?", "party": "RU", "party_name": "Russian Federation",
               "due_at": "2026-12-09T10:00:00+00:00", "closes_at": "2026-12-09T10:00:00+00:00", "waiting": ["RU"],
               "number": 2, "what": "vote", "outcome": "tie", "because": "deadline", "measure_kind": "sanctions",
-              "addressee": "RU", "proposer": "member1", "compliance_due_at": "2027-01-01T00:00:00+00:00"}
+              "addressee": "RU", "proposer": "member1", "compliance_due_at": "2027-01-01T00:00:00+00:00",
+              "author": "member2", "excerpt": "Crater analysis points north-east."}
     for kind in KINDS:
         note = Notification(recipient=people["chair"], kind=kind, key="k", case_reference="CASE-7", params=params)
         with translation.override(language):
