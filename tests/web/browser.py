@@ -44,9 +44,10 @@ def browser():
 class Session:
     """One person's browser tab against the live server."""
 
-    def __init__(self, browser, base_url: str):
+    def __init__(self, browser, base_url: str, **context):
         self.base_url = base_url
-        self.context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+        # **context: more of Playwright's context options (a time zone, say).
+        self.context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB", **context)
         self.context.set_default_timeout(15000)
         self.page = self.context.new_page()
         # What the Content-Security-Policy refused on any page of this tab

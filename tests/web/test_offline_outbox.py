@@ -11,6 +11,7 @@ shows the server's reason and goes back into the form."""
 import json
 import re
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 from playwright.sync_api import expect
 
-from reports.models import Report, ReportStatus
+from reports.models import Evidence, Report, ReportStatus
 from tests.conftest import PASSWORD
 from tests.web.browser import Session, make_png, needs_chromium
 from tests.web.test_monitor_pages import form_data
@@ -179,6 +180,31 @@ def monitor_tab(browser, live_server, people):
     s.close()
 
 
+@pytest.fixture
+def kyiv_tab(browser, live_server, people, settings, tmp_path):
+    """A monitor's tab on a device set to Kyiv's time zone (UTC+2 in January)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    s = Session(browser, live_server.url, timezone_id="Europe/Kyiv")
+    s.sign_in("monitor1", PASSWORD)
+    yield s
+    s.close()
+
+
+KYIV = ("Europe/Kyiv", "Europe/Kiev")  # Chromium's ICU may still say the older name.
+
+
+def outbox_fields(page) -> list:
+    """The first outbox item's fields as kept in IndexedDB (files as [name, size])."""
+    return page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open("ceasefire-device");
+        open.onsuccess = () => {
+            const q = open.result.transaction("outbox").objectStore("outbox").getAll();
+            q.onsuccess = () => resolve(q.result[0].fields.map(
+                (f) => [f[0], typeof f[1] === "string" ? f[1] : [f[1].name, f[1].size]]));
+        };
+    })""")
+
+
 def open_form_with_worker(s: Session):
     """The form, once online, with its service worker in control (as after
     a monitor's first visit): from then on it opens with no connection."""
@@ -210,7 +236,7 @@ def test_a_report_typed_and_submitted_offline_is_filed_once_when_back_online(mon
         return urls.length ? out : ["no static files found"];
     }""")
     assert missing == []
-    page.get_by_label("When it happened (UTC)").fill("2026-01-01T10:00")
+    page.get_by_label("When it happened").fill("2026-01-01T10:00")
     page.get_by_label("Latitude").fill("47.5689")
     # The network goes mid-typing; the rest is typed offline.
     s.context.set_offline(True)
@@ -264,7 +290,7 @@ def test_a_report_typed_and_submitted_offline_is_filed_once_when_back_online(mon
 def test_a_lost_answer_is_resent_and_files_once(monitor_tab):
     s = monitor_tab
     page = open_form_with_worker(s)
-    page.get_by_label("When it happened (UTC)").fill("2026-01-01T10:00")
+    page.get_by_label("When it happened").fill("2026-01-01T10:00")
     page.get_by_label("Latitude").fill("47.5689")
     page.get_by_label("Longitude").fill("35.8612")
     page.get_by_label("Category").select_option("shelling")
@@ -299,7 +325,7 @@ def test_a_refused_item_shows_the_servers_reason_and_goes_back_into_the_form(mon
     s = monitor_tab
     page = open_form_with_worker(s)
     s.context.set_offline(True)
-    page.get_by_label("When it happened (UTC)").fill("2026-01-01T10:00")
+    page.get_by_label("When it happened").fill("2026-01-01T10:00")
     page.get_by_label("Latitude").fill("123")
     page.get_by_label("Longitude").fill("35.8612")
     page.get_by_label("Category").select_option("shelling")
@@ -351,7 +377,7 @@ def test_an_item_waits_for_a_new_sign_in_when_the_session_ended(monitor_tab):
     s = monitor_tab
     page = open_form_with_worker(s)
     s.context.set_offline(True)
-    page.get_by_label("When it happened (UTC)").fill("2026-01-01T10:00")
+    page.get_by_label("When it happened").fill("2026-01-01T10:00")
     page.get_by_label("Latitude").fill("47.5689")
     page.get_by_label("Longitude").fill("35.8612")
     page.get_by_label("Category").select_option("shelling")
@@ -374,45 +400,129 @@ def test_an_item_waits_for_a_new_sign_in_when_the_session_ended(monitor_tab):
 @pytest.mark.browser
 @needs_chromium
 @pytest.mark.django_db(transaction=True)
-def test_files_chosen_in_the_form_wait_in_the_outbox_and_go_with_the_report(monitor_tab, tmp_path, monkeypatch):
+def test_files_chosen_in_the_form_wait_in_the_outbox_and_go_with_the_report(kyiv_tab, tmp_path, monkeypatch):
+    """The form's own evidence input (several files), a time typed in the
+    device's zone and decimal commas, queued offline: the device keeps the
+    files and the zone through a reload, and the replay files them all."""
     from web import pwa
 
     received = []
     asks_json = pwa.wants_json
 
     def spy(request):  # what the form view was sent (it files the report as always)
-        received.extend((f.name, f.size) for f in request.FILES.getlist("evidence"))
+        if request.method == "POST":
+            received.extend((f.name, f.size) for f in request.FILES.getlist("evidence"))
         return asks_json(request)
 
     monkeypatch.setattr(pwa, "wants_json", spy)
-    s = monitor_tab
+    s = kyiv_tab
     page = open_form_with_worker(s)
-    # Whatever file inputs the form has (evidence, say): here one added to it.
-    page.evaluate("""() => { const i = document.createElement("input"); i.type = "file"; i.name = "evidence";
-                             i.id = "id_evidence"; document.getElementById("report-form").appendChild(i); }""")
-    photo = tmp_path / "impact.png"
-    photo.write_bytes(make_png())
-    page.set_input_files("#id_evidence", str(photo))
+    first, second = tmp_path / "impact.png", tmp_path / "fragment.png"
+    first.write_bytes(make_png())
+    second.write_bytes(make_png(rgb=(46, 90, 176)))
     s.context.set_offline(True)
-    page.get_by_label("When it happened (UTC)").fill("2026-01-01T10:00")
+    page.get_by_label("Evidence").set_input_files([str(first), str(second)])
+    page.get_by_label("When it happened").fill("2026-01-01T10:00")
+    page.get_by_label("Latitude").fill("47,5689")
+    page.get_by_label("Longitude").fill("35,8612")
+    page.get_by_label("Category").select_option("shelling")
+    page.get_by_label("Source").select_option("direct_observation")
+    page.get_by_label("What happened").fill("With two photos.")
+    # Reloaded with no connection: the files, the time in the device's zone and the zone come back.
+    page.wait_for_timeout(400)
+    assert page.reload().from_service_worker
+    page.wait_for_selector("#outbox[data-ready='1']")
+    assert page.evaluate("() => Array.from(document.getElementById('id_evidence').files, (f) => f.name)") == [
+        "impact.png", "fragment.png"]
+    assert page.get_by_label("When it happened").input_value() == "2026-01-01T10:00"
+    assert page.locator("[data-utc-for='id_occurred_at']").inner_text() == "= 2026-01-01 08:00 UTC"
+    assert page.locator("input[name=tz]").input_value() in KYIV
+    assert page.get_by_label("Latitude").input_value() == "47,5689"
+    page.get_by_role("button", name="Submit report").click()
+    outbox_item(page, "waiting").wait_for()
+    kept = outbox_fields(page)
+    assert [f[1] for f in kept if f[0] == "evidence"] == [["impact.png", len(make_png())],
+                                                          ["fragment.png", len(make_png(rgb=(46, 90, 176)))]]
+    assert dict(kept)["tz"] in KYIV
+    assert dict(kept)["occurred_at"] == "2026-01-01T10:00"
+    assert dict(kept)["lat"] == "47,5689"
+    assert Report.objects.count() == 0
+    # Back online: the files go with the report that is filed, read in the device's zone.
+    s.context.set_offline(False)
+    outbox_item(page, "sent").wait_for()
+    assert received == [("impact.png", len(make_png())), ("fragment.png", len(make_png(rgb=(46, 90, 176))))]
+    report = Report.objects.get()
+    assert report.occurred_at == datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+    assert (report.lat, report.lon) == (47.5689, 35.8612)
+    assert sorted(Evidence.objects.filter(report=report).values_list("original_name", flat=True)) == [
+        "fragment.png", "impact.png"]
+
+
+@pytest.mark.browser
+@needs_chromium
+@pytest.mark.django_db(transaction=True)
+def test_a_grid_reference_and_a_draft_queued_offline_are_filed_as_typed(kyiv_tab):
+    s = kyiv_tab
+    page = open_form_with_worker(s)
+    s.context.set_offline(True)
+    # A draft of one field: queued as a draft ("Save draft" goes with it).
+    page.get_by_label("What happened").fill("Smoke north of the bridge; details to follow.")
+    page.get_by_role("button", name="Save draft").click()
+    outbox_item(page, "waiting").wait_for()
+    expect(outbox_item(page, "waiting")).to_contain_text("Draft")
+    expect(page.get_by_label("What happened")).to_have_value("")
+    # Then a full report located by MGRS, submitted: a second item, not a draft.
+    page.get_by_label("When it happened").fill("2026-01-01T10:00")
+    page.get_by_label("MGRS grid reference").fill("37U DQ 12345 67890")
+    page.get_by_label("Category").select_option("shelling")
+    page.get_by_label("Source").select_option("direct_observation")
+    page.get_by_label("What happened").fill("Located by grid reference.")
+    page.get_by_role("button", name="Submit report").click()
+    expect(outbox_item(page, "waiting")).to_have_count(2)
+    assert Report.objects.count() == 0
+    s.context.set_offline(False)
+    expect(outbox_item(page, "sent")).to_have_count(2)
+    draft = Report.objects.get(status=ReportStatus.DRAFT)
+    assert draft.description == "Smoke north of the bridge; details to follow."
+    assert draft.occurred_at is None and draft.lat is None
+    report = Report.objects.get(status=ReportStatus.SUBMITTED)
+    assert (round(report.lat, 3), round(report.lon, 3)) == (49.357, 37.793)
+    assert report.occurred_at == datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+    assert Report.objects.count() == 2
+
+
+@pytest.mark.browser
+@needs_chromium
+@pytest.mark.django_db(transaction=True)
+def test_a_draft_kept_in_another_zone_comes_back_as_the_same_instants(kyiv_tab):
+    """Typed in New York, opened in Kyiv: the times shown are this device's
+    (as the page says), the instants the same, and the zone sent is Kyiv's."""
+    s = kyiv_tab
+    page = open_form_with_worker(s)
+    page.evaluate("""() => new Promise((resolve, reject) => {
+        const open = indexedDB.open("ceasefire-device");
+        open.onsuccess = () => {
+            const tx = open.result.transaction("drafts", "readwrite");
+            const user = document.getElementById("outbox").dataset.user;
+            tx.objectStore("drafts").put({ id: user + "|/my/reports/new/", key: "k-new-york", user: user,
+                fields: [["tz", "America/New_York"], ["occurred_at", "2026-01-01T10:00"],
+                         ["description", "Typed in New York."]], saved: Date.now() });
+            tx.oncomplete = () => resolve();
+            tx.onerror = () => reject(tx.error);
+        };
+    })""")
+    page.reload()
+    page.wait_for_selector("#outbox[data-ready='1']")
+    expect(page.get_by_label("What happened")).to_have_value("Typed in New York.")
+    expect(page.get_by_label("When it happened")).to_have_value("2026-01-01T17:00")
+    expect(page.locator("[data-utc-for='id_occurred_at']")).to_have_text("= 2026-01-01 15:00 UTC")
+    assert page.locator("input[name=tz]").input_value() in KYIV
     page.get_by_label("Latitude").fill("47.5689")
     page.get_by_label("Longitude").fill("35.8612")
     page.get_by_label("Category").select_option("shelling")
     page.get_by_label("Source").select_option("direct_observation")
-    page.get_by_label("What happened").fill("With a photo.")
     page.get_by_role("button", name="Submit report").click()
-    outbox_item(page, "waiting").wait_for()
-    kept = page.evaluate("""() => new Promise((resolve) => {
-        const open = indexedDB.open("ceasefire-device");
-        open.onsuccess = () => {
-            const q = open.result.transaction("outbox").objectStore("outbox").getAll();
-            q.onsuccess = () => resolve(q.result[0].fields.filter((f) => f[0] === "evidence")
-                                        .map((f) => [f[1].name, f[1].size]));
-        };
-    })""")
-    assert kept == [["impact.png", len(make_png())]]
-    # Back online: the file goes with the report that is filed.
-    s.context.set_offline(False)
-    outbox_item(page, "sent").wait_for()
-    assert received == [("impact.png", len(make_png()))]
-    assert Report.objects.count() == 1
+    page.wait_for_url(re.compile(r"/reports/\d+/$"))
+    report = Report.objects.get()
+    assert report.occurred_at == datetime(2026, 1, 1, 15, 0, tzinfo=UTC)
+    assert report.description == "Typed in New York."

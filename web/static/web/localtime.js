@@ -62,4 +62,47 @@
   Array.prototype.forEach.call(document.querySelectorAll("[data-zone-name]"), function (el) {
     el.textContent = zone;
   });
+
+  // What another script puts back in the form (the device outbox restoring a
+  // draft, say) comes with the zone it was typed in. Another zone than this
+  // device's (the monitor has travelled): the same instants, shown here in
+  // this device's zone, as the page says. The filler sets the zone before the
+  // times, so this waits for it to finish.
+  tz.addEventListener("change", function () {
+    window.setTimeout(function () {
+      var from = tz.value;
+      if (from === zone) { return; }
+      if (from) {
+        Array.prototype.forEach.call(inputs, function (input) {
+          var t = instantIn(input.value, from);
+          if (t !== null) {
+            input.value = localValue(new Date(t));
+            input.dispatchEvent(new Event("change", { bubbles: true }));
+          }
+        });
+      }
+      tz.value = zone;
+      tz.dispatchEvent(new Event("input", { bubbles: true }));
+    }, 0);
+  });
+
+  // "2026-01-01T10:00" as wall-clock time in `name` -> ms since the epoch.
+  function instantIn(value, name) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value || "");
+    if (!m) { return null; }
+    var wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+    try {
+      var t = wall - offsetIn(wall, name);
+      return wall - offsetIn(t, name);
+    } catch (e) { return null; }
+  }
+  function offsetIn(t, name) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-US", {
+      timeZone: name, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit"
+    }).formatToParts(new Date(t)).forEach(function (p) { parts[p.type] = +p.value; });
+    var asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+    return asUtc - Math.floor(t / 1000) * 1000;
+  }
 })();

@@ -4,9 +4,13 @@
 document.querySelectorAll("form[data-once]").forEach(function (form) {
   form.addEventListener("submit", function (event) {
     var submitter = event.submitter;
+    // A form that stays on the page (the device outbox sends it itself) can
+    // be sent again: one copy of the last button pressed, not one per press.
+    form.querySelectorAll("input[data-once-submitter]").forEach(function (old) { old.remove(); });
     if (submitter && submitter.name) {
       var hidden = document.createElement("input");
       hidden.type = "hidden"; hidden.name = submitter.name; hidden.value = submitter.value;
+      hidden.setAttribute("data-once-submitter", "");
       form.appendChild(hidden);
     }
     window.setTimeout(function () {

@@ -10,6 +10,10 @@
 //   so sending an item again (an answer lost on the way) files it once.
 // - Each item shows its state: waiting, sent (with its reference), or
 //   refused with the server's reasons and an "edit" that puts it back in the form.
+// - Online, the monitor sees what the plain form gives: the report's page
+//   once the server has filed it (its answer's url). "Save draft" goes the
+//   same way with the button's action=draft: filed as a draft at once when
+//   online, kept as a draft item when not.
 //
 // Generic over the form: it keeps every control of form[data-outbox]
 // (new FormData(form)), whatever fields the form has.
@@ -219,6 +223,8 @@
 
   function onSubmit(event) {
     event.preventDefault();
+    // new FormData(form) leaves out the button pressed (its action=draft):
+    // set here, one value, whatever copies other scripts added.
     var data = new FormData(form);
     var submitter = event.submitter;
     if (submitter && submitter.name) data.set(submitter.name, submitter.value);
