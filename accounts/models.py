@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from knox.models import AbstractAuthToken
@@ -46,6 +47,12 @@ class User(AbstractUser):
     represents = models.ForeignKey(
         Party, null=True, blank=True, on_delete=models.PROTECT, related_name="representatives"
     )
+    # The language emails are written in (one of settings.LANGUAGES); blank:
+    # the site's default. Pages follow the browser's or the chosen language.
+    language = models.CharField(max_length=8, blank=True, default="")
+
+    def email_language(self) -> str:
+        return self.language or settings.LANGUAGE_CODE
 
 
 class AuthToken(AbstractAuthToken):

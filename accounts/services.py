@@ -296,3 +296,14 @@ def second_factor_check(*, actor: User, code: str, via: str):
                 return device
         audit_record(actor=actor, action="two_factor.failed", object_type="user", object_id=actor.pk, after=facts)
     return None
+
+
+def user_language_set(*, actor: User, language: str) -> User:
+    """The language the actor's emails are written in ("" for the site's).
+    A person's own delivery setting, not a change of authority: not audited."""
+    if language not in ("", *(code for code, _name in settings.LANGUAGES)):
+        raise ValidationError({"language": [_("Must be one of %(choices)s.") % {
+            "choices": ", ".join(code for code, _name in settings.LANGUAGES)}]})
+    User.objects.filter(pk=actor.pk).update(language=language)
+    actor.language = language
+    return actor

@@ -336,7 +336,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The report's status (what a report shows) keeps its name beside the
     # statuses a monitor may file (reports.serializers.ReportInputSerializer).
-    "ENUM_NAME_OVERRIDES": {"StatusEnum": "reports.models.ReportStatus"},
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "reports.models.ReportStatus",
+                            "EmailModeEnum": "notifications.kinds.EMAIL_MODES"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.document_empty_query_values",
@@ -408,6 +409,12 @@ CELERY_BEAT_SCHEDULE = {
     "publish-bulletin": {
         "task": "commission.tasks.publish_bulletin",
         "schedule": min(BULLETIN_PERIOD.total_seconds(), 3600.0),
+    },
+    # The daily digest of notifications people chose not to get at once; a
+    # run finds nothing to send for items an earlier run claimed.
+    "send-digests": {
+        "task": "notifications.tasks.send_digests",
+        "schedule": env_duration("NOTIFICATION_DIGEST_INTERVAL", "24h").total_seconds(),
     },
     # The full verification pass (pages verify only what follows its head).
     "verify-trail": {

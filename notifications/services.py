@@ -1,23 +1,39 @@
-"""Writes of notifications: storing them (notify) and marking them read.
+"""Writes of notifications: storing them (notify), marking them read, and a
+person's email preferences.
 
 Notifications are delivery, not decisions: they write no audit event (the
 decision that caused one already did, in the same transaction).
 """
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import Forbidden
 from config.queue import enqueue_on_commit
-from notifications.models import Notification
+from notifications.kinds import EMAIL_MODES, KINDS, OFF, default_email
+from notifications.models import Notification, NotificationPreference
 from notifications.tasks import send_notifications
 
 
-def notify(*, recipients, kind: str, key: str, subject: str, body: str = "", case_id: int | None = None,
-           case_reference: str = "", email_now: bool = True, once: bool = True) -> None:
+def _email_modes(recipients, kind: str) -> dict[int, str]:
+    chosen = dict(NotificationPreference.objects.filter(user__in=[u.pk for u in recipients], kind=kind)
+                  .values_list("user_id", "email"))
+    return {u.pk: chosen.get(u.pk, default_email(kind)) for u in recipients}
+
+
+def notify(*, recipients, kind: str, key: str, params: dict | None = None, subject: str = "", body: str = "",
+           case_id: int | None = None, case_reference: str = "", email_now: bool = True, once: bool = True) -> None:
     """Store one notification per recipient for `key`. The unique constraint
     (recipient, key) makes a repeat, such as a task run twice, insert nothing:
     one statement, no read before the write.
+
+    The text is `kind` + `params`, rendered in the reader's language when read
+    or emailed (notifications.kinds); subject/body are only for kinds not in
+    the registry. Each row takes its recipient's email preference for the kind
+    as it is stored: at once, in the daily digest, or not at all (stored as
+    already emailed: nothing to send).
 
     email_now=True asks the mailer to run once the transaction commits. A
     caller that stores many in one run (the deadline sweep) passes False and
@@ -27,11 +43,15 @@ def notify(*, recipients, kind: str, key: str, subject: str, body: str = "", cas
     once=False is for a person's own action (a report returned, answered),
     whose key is new by construction: a row already holding it is an error
     that rolls the whole action back, rather than a repeat to skip."""
-    rows = [Notification(recipient=user, case_id=case_id, case_reference=case_reference, kind=kind,
-                         key=key[:120], subject=subject[:200], body=body)
-            for user in recipients]
-    if not rows:
+    recipients = list({u.pk: u for u in recipients}.values())
+    if not recipients:
         return
+    modes = _email_modes(recipients, kind)
+    now = timezone.now()
+    rows = [Notification(recipient=user, case_id=case_id, case_reference=case_reference, kind=kind,
+                         key=key[:120], params=params, subject=subject[:200], body=body, email=modes[user.pk],
+                         emailed_at=now if modes[user.pk] == OFF else None)
+            for user in recipients]
     Notification.objects.bulk_create(rows, ignore_conflicts=once)
     if email_now:
         enqueue_on_commit(send_notifications)
@@ -45,3 +65,24 @@ def notification_mark_read(*, actor, notification: Notification) -> Notification
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
         notification.refresh_from_db(fields=["read_at"])
     return notification
+
+
+def notification_preferences_set(*, actor, email: dict[str, str]) -> None:
+    """Set how the actor wants kinds emailed ({kind: immediate|digest|off});
+    kinds not named keep their setting. All or nothing: one unknown kind or
+    mode changes nothing. A preference applies to notifications stored from
+    then on. A delivery setting of one's own, not a decision: not audited."""
+    if not isinstance(email, dict):
+        raise ValidationError({"email": [_("A mapping of kind to email mode.")]})
+    errors = []
+    for kind, mode in email.items():
+        if kind not in KINDS:
+            errors.append(_("Unknown kind: %(kind)s.") % {"kind": kind})
+        elif mode not in EMAIL_MODES:
+            errors.append(_("%(kind)s: must be one of %(choices)s.") % {"kind": kind,
+                                                                         "choices": ", ".join(EMAIL_MODES)})
+    if errors:
+        raise ValidationError({"email": errors})
+    with transaction.atomic():
+        for kind, mode in email.items():
+            NotificationPreference.objects.update_or_create(user=actor, kind=kind, defaults={"email": mode})

@@ -379,8 +379,8 @@ def report_update(*, actor, report: Report, data: dict) -> Report:
                     # is back in the triage inbox).
                     notify(recipients=[asker], kind="report_resubmitted",
                            key=f"resubmitted:{report.pk}:{report.submitted_at.isoformat()}",
-                           subject=f"{report.reference} was submitted again by its monitor",
-                           body=f"Your question: {question['returned_reason']}", once=False)
+                           params={"reference": report.reference, "question": question["returned_reason"]},
+                           once=False)
             else:
                 audit_record(actor=actor, action="report.submitted", object_type="report", object_id=report.pk,
                              before={"status": ReportStatus.DRAFT}, after=after)

@@ -187,3 +187,9 @@ def test_the_reply_window_defaults_to_72h_and_a_bad_one_fails_at_start_up(settin
     started = start_production(DEADLINE_REPLY="three days")
     assert started.returncode != 0 and "DEADLINE_REPLY" in started.stderr
     assert start_production(DEADLINE_REPLY="48h").returncode == 0
+
+
+def test_a_malformed_digest_interval_stops_the_start_up_naming_the_variable():
+    started = start_production(NOTIFICATION_DIGEST_INTERVAL="daily")
+    assert started.returncode != 0 and "NOTIFICATION_DIGEST_INTERVAL" in started.stderr
+    assert start_production(NOTIFICATION_DIGEST_INTERVAL="12h").returncode == 0

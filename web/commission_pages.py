@@ -44,6 +44,9 @@ def home_context(user) -> dict:
         ctx["inbox_count"] = reads.inbox_reports(user).count()
     if has_role(user, MEMBER):
         ctx["awaiting_ballot"] = reads.rounds_awaiting_ballot(user)
+    if has_role(user, CHAIR):
+        ctx["awaiting_round"] = reads.cases_awaiting_round(user)
+        ctx["awaiting_decision"] = reads.measures_awaiting_decision(user)
     if has_role(user, VERIFIER, CHAIR, MEMBER):
         deadlines = reads.deadlines_for(user)
         ctx["missed_deadlines"] = [d for d in deadlines if d.status == "missed"][:10]
@@ -51,7 +54,7 @@ def home_context(user) -> dict:
     if has_role(user, PARTY_REPRESENTATIVE):
         ctx["awaiting_reply"] = commission_selectors.cases_awaiting_reply(user)
         ctx["my_hearings"] = list(commission_selectors.case_list_for_representative(user)[:20])
-    ctx["notifications"] = reads.notifications_for(user)[:10]
+    ctx["notifications"] = reads.notifications_for(user, limit=10)
     return ctx
 
 

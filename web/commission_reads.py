@@ -9,9 +9,11 @@ from decimal import Decimal
 
 from django.db.models import Count
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from commission import selectors as _sel
+from notifications.kinds import render
 from notifications.selectors import notification_list_for
 
 # --- Home, inbox, overview -------------------------------------------------------------
@@ -32,8 +34,28 @@ def deadlines_for(user) -> list:
     return _sel.deadlines_for_home(user)
 
 
-def notifications_for(user):
-    return notification_list_for(user)
+def notifications_for(user, *, limit: int = 10) -> list:
+    """The latest notifications, each with its text in the active language
+    (`text_subject`, `text_body`), rendered now rather than stored."""
+    notes = list(notification_list_for(user)[:limit])
+    reads_cases = _sel.can_read_cases(user)
+    for note in notes:
+        note.text_subject, note.text_body = render(note)
+        # Where the case is for this reader: its page, or a representative's hearing of it.
+        note.url = None
+        if note.case_id and reads_cases:
+            note.url = reverse("web:case_detail", args=[note.case_id])
+        elif note.case_id and note.kind == "reply_requested":
+            note.url = reverse("web:case_reply", args=[note.case_id])
+    return notes
+
+
+def cases_awaiting_round(user) -> list[dict]:
+    return _sel.cases_awaiting_round(user)
+
+
+def measures_awaiting_decision(user) -> list:
+    return list(_sel.measures_awaiting_decision(user)[:20])
 
 
 def case_of_report(report):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("account/two-factor/", two_factor.setup, name="two_factor_setup"),
     path("account/two-factor/qr.svg", two_factor.qr, name="two_factor_qr"),
     path("account/tokens/", account.tokens, name="tokens"),
+    path("account/notifications/", account.notification_preferences, name="notification_preferences"),
     path("account/tokens/<int:pk>/revoke/", account.token_revoke, name="token_revoke"),
     path("account/tokens/revoke-all/", account.tokens_revoke_all, name="tokens_revoke_all"),
     # Monitor

@@ -42,6 +42,7 @@ from commission.selectors.discussion import (
     quorum_needed,
     round_revealed_ballots,
 )
+from commission.selectors.home import cases_awaiting_round
 from commission.selectors.reads import (
     READERS,
     ballot_own,
@@ -67,6 +68,7 @@ from commission.selectors.reads import (
     is_eligible,
     live_case_references,
     measure_get_for,
+    measures_awaiting_decision,
     round_get_for,
     round_open_for_case,
     round_public,
@@ -167,7 +169,9 @@ __all__ = [
     "conflict_refusal",
     "deadline_get_for",
     "deadline_list_for",
+    "cases_awaiting_round",
     "deadlines_for_home",
+    "measures_awaiting_decision",
     "eligible_members",
     "recused_members",
     "extension_refusal",

@@ -213,14 +213,37 @@ def deadline_get_for(user, pk) -> Deadline | None:
 
 
 def deadlines_for_home(user) -> list[Deadline]:
-    """Missed ones first, then the open ones coming soonest."""
+    """The deadlines that wait for this person, missed ones first, then the
+    open ones coming soonest. The chair answers for every deadline (and hears
+    of every missed one); a verifier for verification (of their cases, or of
+    cases nobody verifies yet); a member for the vote of rounds they are a
+    voter in and have not voted in yet (never a recused one's), and for the
+    measures stage (members propose)."""
     if not can_read_cases(user):
         return []
     qs = Deadline.objects.select_related("case")
+    if not has_role(user, CHAIR):
+        mine = Q(pk__in=[])
+        if has_role(user, VERIFIER):
+            mine |= Q(kind="verification") & (Q(case__verifier=user) | Q(case__verifier__isnull=True))
+        if has_role(user, MEMBER):
+            voter = RoundVoter.objects.filter(round=OuterRef("round_id"), member=user, recused_at__isnull=True)
+            voted = Ballot.objects.filter(round=OuterRef("round_id"), voter=user)
+            mine |= (Q(kind="vote") & Q(Exists(voter)) & ~Q(Exists(voted))) | Q(kind="measures")
+        qs = qs.filter(mine)
     # A missed deadline matters while its case is still flagged (not yet answered by the chair).
-    missed = list(qs.filter(status="missed", case__flagged=True).order_by("-due_at")[:10])
+    missed = list(qs.filter(status="missed", case__flagged=True).order_by("-due_at")[:10]) if has_role(
+        user, CHAIR) else []
     coming = list(qs.filter(status__in=UNSETTLED_DEADLINE).order_by("due_at")[:10])
     return missed + coming
+
+
+def measures_awaiting_decision(user) -> QuerySet[Measure]:
+    """For the chair: proposed measures not yet adopted or rejected."""
+    if not has_role(user, CHAIR):
+        return Measure.objects.none()
+    return (Measure.objects.filter(status="proposed").exclude(case__stage=Stage.CLOSED)
+            .select_related("case", "addressee").order_by("proposed_at", "id"))
 
 
 def inbox_reports(user) -> QuerySet[Report]:

@@ -14,9 +14,11 @@ from commission.models import Case
 from commission.selectors.consequences import CLOSE_SETTLES
 from commission.services.base import checkpoint_after_commit, locked_case, require, text
 from commission.services.deadlines import settle_open_deadlines
+from commission.services.notify import notify_about, on_the_case
 
 
-def close_locked(case: Case, *, actor, outcome: str, now: datetime, summary: str | None = None) -> None:
+def close_locked(case: Case, *, actor, outcome: str, now: datetime, summary: str | None = None,
+                 email_now: bool = True) -> None:
     """Close a case whose lock the caller holds: the case, its event, the
     deadlines of the stages it leaves, and a signed checkpoint after commit."""
     before = {"stage": case.stage}
@@ -27,6 +29,8 @@ def close_locked(case: Case, *, actor, outcome: str, now: datetime, summary: str
     audit_record(actor=actor, action="case.closed", object_type="case", object_id=case.pk, before=before,
                  after=after)
     settle_open_deadlines(case, kinds=CLOSE_SETTLES, actor=actor, now=now)
+    notify_about(case, recipients=on_the_case(case), kind="case_closed", key=f"case:{case.pk}:closed",
+                 params={"outcome": outcome}, email_now=email_now)
     checkpoint_after_commit()
 
 

@@ -50,10 +50,8 @@ def comment_post(*, actor, case: Case, body: str, parent: Comment | int | None =
         if parent_comment is not None and parent_comment.author_id != actor.pk:
             replied_to = parent_comment.author
             notify_about(case, recipients=[replied_to], kind="comment_reply", key=f"comment:{comment.pk}:reply",
-                         subject=f"{case.reference}: {actor.username} replied to your comment",
-                         body=body[:500])
+                         params={"author": actor.username, "excerpt": body[:500]})
         others = [u for u in mentioned if replied_to is None or u.pk != replied_to.pk]
         notify_about(case, recipients=others, kind="comment_mention", key=f"comment:{comment.pk}:mention",
-                     subject=f"{case.reference}: {actor.username} mentioned you in the discussion",
-                     body=body[:500])
+                     params={"author": actor.username, "excerpt": body[:500]})
     return comment

@@ -24,8 +24,9 @@ from commission.models import (
     MeasureStatus,
 )
 from commission.selectors import compliance_refusal, measure_decide_refusal, measure_propose_refusal
-from commission.services.base import future, iso, locked_case, require, text
+from commission.services.base import chairs, future, iso, locked_case, require, text
 from commission.services.deadlines import deadline_create, deadline_settle
+from commission.services.notify import members, notify_about
 
 
 def measure_propose(*, actor, case: Case, kind: str, addressee: str, description: str,
@@ -53,6 +54,9 @@ def measure_propose(*, actor, case: Case, kind: str, addressee: str, description
         audit_record(actor=actor, action="measure.proposed", object_type="measure", object_id=measure.pk,
                      after={"case": case.reference, "kind": kind, "addressee": party.code,
                             "description": description, "compliance_due_at": iso(compliance_due_at)})
+        notify_about(case, recipients=chairs(), kind="measure_proposed", key=f"measure:{measure.pk}:proposed",
+                     params={"measure": measure.pk, "measure_kind": kind, "addressee": party.code,
+                             "proposer": actor.get_username()})
     return measure
 
 
@@ -80,6 +84,14 @@ def measure_decide(*, actor, measure: Measure, adopt: bool, reason: str) -> Meas
         if adopt and measure.compliance_due_at:
             due = measure.compliance_due_at if measure.compliance_due_at > now else now
             deadline_create(case=case, kind=DeadlineKind.COMPLIANCE, due_at=due, actor=actor, measure=measure)
+        # Members, and the addressed party's own delegation where it has
+        # people here: a measure addressed to them is theirs to know of.
+        addressed = measure.addressee.delegation
+        told = [*members(), *(addressed.users.filter(is_active=True) if addressed is not None else [])]
+        notify_about(case, recipients=told, kind=f"measure_{measure.status}",
+                     key=f"measure:{measure.pk}:{measure.status}",
+                     params={"measure": measure.pk, "measure_kind": measure.kind, "addressee": measure.addressee.code,
+                             "compliance_due_at": iso(measure.compliance_due_at) if adopt else None})
     return measure
 
 

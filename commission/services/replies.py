@@ -67,10 +67,7 @@ def reply_window_open(case: Case, *, actor, now: datetime) -> Deadline | None:
     deadline = deadline_create(case=case, kind=DeadlineKind.REPLY, due_at=due_at, actor=actor)
     for party in called:
         notify_about(case, recipients=reps[party.pk], kind="reply_requested", key=f"reply:{case.pk}:{party.code}",
-                     subject=f"{case.reference}: {party.code} may reply by {due_at:%Y-%m-%d %H:%M} UTC",
-                     body=f"{case.title}: the case names {party.name}. Its findings and the reports' facts are "
-                          f"open to you; you may submit one reply (text and files) until "
-                          f"{due_at:%Y-%m-%d %H:%M} UTC.")
+                     params={"party": party.code, "party_name": party.name, "due_at": due_at.isoformat()})
     return deadline
 
 
@@ -122,8 +119,7 @@ def reply_submit(*, actor, case: Case, text: str, files=()) -> Reply:
                 window = Deadline.objects.select_for_update().get(case=case, kind=DeadlineKind.REPLY)
                 deadline_settle(window, case=case, status=DeadlineStatus.MET, actor=actor, now=now)
                 notify_about(case, recipients=chairs(), kind="replies_complete", key=f"replies-complete:{case.pk}",
-                             subject=f"{case.reference}: every party called has replied",
-                             body=f"{case.title}: the reply window is closed; a round may open.")
+                             params={})
     except Exception:
         # Nothing half-stored: files no row points to go away again.
         for name in stored_now:

@@ -96,6 +96,9 @@ def round_open(*, actor, case: Case, closes_at: datetime | None = None, quorum=D
                      reason=override_reason if unheard else "")
         deadline_create(case=case, kind=DeadlineKind.VOTE, due_at=closes_at, actor=actor, round=rnd)
         case.flag(False)  # a new round is the chair's answer to the escalation
+        # The voters only: a recused member has nothing to do in this round.
+        notify_about(case, recipients=voters, kind="round_opened", key=f"round:{rnd.pk}:opened",
+                     params={"number": number, "closes_at": iso(closes_at)})
     return rnd
 
 
@@ -184,10 +187,8 @@ def _hold_locked(rnd: Round, case: Case, *, forged: list[int], now: datetime, be
     if deadline is not None:
         deadline_settle(deadline, case=case, status=DeadlineStatus.MET, actor=None, now=now)
     case.flag()
-    notify_about(case, recipients=list({u.pk: u for u in [*chairs(), *auditors()]}.values()), kind="round_held", key=f"round:{rnd.pk}:held",
-                 subject=f"{case.reference}: round {rnd.number} held, ballots altered",
-                 body="Stored ballots do not match their commitments in the trail. Nothing was counted.",
-                 email_now=email_now)
+    notify_about(case, recipients=[*chairs(), *auditors()], kind="round_held", key=f"round:{rnd.pk}:held",
+                 params={"number": rnd.number}, email_now=email_now)
 
 
 def _close_locked(rnd: Round, *, now: datetime, because: str, email_now: bool) -> None:
@@ -224,14 +225,18 @@ def _close_locked(rnd: Round, *, now: datetime, because: str, email_now: bool) -
     deadline = Deadline.objects.select_for_update().filter(round=rnd, status__in=UNSETTLED_DEADLINE).first()
     if deadline is not None:
         deadline_settle(deadline, case=case, status=DeadlineStatus.MET, actor=None, now=now)
+    # The result, to the round's voters (recused ones included: they know a
+    # vote took place) and the chair.
+    told = [v.member for v in RoundVoter.objects.filter(round=rnd).select_related("member")]
+    notify_about(case, recipients=[*told, *chairs()], kind="round_closed", key=f"round:{rnd.pk}:closed",
+                 params={"number": rnd.number, "outcome": outcome, "because": because}, email_now=email_now)
     if outcome in (TIE, NO_QUORUM):
         case.flag()
         notify_about(case, recipients=chairs(), kind="round_escalated", key=f"round:{rnd.pk}:escalated",
-                     subject=f"{case.reference}: round {rnd.number} ended in {outcome}",
-                     body="The vote did not decide. You may open a new round.", email_now=email_now)
+                     params={"number": rnd.number, "outcome": outcome}, email_now=email_now)
         return
     if outcome == UNDETERMINED:
-        close_locked(case, actor=None, outcome=UNDETERMINED, now=now)
+        close_locked(case, actor=None, outcome=UNDETERMINED, now=now, email_now=email_now)
         return
     before = {"stage": case.stage}
     case.attributed_party = Party.objects.get(code=outcome)

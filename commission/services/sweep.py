@@ -53,13 +53,9 @@ SWEEP_BUDGET_SECONDS = 120.0
 
 def _escalate(deadline: Deadline, case: Case, *, email_now: bool) -> None:
     case.flag()
-    what = deadline.kind
     notify_about(case, recipients=chairs(), kind="deadline_missed",
                  key=f"missed:{deadline.pk}:{deadline.due_at.isoformat()}",
-                 subject=f"{case.reference}: {what} deadline missed",
-                 body=f"The {what} deadline of {case.reference} ({case.title}) passed at "
-                      f"{deadline.due_at:%Y-%m-%d %H:%M} UTC.",
-                 email_now=email_now)
+                 params={"what": deadline.kind, "due_at": deadline.due_at.isoformat()}, email_now=email_now)
 
 
 def deadline_fire(*, deadline_id: int, now: datetime | None = None, email_now: bool = True) -> bool:
@@ -120,10 +116,7 @@ def _reply_window_end(deadline: Deadline, case: Case, *, now: datetime, email_no
     if case.stage == Stage.ATTRIBUTION:
         notify_about(case, recipients=chairs(), kind="reply_window_ended",
                      key=f"reply-ended:{deadline.pk}:{deadline.due_at.isoformat()}",
-                     subject=f"{case.reference}: the reply window has ended",
-                     body=f"{case.title}: a round may open."
-                          + (f" No reply from {', '.join(waiting)}." if waiting else ""),
-                     email_now=email_now)
+                     params={"waiting": waiting}, email_now=email_now)
     return True
 
 
@@ -160,8 +153,7 @@ def deadline_remind(*, deadline_id: int, now: datetime | None = None, email_now:
         recipients = _reminder_recipients(deadline, case)
         notify_about(case, recipients=recipients, kind="deadline_reminder",
                      key=f"reminder:{deadline.pk}:{deadline.due_at.isoformat()}",
-                     subject=f"{case.reference}: {deadline.kind} due {deadline.due_at:%Y-%m-%d %H:%M} UTC",
-                     body=f"{case.title}: the {deadline.kind} deadline is coming.", email_now=email_now)
+                     params={"what": deadline.kind, "due_at": deadline.due_at.isoformat()}, email_now=email_now)
         audit_record(actor=None, action="deadline.reminded", object_type="deadline", object_id=deadline.pk,
                      after={"case": case.reference, "kind": deadline.kind,
                             "recipients": sorted(u.username for u in recipients)})

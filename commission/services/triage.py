@@ -156,8 +156,7 @@ def report_return(*, actor, report: Report, reason: str) -> Report:
                             "author": report.author.get_username(), "returned_at": DjangoJSONEncoder().default(now)},
                      reason=reason)
         notify(recipients=[report.author], kind="report_returned", key=f"returned:{report.pk}:{now.isoformat()}",
-               subject=f"{report.reference} was returned to you for more information",
-               body=f"{actor.get_username()} asks: {reason}\n\nEdit the report and submit it again.", once=False)
+               params={"reference": report.reference, "by": actor.get_username(), "reason": reason}, once=False)
     return report
 
 

@@ -16,6 +16,7 @@ from accounts.services import user_authority_set
 from audit.models import AuditEvent
 from commission import services
 from commission.models import Deadline, DeadlineKind, Reply, ReplyEvidence, ReplyNotice
+from notifications.kinds import render
 from notifications.models import Notification
 from tests.reports.conftest import PDF_BYTES, png_bytes
 
@@ -132,7 +133,7 @@ def test_the_round_may_open_once_the_window_has_ended_and_the_sweep_records_who_
     case.refresh_from_db()
     assert not case.flagged  # a party's silence is its choice, not the commission's delay
     note = Notification.objects.get(recipient=people["chair"], kind="reply_window_ended")
-    assert "RU" in note.body
+    assert "RU" in render(note)[1]
     assert api(people["chair"]).post(f"/api/v1/cases/{case.pk}/rounds/", {}, format="json").status_code == 201
 
 

@@ -311,7 +311,7 @@ def test_a_tie_or_no_quorum_escalates_to_the_chair_who_may_open_round_two(people
     case.refresh_from_db()
     assert case.stage == "attribution" and case.flagged
     note = Notification.objects.get(kind="round_escalated")
-    assert note.recipient == people["chair"] and (note.case_id, note.case_reference) == (case.pk, case.reference) and ending in note.subject
+    assert note.recipient == people["chair"] and (note.case_id, note.case_reference) == (case.pk, case.reference) and note.params["outcome"] == ending
     second = services.round_open(actor=people["chair"], case=case)
     assert second.number == 2 and second.eligible_count == 4
     case.refresh_from_db()

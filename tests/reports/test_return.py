@@ -13,6 +13,7 @@ from audit.models import AuditEvent
 from commission import selectors as commission_selectors
 from commission import services as commission_services
 from config.errors import Conflict, Forbidden
+from notifications.kinds import render
 from notifications.models import Notification
 from reports import services
 from reports.models import Report, ReportStatus
@@ -127,8 +128,8 @@ def test_it_notifies_the_author_and_emails_after_commit(people, report, django_c
     assert note.recipient == people["monitor"]
     assert note.kind == "report_returned"
     assert note.key.startswith(f"returned:{report.pk}:")
-    assert report.reference in note.subject
-    assert QUESTION in note.body
+    assert report.reference in render(note)[0]
+    assert QUESTION in render(note)[1]
     assert note.emailed_at is not None
     assert [m.to for m in mailoutbox] == [[people["monitor"].email]]
 
@@ -237,7 +238,7 @@ def test_submitting_again_brings_it_back_to_triage_and_tells_who_asked(people, r
     assert report in commission_selectors.inbox_reports(people["verifier"])
     note = Notification.objects.get(kind="report_resubmitted")
     assert note.recipient == people["verifier"]
-    assert QUESTION in note.body
+    assert QUESTION in render(note)[1]
     case = commission_services.case_open(actor=people["verifier"], title="Orikhiv", reports=[report])
     assert case.pk
 

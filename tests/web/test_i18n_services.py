@@ -1,3 +1,4 @@
+
 """The services' refusals speak the language of the request: on a French page
 and in an API answer to `Accept-Language: fr` they are French (Ukrainian for
 `uk`, the language of most monitors in the field), with the same
@@ -15,6 +16,7 @@ from audit.models import AuditEvent
 from commission import services
 from commission.models import Ballot, Deadline, Round
 from config.errors import Forbidden
+from notifications.kinds import render
 from notifications.models import Notification
 from tests.conftest import token_for
 from tests.web.test_commission_pages import field_errors, later
@@ -165,15 +167,19 @@ def test_the_reports_service_refuses_in_french_too(api, people, submitted):  # n
 # --- Records stay as written ----------------------------------------------------------------
 
 
-def test_a_french_request_stores_its_notification_and_trail_in_english(api, people, submitted):  # noqa: F811
+def test_a_french_request_stores_its_notification_as_data_and_its_trail_in_english(api, people, submitted):  # noqa: F811
     report = submitted(people["monitor"])
     response = api(people["verifier"]).post(f"/api/v1/reports/{report.pk}/return/",
                                             {"reason": "Combien d'impacts ?"}, format="json",
                                             HTTP_ACCEPT_LANGUAGE="fr")
     assert response.status_code == 200
     note = Notification.objects.get(recipient=people["monitor"])
-    assert note.subject == f"{report.reference} was returned to you for more information"
-    assert note.body.endswith("Edit the report and submit it again.")
+    # Stored as data, in no language: each reader gets it in theirs.
+    assert note.subject == "" and note.body == "" and note.params["reference"] == report.reference
+    with translation.override("en"):
+        subject, body = render(note)
+    assert subject == f"{report.reference} was returned to you for more information"
+    assert body.endswith("Edit the report and submit it again.")
     event = AuditEvent.objects.get(action="report.returned")
     assert event.reason == "Combien d'impacts ?"
     assert event.after["status"] == "returned"
@@ -226,14 +232,18 @@ def test_the_reports_service_refuses_in_ukrainian_too(api, people, submitted):  
         "Додайте докази або попросіть верифікатора виправити запис.")
 
 
-def test_a_ukrainian_request_stores_its_notification_and_trail_in_english(api, people, submitted):  # noqa: F811
+def test_a_ukrainian_request_stores_its_notification_as_data_and_its_trail_in_english(api, people, submitted):  # noqa: F811
     report = submitted(people["monitor"])
     response = api(people["verifier"]).post(f"/api/v1/reports/{report.pk}/return/",
                                             {"reason": "Скільки було влучань?"}, format="json",
                                             HTTP_ACCEPT_LANGUAGE="uk")
     assert response.status_code == 200
     note = Notification.objects.get(recipient=people["monitor"])
-    assert note.subject == f"{report.reference} was returned to you for more information"
-    assert note.body.endswith("Edit the report and submit it again.")
+    # Stored as data, in no language: each reader gets it in theirs.
+    assert note.subject == "" and note.body == "" and note.params["reference"] == report.reference
+    with translation.override("en"):
+        subject, body = render(note)
+    assert subject == f"{report.reference} was returned to you for more information"
+    assert body.endswith("Edit the report and submit it again.")
     event = AuditEvent.objects.get(action="report.returned")
     assert event.reason == "Скільки було влучань?"

@@ -1,0 +1,30 @@
+"""What waits for a person on their home page, from the same predicates the
+services check (actions.py, replies.py), so that the home asks nothing the
+service would refuse."""
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from accounts.roles import CHAIR, has_role
+from commission.models import Case, Round, RoundStatus, Stage
+from commission.selectors.actions import round_open_refusal
+from commission.selectors.replies import reply_window, reply_window_refusal
+
+
+def cases_awaiting_round(user) -> list[dict]:
+    """For the chair: verified cases in attribution with no open round, each
+    with why a round cannot open yet (the parties' reply window holding it
+    back, or no eligible member), from the same predicates as round_open."""
+    if not has_role(user, CHAIR):
+        return []
+    open_round = Round.objects.filter(case=OuterRef("pk"), status=RoundStatus.OPEN)
+    cases = (Case.objects.filter(stage=Stage.ATTRIBUTION).exclude(Exists(open_round))
+             .order_by("stage_changed_at", "id")[:50])
+    now = timezone.now()
+    items = []
+    for case in cases:
+        held = reply_window_refusal(case, now=now)
+        refusal = round_open_refusal(case)
+        items.append({"case": case, "held_until": reply_window(case).due_at if held is not None else None,
+                      "refusal": str(refusal) if refusal is not None else None})
+    return items

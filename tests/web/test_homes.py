@@ -1,0 +1,67 @@
+"""Each person's home lists exactly what waits for them, from the same
+predicates the services check."""
+
+import pytest
+
+from commission import services
+
+pytestmark = pytest.mark.django_db
+
+
+def home(web, user, language="en") -> str:
+    return web(user).get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+
+def test_the_chairs_home_lists_a_verified_case_waiting_for_a_round(people, case_in, web):
+    case = case_in("attribution")
+    page = home(web, people["chair"])
+    assert "Verified cases waiting for a round" in page and case.reference in page and "a round may open" in page
+    services.round_open(actor=people["chair"], case=case)
+    assert "Verified cases waiting for a round" not in home(web, people["chair"])
+
+
+def test_a_case_held_back_by_the_reply_window_says_so_on_the_chairs_home(people, representatives, case_naming, web):
+    case = case_naming("RU")
+    page = home(web, people["chair"])
+    assert case.reference in page and "held back by the parties' reply window until" in page
+
+
+def test_nobody_but_the_chair_is_shown_cases_waiting_for_a_round(people, case_in, web):
+    case_in("attribution")
+    for who in ("member1", "verifier", "auditor"):
+        assert "Verified cases waiting for a round" not in home(web, people[who])
+
+
+def test_a_recused_member_is_not_asked_to_vote(people, case_in, web):
+    rnd = services.round_open(actor=people["chair"], case=case_in("attribution"))
+    recused = home(web, people["member5"])
+    assert "Rounds awaiting your ballot" not in recused
+    assert "Deadlines coming" not in recused  # no "Vote, due in 6 days"
+    voter = home(web, people["member1"])
+    assert "Rounds awaiting your ballot" in voter and "Deadlines coming" in voter
+    services.ballot_cast(actor=people["member1"], round=rnd, choice="RU", rationale="radar tracks")
+    voted = home(web, people["member1"])
+    assert "Rounds awaiting your ballot" not in voted and "Deadlines coming" not in voted
+
+
+def test_a_verifier_is_not_shown_the_votes_deadlines(people, case_in, web):
+    services.round_open(actor=people["chair"], case=case_in("attribution"))
+    assert "Deadlines coming" not in home(web, people["verifier"])
+    case_in("verification")
+    assert "Deadlines coming" in home(web, people["verifier"])
+
+
+def test_the_chairs_home_lists_measures_awaiting_a_decision(people, case_in, web):
+    case = case_in("measures")
+    services.measure_propose(actor=people["member1"], case=case, kind="sanctions", addressee="RU",
+                             description="Targeted sanctions on the battery's unit.")
+    page = home(web, people["chair"])
+    assert "Measures awaiting your decision" in page and "Targeted sanctions on the battery" in page
+    assert "Measures awaiting your decision" not in home(web, people["member1"])
+
+
+def test_the_home_lists_notifications_in_the_readers_language(people, case_in, web):
+    case = case_in("attribution")
+    services.round_open(actor=people["chair"], case=case)
+    page = home(web, people["member2"], "uk")
+    assert f"{case.reference}: раунд 1 відкрито" in page
