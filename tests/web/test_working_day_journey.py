@@ -3,7 +3,8 @@ shown"), one role after another on one case:
 
 - the chair finds the verified case on their home and opens a round from it;
 - the members are told: in-app, and by email in their own language (member1
-  reads French);
+  chose French on their settings page); on a French page the same
+  notification reads French, and it leads to the case;
 - they discuss the case while the round is open (no ballot shows), then vote;
   the recused member is not asked to;
 - the last ballot closes the round early; the case page names the party and
@@ -76,16 +77,21 @@ def test_the_commissions_working_day(settings, people, case_in, session, tmp_pat
     settings.AUDIT_SIGNING_KEY = SIGNING_KEY
     case = case_in("attribution", title="Shelling of Orikhiv, northern outskirts")
     case_path = f"/cases/{case.pk}/"
-    member1 = people["member1"]
-    member1.language = "fr"  # member1 reads their emails in French
-    member1.save()
     mail.outbox.clear()
+
+    # member1 chooses to read the commission's emails in French.
+    m1 = session("member1")
+    page = m1.go("/account/notifications/")
+    page.get_by_label("Language of your emails").select_option("fr")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/account/notifications/")
+    assert "Your notification settings were saved." in page.inner_text("main")
 
     # --- The chair: the verified case is on their home; they open a round from it.
     chair = session("chair")
     page = chair.page  # signed in: on the home page
-    # needs h-notify: the chair's home lists the verified cases waiting for a round.
-    link = page.locator("main").get_by_role("link", name=case.reference)
+    # The chair's home lists the verified cases waiting for a round.
+    link = page.locator("section[aria-labelledby=h-round]").get_by_role("link", name=case.reference)
     assert link.count() == 1, "the chair's home does not list the verified case waiting for a round"
     assert fits_a_phone(chair)
     chair.shoot("home-chair-waiting-round")
@@ -96,8 +102,9 @@ def test_the_commissions_working_day(settings, people, case_in, session, tmp_pat
     assert page.get_by_text("0 of 4 eligible members have voted.").is_visible()
 
     # --- The members are told: in-app, and by email in their language.
-    # needs h-notify: a round opened notifies its voters (not the recused
-    # member), in the app and by email, in the reader's language.
+    # A round opened notifies its voters (not the recused member), in the app
+    # and by email (at once, the default for a kind that asks to act), each
+    # email in its reader's language.
     told = set(Notification.objects.filter(case_id=case.pk, kind="round_opened")
                .values_list("recipient__username", flat=True))
     assert told == set(VOTERS), f"round_opened told {sorted(told)}"
@@ -110,20 +117,26 @@ def test_the_commissions_working_day(settings, people, case_in, session, tmp_pat
     english = emails["member2@example.org"]
     assert english.subject.startswith(f"{case.reference}: round 1 is open"), english.subject
 
-    m1 = session("member1")
     page = m1.go("/")
     assert f"{case.reference}: round 1 is open" in page.inner_text("main")
-    # The same notification on a French page reads French (rendered when read, not stored in English).
-    m1.context.set_extra_http_headers({"Accept-Language": "fr"})
-    page = m1.go("/")
+    # Switched to French, the page shows the same notification in French: its
+    # words are rendered when read, not stored in English.
+    page.locator("#lang-select").select_option("fr")
+    page.locator("form.lang-form button").click()
+    page.wait_for_selector("html[lang=fr]")
     assert f"{case.reference} : le tour 1 est ouvert" in page.inner_text("main")
     assert fits_a_phone(m1)
     m1.shoot("home-member-round-opened-fr")
-    m1.context.set_extra_http_headers({"Accept-Language": "en-GB"})
-    # (end of the h-notify block)
+    page.locator("#lang-select").select_option("en")
+    page.locator("form.lang-form button").click()
+    page.wait_for_selector("html[lang=en]")
+    # The notification leads to the case.
+    page.get_by_role("link", name=re.compile(f"{case.reference}: round 1 is open")).click()
+    page.wait_for_url(f"**{case_path}")
 
-    # The recused member is not asked to vote, and sees why.
+    # The recused member is not asked to vote: not on their home, and the case says why.
     m5 = session("member5")
+    assert m5.page.locator("#h-vote").count() == 0
     page = m5.go(case_path)
     assert "cannot vote" in page.get_by_test_id("recusal").inner_text()
     assert page.get_by_role("button", name="Cast the sealed ballot").count() == 0
@@ -148,7 +161,7 @@ def test_the_commissions_working_day(settings, people, case_in, session, tmp_pat
     page.get_by_label("Your comment").fill("They do: 152 mm, and the crater axis points the same way.")
     page.get_by_role("button", name="Post the comment").click()
     page.wait_for_url(f"**{case_path}#h-discussion")
-    assert Comment.objects.get(author=people["member2"]).parent.author == member1
+    assert Comment.objects.get(author=people["member2"]).parent.author == people["member1"]
     discussion = page.get_by_test_id("discussion").inner_text()
     assert "in reply to member1" in discussion
     # The discussion shows no ballot: member3's sealed rationale is nowhere on the page.
