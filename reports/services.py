@@ -520,7 +520,7 @@ def _insert_ignoring_conflicts(reports: list[Report]) -> int:
         # One array per column, unnested server-side: a statement with a
         # handful of parameters however many rows, where VALUES (...), (...)
         # would take 30 parameters a row for the driver to splice in.
-        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+        arrays = ", ".join(f"%b::{f.db_type(connection)}[]" for f in fields)
         for start in range(0, len(rows), IMPORT_INSERT_CHUNK * 10):
             chunk = rows[start:start + IMPORT_INSERT_CHUNK * 10]
             statements.append((f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) "  # noqa: S608 (names from the model)
@@ -534,13 +534,27 @@ def _insert_ignoring_conflicts(reports: list[Report]) -> int:
                                "ON CONFLICT DO NOTHING RETURNING id, idempotency_key",
                                [value for row in chunk for value in row]))
     inserted = 0
-    with connection.cursor() as cursor:
+    with _array_cursor() as cursor:
         for query, params in statements:
             cursor.execute(query, params)
             for pk, key in cursor.fetchall():
                 by_key[key].pk = pk
                 inserted += 1
     return inserted
+
+
+def _array_cursor():
+    """A cursor that sends the column arrays as parameters (PostgreSQL):
+    Django's psycopg cursor binds client-side, quoting every element of every
+    array into the statement's text in Python (a tenth of a batch's time) for
+    the server to parse back; a server-side binding cursor on the same
+    connection (so in the same transaction) sends them as they are."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
 
 
 # --- Evidence --------------------------------------------------------------
