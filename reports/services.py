@@ -23,6 +23,7 @@ from accounts.models import Party
 from accounts.roles import CHAIR, MONITOR, VERIFIER, has_role
 from audit.receipts import record_sha256
 from audit.services import audit_record, audit_record_many
+from config.db import array_cursor
 from config.errors import ApplicationError, Conflict, Forbidden, TooLarge
 from notifications.services import notify
 from reports import images
@@ -519,7 +520,8 @@ def _insert_ignoring_conflicts(reports: list[Report]) -> int:
     if connection.vendor == "postgresql":
         # One array per column, unnested server-side: a statement with a
         # handful of parameters however many rows, where VALUES (...), (...)
-        # would take 30 parameters a row for the driver to splice in.
+        # would take 30 parameters a row for the driver to splice in; the
+        # arrays go in binary (config.db.array_cursor).
         arrays = ", ".join(f"%b::{f.db_type(connection)}[]" for f in fields)
         for start in range(0, len(rows), IMPORT_INSERT_CHUNK * 10):
             chunk = rows[start:start + IMPORT_INSERT_CHUNK * 10]
@@ -534,7 +536,7 @@ def _insert_ignoring_conflicts(reports: list[Report]) -> int:
                                "ON CONFLICT DO NOTHING RETURNING id, idempotency_key",
                                [value for row in chunk for value in row]))
     inserted = 0
-    with _array_cursor() as cursor:
+    with array_cursor() as cursor:
         for query, params in statements:
             cursor.execute(query, params)
             for pk, key in cursor.fetchall():
@@ -542,19 +544,6 @@ def _insert_ignoring_conflicts(reports: list[Report]) -> int:
                 inserted += 1
     return inserted
 
-
-def _array_cursor():
-    """A cursor that sends the column arrays as parameters (PostgreSQL):
-    Django's psycopg cursor binds client-side, quoting every element of every
-    array into the statement's text in Python (a tenth of a batch's time) for
-    the server to parse back; a server-side binding cursor on the same
-    connection (so in the same transaction) sends them as they are."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    import psycopg
-
-    connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
 
 
 # --- Evidence --------------------------------------------------------------
