@@ -45,12 +45,17 @@ MAX_SEAL_ROUNDS = 20
 SEAL_ON_COMMIT = True
 
 
+# json.dumps(data, cls=DjangoJSONEncoder) builds this same encoder on every
+# call; one instance writes the same text (as audit.chain's canonical does).
+_PLAIN_ENCODER = DjangoJSONEncoder()
+
+
 def _plain(data):
     """JSON-safe copy (datetimes as ISO strings, decimals as strings), so the
     value hashed later is the value stored now."""
     if data is None:
         return None
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return json.loads(_PLAIN_ENCODER.encode(data))
 
 
 def audit_record(
@@ -123,7 +128,7 @@ _COPIED = ("at", "actor_id", "actor_username", "action", "object_type", "object_
 
 def _json_text(data) -> str | None:
     """_plain's encoding, as text; None (SQL NULL, as audit_record stores it) stays None."""
-    return None if data is None else json.dumps(data, cls=DjangoJSONEncoder)
+    return None if data is None else _PLAIN_ENCODER.encode(data)
 
 
 def _decoded(row: tuple) -> dict:

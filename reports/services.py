@@ -93,9 +93,14 @@ class IdempotencyKeyReused(ApplicationError):
 # --- Reports ---------------------------------------------------------------
 
 
+# json.dumps(data, cls=DjangoJSONEncoder) builds this same encoder on every
+# call; one instance writes the same text (as audit.chain's canonical does).
+_PLAIN_ENCODER = DjangoJSONEncoder()
+
+
 def _plain(data: dict) -> dict:
     """JSON-safe copy (datetimes as ISO strings), as the trail will store it."""
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return json.loads(_PLAIN_ENCODER.encode(data))
 
 
 def _normalize(data: dict) -> dict:
