@@ -369,3 +369,28 @@ def test_a_batch_stores_each_report_and_event_exactly_as_a_single_report_would(p
         assert events[0].action == events[1].action
         after = [{k: v for k, v in e.after.items() if k not in ("reference", "sha256")} for e in events]
         assert after[0] == after[1]
+
+
+@pytest.mark.parametrize("data", [
+    {},
+    {"status": "draft", "description": "x"},
+    {"status": "submitted", "lat": 1.5, "lon": 2.5, "category": "shelling", "description": "d",
+     "source_type": "uav", "links": ["https://example.org/"], "severity": 3, "civilian_killed": 2},
+    {"alleged_party": None, "returned_by": None, "occurred_until": None, "links": []},
+])
+def test_new_report_is_the_instance_the_stock_constructor_builds(people, parties, data):
+    """reports.services._new_report fills in the defaults Model.__init__ would
+    (to spare it a KeyError per missing field): the instance must be the same,
+    with mutable defaults fresh for each report."""
+    from reports.services import _new_report
+
+    kwargs = {"author": people["monitor"], "idempotency_key": "k", "request_fingerprint": "", **data}
+    if "alleged_party" in data:
+        kwargs["alleged_party"] = parties["RU"]
+    stock, ours, again = Report(**kwargs), _new_report(**kwargs), _new_report(**kwargs)
+    for field in Report._meta.concrete_fields:
+        assert getattr(ours, field.attname) == getattr(stock, field.attname), field.attname
+    assert ours.author == stock.author and ours.alleged_party == stock.alleged_party
+    assert ours._state.adding and ours.pk is None
+    if "links" not in data:
+        assert ours.links is not again.links  # a list per report, as the field's default=list gives
