@@ -394,3 +394,22 @@ def test_new_report_is_the_instance_the_stock_constructor_builds(people, parties
     assert ours._state.adding and ours.pk is None
     if "links" not in data:
         assert ours.links is not again.links  # a list per report, as the field's default=list gives
+
+
+def test_an_import_leaves_the_cycle_collector_as_it_found_it(api, people, parties):
+    import gc
+
+    from reports.imports import ImportFormatError, import_records
+
+    assert gc.isenabled()
+    assert post(api(people["monitor"]), SAMPLE_CIR).status_code == 200
+    assert gc.isenabled()
+    with pytest.raises(ImportFormatError):  # an error inside the batch
+        import_records(actor=people["monitor"], header=["x"], records=[{"x": "1"}], mapping="nonsense")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        post(api(people["monitor"]), SAMPLE_CIR)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
