@@ -262,7 +262,7 @@ def report_create(
             return _replayed(existing, request_fingerprint), False
 
     report = _new_report(author=actor, status=status, idempotency_key=idempotency_key or None,
-                    request_fingerprint=request_fingerprint or "", **data)
+                         request_fingerprint=request_fingerprint or "", **data)
     if status == ReportStatus.SUBMITTED:
         report.submitted_at = timezone.now()
     _check(report)
@@ -465,7 +465,7 @@ def report_import(*, actor, entries: list[ImportEntry]) -> list[ImportOutcome]:
                 raise ValidationError({"status": [
                     _("Must be one of %(choices)s.") % {"choices": ", ".join(FILING_STATUSES)}]})
             report = _new_report(author=actor, status=status, idempotency_key=entry.idempotency_key,
-                            request_fingerprint=entry.fingerprint, **data)
+                                 request_fingerprint=entry.fingerprint, **data)
             if status == ReportStatus.SUBMITTED:
                 report.submitted_at = now
             _check(report)
@@ -559,7 +559,6 @@ def _insert_ignoring_conflicts(reports: list[Report]) -> int:
                 by_key[key].pk = pk
                 inserted += 1
     return inserted
-
 
 
 # --- Evidence --------------------------------------------------------------
