@@ -30,6 +30,7 @@ from audit.keys import (  # noqa: F401 (CheckpointsDisabled, signing_public_key_
 from audit.models import AuditEvent, Checkpoint, VerifiedHead
 from audit.scopes import case_refs
 from audit.selectors import TrailReport, chain_verify, export_lines, leaf_hashes
+from config.db import array_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +45,17 @@ MAX_SEAL_ROUNDS = 20
 SEAL_ON_COMMIT = True
 
 
+# json.dumps(data, cls=DjangoJSONEncoder) builds this same encoder on every
+# call; one instance writes the same text (as audit.chain's canonical does).
+_PLAIN_ENCODER = DjangoJSONEncoder()
+
+
 def _plain(data):
     """JSON-safe copy (datetimes as ISO strings, decimals as strings), so the
     value hashed later is the value stored now."""
     if data is None:
         return None
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return json.loads(_PLAIN_ENCODER.encode(data))
 
 
 def audit_record(
@@ -122,7 +128,7 @@ _COPIED = ("at", "actor_id", "actor_username", "action", "object_type", "object_
 
 def _json_text(data) -> str | None:
     """_plain's encoding, as text; None (SQL NULL, as audit_record stores it) stays None."""
-    return None if data is None else json.dumps(data, cls=DjangoJSONEncoder)
+    return None if data is None else _PLAIN_ENCODER.encode(data)
 
 
 def _decoded(row: tuple) -> dict:
@@ -273,10 +279,11 @@ def _write_seals(updates: list[tuple[int, str, str, int]]) -> None:
         # UPDATE ... FROM unnest(arrays): four parameters however many rows.
         # The ORM's bulk_update builds a CASE per column with a branch per
         # row, which cost most of a 10,000-row import's time (BENCHMARKS.md).
-        with connection.cursor() as cursor:
+        # The arrays in binary, bound server-side (config.db.array_cursor).
+        with array_cursor() as cursor:
             cursor.execute(
                 "UPDATE audit_auditevent AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
-                "FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::bigint[]) AS v(seq, prev_hash, hash, id) "
+                "FROM unnest(%b::bigint[], %b::varchar[], %b::varchar[], %b::bigint[]) AS v(seq, prev_hash, hash, id) "
                 "WHERE e.id = v.id AND e.seq IS NULL",
                 [list(column) for column in zip(*updates, strict=True)])
             written = cursor.rowcount

@@ -8,10 +8,12 @@ A mapping knows, for every API field it fills, which source column it came
 from, so that a refused row's errors name the column the person can fix."""
 
 import csv
+import gc
 import io
 import json
 import re
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -384,10 +386,32 @@ def records_from(text: str, media_type: str) -> tuple[list[str], list[dict]]:
     return CONTENT_TYPES[media_type](text)
 
 
+@contextmanager
+def _no_cycle_collection():
+    """A batch allocates a few hundred thousand objects (records, rows,
+    validated data, reports, events) and keeps them to its end: Python's
+    cyclic collector ran some 350 times in a 10,000-row batch, rescanning
+    them all, for about 8 % of the batch's CPU, and found nothing to free.
+    Reference counting frees as usual meanwhile; the collector is back (and
+    takes any cycle left) when the batch ends. Left off if it was off."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def import_records(*, actor, header: list[str], records: list[dict], mapping: str | None = None) -> ImportResult:
     """Map, validate and file a batch (the API and import_reports both call
     this): each row goes through ReportInputSerializer, the single report's
     validation, then reports.services.report_import files the good ones."""
+    with _no_cycle_collection():
+        return _import_records(actor=actor, header=header, records=records, mapping=mapping)
+
+
+def _import_records(*, actor, header: list[str], records: list[dict], mapping: str | None) -> ImportResult:
     # Imported here: the serializers and services sit above this module's
     # pure reading functions, which the tests use on their own.
     from reports.selectors import parties_by_code

@@ -132,7 +132,7 @@ class Report(models.Model):
         unique) and the year of filing; nothing extra to write at intake."""
         if self.pk is None:
             return ""
-        return f"{self.REFERENCE_PREFIX}-{self.created_at:%Y}-{self.pk:06d}"
+        return f"{self.REFERENCE_PREFIX}-{self.created_at.year}-{self.pk:06d}"  # .year: what %Y writes, without strftime
 
     def mark_returned(self, *, reason: str, by, now) -> None:
         """Back to its author with a question (the status and the question move together)."""

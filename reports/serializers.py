@@ -190,7 +190,6 @@ class ReportInputSerializer(serializers.Serializer):
 def _missing_to_submit(attrs: dict) -> dict:
     """Every field a submitted report needs that the body lacks, in the
     body's nested shape (location.lat), with DRF's own "required" message."""
-    message = str(serializers.Field.default_error_messages["required"])
     missing: dict = {}
     location = dict(attrs.get("location") or {})
     if location.get("mgrs"):  # a grid reference gives both (or its own error)
@@ -199,6 +198,8 @@ def _missing_to_submit(attrs: dict) -> dict:
     for field in services.REQUIRED_TO_SUBMIT:
         value = location.get(field) if field in services.LOCATION_FIELDS else attrs.get(field)
         if value is None or value == "":
+            # Translated only when something is missing (most bodies lack nothing).
+            message = str(serializers.Field.default_error_messages["required"])
             if field in services.LOCATION_FIELDS:
                 missing.setdefault("location", {})[field] = [message]
             else:

@@ -23,6 +23,7 @@ from accounts.models import Party
 from accounts.roles import CHAIR, MONITOR, VERIFIER, has_role
 from audit.receipts import record_sha256
 from audit.services import audit_record, audit_record_many
+from config.db import array_cursor
 from config.errors import ApplicationError, Conflict, Forbidden, TooLarge
 from notifications.services import notify
 from reports import images
@@ -92,9 +93,14 @@ class IdempotencyKeyReused(ApplicationError):
 # --- Reports ---------------------------------------------------------------
 
 
+# json.dumps(data, cls=DjangoJSONEncoder) builds this same encoder on every
+# call; one instance writes the same text (as audit.chain's canonical does).
+_PLAIN_ENCODER = DjangoJSONEncoder()
+
+
 def _plain(data: dict) -> dict:
     """JSON-safe copy (datetimes as ISO strings), as the trail will store it."""
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return json.loads(_PLAIN_ENCODER.encode(data))
 
 
 def _normalize(data: dict) -> dict:
@@ -185,6 +191,17 @@ def _check(report: Report) -> None:
         raise ValidationError(errors)
 
 
+def _new_report(**values) -> Report:
+    """Report(**values) with every column the values leave out given its
+    default (the field's own get_default(), a fresh one per report): the same
+    instance, but Model.__init__ no longer raises and catches a KeyError for
+    each missing field, which took half of its time for a filed report."""
+    for model_field in Report._meta.concrete_fields:
+        if model_field.attname not in values and model_field.name not in values:
+            values[model_field.attname] = model_field.get_default()
+    return Report(**values)
+
+
 def _value(report: Report, field: str):
     if field == "alleged_party":
         return report.alleged_party.code if report.alleged_party_id else None
@@ -244,8 +261,8 @@ def report_create(
         if existing is not None:
             return _replayed(existing, request_fingerprint), False
 
-    report = Report(author=actor, status=status, idempotency_key=idempotency_key or None,
-                    request_fingerprint=request_fingerprint or "", **data)
+    report = _new_report(author=actor, status=status, idempotency_key=idempotency_key or None,
+                         request_fingerprint=request_fingerprint or "", **data)
     if status == ReportStatus.SUBMITTED:
         report.submitted_at = timezone.now()
     _check(report)
@@ -447,8 +464,8 @@ def report_import(*, actor, entries: list[ImportEntry]) -> list[ImportOutcome]:
             if status not in FILING_STATUSES:
                 raise ValidationError({"status": [
                     _("Must be one of %(choices)s.") % {"choices": ", ".join(FILING_STATUSES)}]})
-            report = Report(author=actor, status=status, idempotency_key=entry.idempotency_key,
-                            request_fingerprint=entry.fingerprint, **data)
+            report = _new_report(author=actor, status=status, idempotency_key=entry.idempotency_key,
+                                 request_fingerprint=entry.fingerprint, **data)
             if status == ReportStatus.SUBMITTED:
                 report.submitted_at = now
             _check(report)
@@ -519,8 +536,9 @@ def _insert_ignoring_conflicts(reports: list[Report]) -> int:
     if connection.vendor == "postgresql":
         # One array per column, unnested server-side: a statement with a
         # handful of parameters however many rows, where VALUES (...), (...)
-        # would take 30 parameters a row for the driver to splice in.
-        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+        # would take 30 parameters a row for the driver to splice in; the
+        # arrays go in binary (config.db.array_cursor).
+        arrays = ", ".join(f"%b::{f.db_type(connection)}[]" for f in fields)
         for start in range(0, len(rows), IMPORT_INSERT_CHUNK * 10):
             chunk = rows[start:start + IMPORT_INSERT_CHUNK * 10]
             statements.append((f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) "  # noqa: S608 (names from the model)
@@ -534,7 +552,7 @@ def _insert_ignoring_conflicts(reports: list[Report]) -> int:
                                "ON CONFLICT DO NOTHING RETURNING id, idempotency_key",
                                [value for row in chunk for value in row]))
     inserted = 0
-    with connection.cursor() as cursor:
+    with array_cursor() as cursor:
         for query, params in statements:
             cursor.execute(query, params)
             for pk, key in cursor.fetchall():

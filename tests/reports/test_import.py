@@ -325,3 +325,91 @@ def test_an_outbox_key_breaking_the_idempotency_key_rule_is_refused_on_that_row(
     answer = post(api(people["monitor"]), text, content_type="application/x-ndjson").json()
     assert [r["status"] for r in answer["rows"]] == ["refused", "filed"]
     assert list(answer["rows"][0]["errors"]) == ["idempotency_key"]
+
+
+def test_a_batch_stores_each_report_and_event_exactly_as_a_single_report_would(people, parties):
+    """The batch INSERT sends its columns as binary arrays (config.db.array_cursor),
+    not through the ORM: every stored value, and the filing event, must be what
+    report_create stores for the same data (non-ASCII text, nulls, floats,
+    times with microseconds, JSON links, a party, a draft)."""
+    from datetime import UTC, datetime
+
+    from django.forms.models import model_to_dict
+
+    from reports.services import ImportEntry, report_create, report_import
+
+    bodies = [
+        {"occurred_at": datetime(2026, 11, 20, 6, 40, 12, 345678, tzinfo=UTC),
+         "occurred_until": datetime(2026, 11, 20, 7, 0, tzinfo=UTC), "lat": 47.568912345, "lon": -35.1,
+         "precision_m": 250, "place_name": "Запоріжжя \"центр\", O'Brien\\", "admin1": "Zaporizhzhia",
+         "category": "shelling", "description": "Удари; «two» buildings\nline 2\ttab, comma", "weapons": "",
+         "alleged_party": parties["RU"], "source_type": "direct_observation", "civilian_killed": 1,
+         "civilian_injured": 2, "military_killed": 0, "military_injured": 3, "severity": 4,
+         "links": ["https://example.org/a?x=1&y=\"2\"", "https://example.org/б"]},
+        {"occurred_at": datetime(2026, 11, 21, tzinfo=UTC), "lat": 0.0, "lon": 0.0, "category": "other",
+         "description": "Minimal.", "source_type": "uav", "alleged_party": None, "severity": None, "links": []},
+        {"status": "draft", "description": "A draft with almost nothing."},
+    ]
+    monitor = people["monitor"]
+    singles = [report_create(actor=monitor, data=dict(body), idempotency_key=f"single-{i}")[0]
+               for i, body in enumerate(bodies)]
+    outcomes = report_import(actor=monitor, entries=[
+        ImportEntry(number=i + 1, data=dict(body), idempotency_key=f"batch-{i}", reason="test")
+        for i, body in enumerate(bodies)])
+    assert [o.status for o in outcomes] == ["filed"] * 3
+    varying = {"id", "idempotency_key", "created_at", "updated_at", "submitted_at"}
+    for single, outcome in zip(singles, outcomes, strict=True):
+        batch = Report.objects.get(author=monitor, idempotency_key=f"batch-{outcome.number - 1}")
+        single.refresh_from_db()
+        as_single = {k: v for k, v in model_to_dict(single).items() if k not in varying}
+        as_batch = {k: v for k, v in model_to_dict(batch).items() if k not in varying}
+        assert as_batch == as_single
+        assert (batch.submitted_at is None) == (single.submitted_at is None)
+        events = [AuditEvent.objects.get(object_type="report", object_id=str(r.pk)) for r in (single, batch)]
+        assert events[0].action == events[1].action
+        after = [{k: v for k, v in e.after.items() if k not in ("reference", "sha256")} for e in events]
+        assert after[0] == after[1]
+
+
+@pytest.mark.parametrize("data", [
+    {},
+    {"status": "draft", "description": "x"},
+    {"status": "submitted", "lat": 1.5, "lon": 2.5, "category": "shelling", "description": "d",
+     "source_type": "uav", "links": ["https://example.org/"], "severity": 3, "civilian_killed": 2},
+    {"alleged_party": None, "returned_by": None, "occurred_until": None, "links": []},
+])
+def test_new_report_is_the_instance_the_stock_constructor_builds(people, parties, data):
+    """reports.services._new_report fills in the defaults Model.__init__ would
+    (to spare it a KeyError per missing field): the instance must be the same,
+    with mutable defaults fresh for each report."""
+    from reports.services import _new_report
+
+    kwargs = {"author": people["monitor"], "idempotency_key": "k", "request_fingerprint": "", **data}
+    if "alleged_party" in data:
+        kwargs["alleged_party"] = parties["RU"]
+    stock, ours, again = Report(**kwargs), _new_report(**kwargs), _new_report(**kwargs)
+    for field in Report._meta.concrete_fields:
+        assert getattr(ours, field.attname) == getattr(stock, field.attname), field.attname
+    assert ours.author == stock.author and ours.alleged_party == stock.alleged_party
+    assert ours._state.adding and ours.pk is None
+    if "links" not in data:
+        assert ours.links is not again.links  # a list per report, as the field's default=list gives
+
+
+def test_an_import_leaves_the_cycle_collector_as_it_found_it(api, people, parties):
+    import gc
+
+    from reports.imports import ImportFormatError, import_records
+
+    assert gc.isenabled()
+    assert post(api(people["monitor"]), SAMPLE_CIR).status_code == 200
+    assert gc.isenabled()
+    with pytest.raises(ImportFormatError):  # an error inside the batch
+        import_records(actor=people["monitor"], header=["x"], records=[{"x": "1"}], mapping="nonsense")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        post(api(people["monitor"]), SAMPLE_CIR)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
