@@ -151,7 +151,8 @@ class InclusionProofApi(APIView):
     @extend_schema(
         operation_id="audit_inclusion_proof",
         parameters=[InclusionParamsSerializer],
-        responses={200: InclusionProofSerializer, **PROOF_ERRORS},
+        responses={200: InclusionProofSerializer, **PROOF_ERRORS,
+                   404: OpenApiResponse(response=ErrorSerializer, description="No such path: seq is not a number.")},
     )
     def get(self, request, seq: int):
         params = InclusionParamsSerializer(data=request.query_params)

@@ -26,9 +26,19 @@ class BulletinListApi(GenericAPIView):
     filter_backends: list = []
     throttle_scope = "bulletin"
 
+    def get_authenticators(self):
+        # Reading is public and ignores credentials: a stale token sent by
+        # habit must not turn a public read into a 401. Publishing (POST) is
+        # the chair's, so only it authenticates.
+        # (No request while the schema is generated: document the POST's.)
+        request = getattr(self, "request", None)
+        return super().get_authenticators() if request is None or request.method == "POST" else []
+
     def get_permissions(self):
-        # Reading is public; publishing is the chair's.
-        return [AllowAny()] if self.request.method == "GET" else [p() for p in CHAIR_ONLY]
+        # Reading is public; publishing is the chair's. Any other method is
+        # left to DRF's 405, not refused as unauthenticated first.
+        request = getattr(self, "request", None)
+        return [p() for p in CHAIR_ONLY] if request is None or request.method == "POST" else [AllowAny()]
 
     def get_throttles(self):
         return [ScopedRateThrottle()] if self.request.method == "GET" else []
@@ -58,6 +68,8 @@ class BulletinListApi(GenericAPIView):
 
 
 class BulletinDetailApi(APIView):
+    # Public: credentials are ignored (see BulletinListApi.get_authenticators).
+    authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "bulletin"

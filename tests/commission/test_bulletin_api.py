@@ -86,3 +86,19 @@ def test_anonymous_reads_are_rate_limited(api, settings):
         cache.clear()
     assert statuses == [200, 200, 200, 429]
     assert BulletinListApi.throttle_scope == "bulletin"
+
+
+def test_a_stale_token_does_not_turn_a_public_read_into_a_401(api, people, submitted):
+    # Public reads ignore credentials; only publishing authenticates.
+    bulletin, _ = services.bulletin_publish()
+    stale = api()
+    stale.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert stale.get("/api/v1/bulletins/").status_code == 200
+    assert stale.get(f"/api/v1/bulletins/{bulletin.pk}/").status_code == 200
+    assert stale.post("/api/v1/bulletins/").status_code == 401
+
+
+@pytest.mark.outside_schema
+def test_a_method_the_bulletins_do_not_offer_is_405(api):
+    assert api().generic("TRACE", "/api/v1/bulletins/").status_code == 405
+    assert api().generic("DELETE", "/api/v1/bulletins/1/").status_code == 405
