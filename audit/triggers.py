@@ -130,6 +130,38 @@ class TriggerSet:
                     cursor.execute(sql)
 
 
+def refusing_every_change(*, table: str, function: str, message: str) -> TriggerSet:
+    """The set for a table whose rows, once written, never change: UPDATE,
+    DELETE and (on PostgreSQL) TRUNCATE refused, each with `message`
+    ("<message>: UPDATE on <table> refused"). The trail and the ballots allow
+    one narrow UPDATE each and write their sets by hand above and in
+    commission/triggers.py."""
+    verbs = (("update", "UPDATE", "ROW"), ("delete", "DELETE", "ROW"), ("truncate", "TRUNCATE", "STATEMENT"))
+    postgres_install = [
+        f"""
+    CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION '{message}: % on % refused', TG_OP, TG_TABLE_NAME
+            USING ERRCODE = 'restrict_violation';
+    END
+    $$;
+    """,
+        *(f"CREATE TRIGGER {table}_no_{name} BEFORE {verb} ON {table} FOR EACH {each} EXECUTE FUNCTION {function}();"
+          for name, verb, each in verbs),
+    ]
+    return TriggerSet(
+        postgres_install=postgres_install,
+        postgres_drop=[f"DROP TRIGGER IF EXISTS {table}_no_{name} ON {table};" for name, _, _ in verbs],
+        postgres_drop_functions=[f"DROP FUNCTION IF EXISTS {function}();"],
+        sqlite_install=[
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{name} BEFORE {verb} ON {table}"
+            f" BEGIN SELECT RAISE(ABORT, '{message}: {verb} on {table} refused'); END;"
+            for name, verb, _ in verbs[:2]
+        ],
+        sqlite_drop=[f"DROP TRIGGER IF EXISTS {table}_no_{name};" for name, _, _ in verbs[:2]],
+    )
+
+
 TRAIL = TriggerSet(postgres_install=POSTGRES_INSTALL, postgres_drop=POSTGRES_DROP,
                    postgres_drop_functions=POSTGRES_DROP_FUNCTIONS, sqlite_install=SQLITE_INSTALL,
                    sqlite_drop=SQLITE_DROP)

@@ -6,7 +6,7 @@ then still compares every ballot with the commitment the trail recorded when
 it was cast (commission.selectors.ballots_not_matching_trail).
 """
 
-from audit.triggers import TriggerSet
+from audit.triggers import TriggerSet, refusing_every_change
 
 _POSTGRES_SUPERSEDE_ONLY = (
     "OLD.superseded = false AND NEW.superseded = true"
@@ -64,80 +64,11 @@ drop = BALLOTS.drop
 # Published bulletins are immutable: no UPDATE at all, no DELETE or TRUNCATE
 # (migration 0008). A bulletin that was wrong is followed by a new one, never
 # rewritten: whoever kept a copy can hold the commission to it.
-BULLETIN_POSTGRES_INSTALL = [
-    r"""
-    CREATE OR REPLACE FUNCTION commission_bulletin_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        RAISE EXCEPTION 'published bulletins are immutable: % on % refused', TG_OP, TG_TABLE_NAME
-            USING ERRCODE = 'restrict_violation';
-    END
-    $$;
-    """,
-    "CREATE TRIGGER commission_bulletin_no_update BEFORE UPDATE ON commission_bulletin"
-    " FOR EACH ROW EXECUTE FUNCTION commission_bulletin_immutable();",
-    "CREATE TRIGGER commission_bulletin_no_delete BEFORE DELETE ON commission_bulletin"
-    " FOR EACH ROW EXECUTE FUNCTION commission_bulletin_immutable();",
-    "CREATE TRIGGER commission_bulletin_no_truncate BEFORE TRUNCATE ON commission_bulletin"
-    " FOR EACH STATEMENT EXECUTE FUNCTION commission_bulletin_immutable();",
-]
-BULLETIN_POSTGRES_DROP = [
-    "DROP TRIGGER IF EXISTS commission_bulletin_no_update ON commission_bulletin;",
-    "DROP TRIGGER IF EXISTS commission_bulletin_no_delete ON commission_bulletin;",
-    "DROP TRIGGER IF EXISTS commission_bulletin_no_truncate ON commission_bulletin;",
-]
-BULLETIN_POSTGRES_DROP_FUNCTIONS = ["DROP FUNCTION IF EXISTS commission_bulletin_immutable();"]
-BULLETIN_SQLITE_INSTALL = [
-    "CREATE TRIGGER IF NOT EXISTS commission_bulletin_no_update BEFORE UPDATE ON commission_bulletin"
-    " BEGIN SELECT RAISE(ABORT, 'published bulletins are immutable: UPDATE on commission_bulletin refused'); END;",
-    "CREATE TRIGGER IF NOT EXISTS commission_bulletin_no_delete BEFORE DELETE ON commission_bulletin"
-    " BEGIN SELECT RAISE(ABORT, 'published bulletins are immutable: DELETE on commission_bulletin refused'); END;",
-]
-BULLETIN_SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS commission_bulletin_no_update;",
-    "DROP TRIGGER IF EXISTS commission_bulletin_no_delete;",
-]
+BULLETINS = refusing_every_change(table="commission_bulletin", function="commission_bulletin_immutable",
+                                  message="published bulletins are immutable")
 
-BULLETINS = TriggerSet(postgres_install=BULLETIN_POSTGRES_INSTALL, postgres_drop=BULLETIN_POSTGRES_DROP,
-                       postgres_drop_functions=BULLETIN_POSTGRES_DROP_FUNCTIONS,
-                       sqlite_install=BULLETIN_SQLITE_INSTALL, sqlite_drop=BULLETIN_SQLITE_DROP)
-
-
-# The case's discussion is append-only (migration 0010): no UPDATE, DELETE or
+# The case's discussion is append-only (migration 0011): no UPDATE, DELETE or
 # TRUNCATE of a comment. What was said before a vote stays as it was said;
 # a correction is a new comment, and the trail holds every body.
-COMMENT_POSTGRES_INSTALL = [
-    r"""
-    CREATE OR REPLACE FUNCTION commission_comment_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        RAISE EXCEPTION 'comments are append-only: % on % refused', TG_OP, TG_TABLE_NAME
-            USING ERRCODE = 'restrict_violation';
-    END
-    $$;
-    """,
-    "CREATE TRIGGER commission_comment_no_update BEFORE UPDATE ON commission_comment"
-    " FOR EACH ROW EXECUTE FUNCTION commission_comment_append_only();",
-    "CREATE TRIGGER commission_comment_no_delete BEFORE DELETE ON commission_comment"
-    " FOR EACH ROW EXECUTE FUNCTION commission_comment_append_only();",
-    "CREATE TRIGGER commission_comment_no_truncate BEFORE TRUNCATE ON commission_comment"
-    " FOR EACH STATEMENT EXECUTE FUNCTION commission_comment_append_only();",
-]
-COMMENT_POSTGRES_DROP = [
-    "DROP TRIGGER IF EXISTS commission_comment_no_update ON commission_comment;",
-    "DROP TRIGGER IF EXISTS commission_comment_no_delete ON commission_comment;",
-    "DROP TRIGGER IF EXISTS commission_comment_no_truncate ON commission_comment;",
-]
-COMMENT_POSTGRES_DROP_FUNCTIONS = ["DROP FUNCTION IF EXISTS commission_comment_append_only();"]
-COMMENT_SQLITE_INSTALL = [
-    "CREATE TRIGGER IF NOT EXISTS commission_comment_no_update BEFORE UPDATE ON commission_comment"
-    " BEGIN SELECT RAISE(ABORT, 'comments are append-only: UPDATE on commission_comment refused'); END;",
-    "CREATE TRIGGER IF NOT EXISTS commission_comment_no_delete BEFORE DELETE ON commission_comment"
-    " BEGIN SELECT RAISE(ABORT, 'comments are append-only: DELETE on commission_comment refused'); END;",
-]
-COMMENT_SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS commission_comment_no_update;",
-    "DROP TRIGGER IF EXISTS commission_comment_no_delete;",
-]
-
-COMMENTS = TriggerSet(postgres_install=COMMENT_POSTGRES_INSTALL, postgres_drop=COMMENT_POSTGRES_DROP,
-                      postgres_drop_functions=COMMENT_POSTGRES_DROP_FUNCTIONS,
-                      sqlite_install=COMMENT_SQLITE_INSTALL, sqlite_drop=COMMENT_SQLITE_DROP)
+COMMENTS = refusing_every_change(table="commission_comment", function="commission_comment_append_only",
+                                 message="comments are append-only")
