@@ -186,6 +186,18 @@ class DeadlineListApi(GenericAPIView):
         return self.get_paginated_response(DeadlineSerializer(page, many=True).data)
 
 
+def _deadline_or_404(request, pk: int):
+    deadline = selectors.deadline_get_for(request.user, pk)
+    if deadline is None:
+        raise NotFound("No such deadline.")
+    return deadline
+
+
+def _deadline_answer(request, deadline) -> Response:
+    # Read again through the selector: the answer shows what the caller may see, as stored.
+    return Response(DeadlineSerializer(selectors.deadline_get_for(request.user, deadline.pk)).data)
+
+
 class DeadlineExtendApi(APIView):
     permission_classes = CHAIR_ONLY
 
@@ -196,12 +208,10 @@ class DeadlineExtendApi(APIView):
         responses={200: DeadlineSerializer, **errors(400, 401, 403, 404, 409, missing="deadline")},
     )
     def post(self, request, pk: int):
-        deadline = selectors.deadline_get_for(request.user, pk)
-        if deadline is None:
-            raise NotFound("No such deadline.")
+        deadline = _deadline_or_404(request, pk)
         data = valid(DeadlineExtendSerializer, request.data)
         deadline = services.deadline_extend(actor=request.user, deadline=deadline, **data)
-        return Response(DeadlineSerializer(selectors.deadline_get_for(request.user, deadline.pk)).data)
+        return _deadline_answer(request, deadline)
 
 
 class DeadlinePauseApi(APIView):
@@ -220,12 +230,10 @@ class DeadlinePauseApi(APIView):
                                  value={"reason": "Monitors denied access to the site."})],
     )
     def post(self, request, pk: int):
-        deadline = selectors.deadline_get_for(request.user, pk)
-        if deadline is None:
-            raise NotFound("No such deadline.")
+        deadline = _deadline_or_404(request, pk)
         data = valid(ReasonSerializer, request.data)
         deadline = services.deadline_pause(actor=request.user, deadline=deadline, reason=data["reason"])
-        return Response(DeadlineSerializer(selectors.deadline_get_for(request.user, deadline.pk)).data)
+        return _deadline_answer(request, deadline)
 
 
 class DeadlineResumeApi(APIView):
@@ -242,12 +250,10 @@ class DeadlineResumeApi(APIView):
                                  value={"reason": "Access to the site restored."})],
     )
     def post(self, request, pk: int):
-        deadline = selectors.deadline_get_for(request.user, pk)
-        if deadline is None:
-            raise NotFound("No such deadline.")
+        deadline = _deadline_or_404(request, pk)
         data = valid(ReasonSerializer, request.data)
         deadline = services.deadline_resume(actor=request.user, deadline=deadline, reason=data["reason"])
-        return Response(DeadlineSerializer(selectors.deadline_get_for(request.user, deadline.pk)).data)
+        return _deadline_answer(request, deadline)
 
 
 # --- Triage of a report ----------------------------------------------------------------
