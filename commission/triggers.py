@@ -72,3 +72,14 @@ BULLETINS = refusing_every_change(table="commission_bulletin", function="commiss
 # a correction is a new comment, and the trail holds every body.
 COMMENTS = refusing_every_change(table="commission_comment", function="commission_comment_append_only",
                                  message="comments are append-only")
+
+# A party's reply and its files are never edited (migration 0012): the
+# members vote on what the party said, as it said it.
+REPLIES = refusing_every_change(table="commission_reply", function="commission_reply_immutable",
+                                message="replies are immutable")
+REPLY_EVIDENCE = refusing_every_change(table="commission_replyevidence",
+                                       function="commission_replyevidence_immutable",
+                                       message="reply evidence is immutable")
+
+# Every set above but the ballots' (whose install/drop are this module's own).
+NEVER_CHANGED = (BULLETINS, COMMENTS, REPLIES, REPLY_EVIDENCE)

@@ -159,16 +159,16 @@ def _append_only_trail_vs_flush(request):
     if _trail_triggers_lifted:
         trail_triggers.install(connection)
         ballot_triggers.install(connection)
-        ballot_triggers.BULLETINS.install(connection)
-        ballot_triggers.COMMENTS.install(connection)
+        for trigger_set in ballot_triggers.NEVER_CHANGED:
+            trigger_set.install(connection)
         # Inside a non-transactional test this DDL is rolled back with the test.
         _trail_triggers_lifted = not transactional
     yield
     if transactional:
         trail_triggers.drop(connection)
         ballot_triggers.drop(connection)
-        ballot_triggers.BULLETINS.drop(connection)
-        ballot_triggers.COMMENTS.drop(connection)
+        for trigger_set in ballot_triggers.NEVER_CHANGED:
+            trigger_set.drop(connection)
         _trail_triggers_lifted = True
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.services import user_authority_set
@@ -202,6 +203,19 @@ def test_a_reply_with_files_is_stored_by_hash_and_audited(api, people, represent
     body = response.json()
     assert body["replies"][0]["text"] == stored.text and len(body["replies"][0]["evidence"]) == 2
     assert body["can_reply"] is False
+
+
+def test_the_database_refuses_to_change_or_delete_a_reply_or_its_files(api, representatives, case_naming, media):
+    case = case_naming("RU")
+    assert reply(api(representatives["RU"]), case, files=[png()]).status_code == 201
+    stored = Reply.objects.get(case=case)
+    for change in (lambda: Reply.objects.filter(pk=stored.pk).update(text="We were never there."),
+                   lambda: ReplyEvidence.objects.filter(reply=stored).update(sha256="0" * 64),
+                   lambda: ReplyEvidence.objects.filter(reply=stored).delete()):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            change()
+    stored.refresh_from_db()
+    assert stored.text.startswith("Our forces") and stored.evidence.count() == 1
 
 
 def test_a_party_replies_only_once(api, representatives, case_naming, people, parties):
