@@ -111,3 +111,17 @@ def test_the_preferences_page_saves_the_language_and_the_modes(people, client):
     people["chair"].refresh_from_db()
     assert people["chair"].language == "fr"
     assert NotificationPreference.objects.get(user=people["chair"], kind="measure_proposed").email == "digest"
+
+
+def test_preferences_need_a_sign_in_and_are_only_ever_ones_own(people, api):
+    assert api().get("/api/v1/notifications/preferences/").status_code == 401
+    assert api().put("/api/v1/notifications/preferences/", {"language": "fr"}, format="json").status_code == 401
+    # The auditor (who acts on nothing) sets their own, and the member's stay as they were.
+    auditor = api(people["auditor"])
+    kinds = {k["kind"] for k in auditor.get("/api/v1/notifications/preferences/").json()["kinds"]}
+    assert "comment_mention" in kinds and not {"round_opened", "reply_requested"} & kinds
+    assert auditor.put("/api/v1/notifications/preferences/", {"language": "uk", "email": {"comment_mention": "off"}},
+                       format="json").status_code == 200
+    people["auditor"].refresh_from_db()
+    people["member1"].refresh_from_db()
+    assert people["auditor"].language == "uk" and people["member1"].language == ""
