@@ -250,7 +250,7 @@ def _ensure_user(*, username: str, password: str, delegation, roles: list[str], 
 def seed_reports(*, people: dict[str, User]) -> list:
     """File the sample reports through the reports service, once each.
 
-    Does nothing while reports/services.py does not exist yet. Going through
+    Does nothing while reports.services does not exist yet. Going through
     the service (not Report.objects.create) gives the samples their audit
     events and references like any filed report.
     """

@@ -5,30 +5,24 @@ import hashlib
 import json
 import logging
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
-import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
-from django.db.models import AutoField
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Party
-from accounts.roles import CHAIR, MONITOR, VERIFIER, has_role
+from accounts.roles import MONITOR, has_role
 from audit.receipts import record_sha256
-from audit.services import audit_record, audit_record_many
-from config.db import array_cursor
+from audit.services import audit_record
 from config.errors import ApplicationError, Conflict, Forbidden, TooLarge
 from notifications.services import notify
-from reports import images
-from reports.models import Evidence, Report, ReportStatus, evidence_path, evidence_thumbnail_path
-from reports.selectors import evidence_readable_by, party_by_code, report_visible_to
+from reports.models import Evidence, Report, ReportStatus
+from reports.selectors import party_by_code
 
 logger = logging.getLogger(__name__)
 
@@ -410,341 +404,31 @@ def _differs(report: Report, field: str, value) -> bool:
     return getattr(report, field) != value
 
 
-# --- Batch import ------------------------------------------------------------
 
+# The batch import and the evidence services live beside this module; they
+# are imported last because they use the helpers above. `from reports import
+# services` still reaches every service of the app.
+from reports.services.batch import ImportEntry, ImportOutcome, report_import  # noqa: E402
+from reports.services.evidence import (  # noqa: E402
+    _inspect,
+    evidence_add,
+    evidence_add_once,
+    evidence_derive,
+    evidence_download_name,
+    evidence_may_upload,
+    evidence_open_for_download,
+    upload_inspect,
+)
 
-@dataclass
-class ImportEntry:
-    """One validated row of a batch: its number in the file, its report data
-    (flat, as report_create takes it), the idempotency key that makes a re-run
-    file it once, and the audit reason naming its source."""
-
-    number: int
-    data: dict
-    idempotency_key: str
-    reason: str = ""
-    # report_fingerprint(data) when the caller computed it (the key of a row
-    # without a source id, or one carrying a report's Idempotency-Key): a
-    # later single POST with that key and another body is then refused (422).
-    fingerprint: str = ""
-
-
-@dataclass
-class ImportOutcome:
-    number: int
-    status: str  # "filed", "duplicate" or "refused"
-    reference: str | None = None
-    errors: dict = field(default_factory=dict)
-
-
-# Rows per INSERT statement: PostgreSQL takes at most 65,535 parameters.
-IMPORT_INSERT_CHUNK = 1000
-
-
-def report_import(*, actor, entries: list[ImportEntry]) -> list[ImportOutcome]:
-    """File many reports at once for their author `actor`: each entry checked
-    by the same rules as report_create (_check), filed with its
-    report.submitted (or report.drafted) event, or reported as a duplicate
-    when its idempotency key was filed before (by an earlier import, a single
-    POST with that Idempotency-Key, or an earlier row of this batch).
-
-    A refused entry does not stop the others; the good ones are written in
-    one transaction, so an unexpected database error leaves nothing stored.
-    Outcomes come back in the order of `entries`."""
-    if not has_role(actor, MONITOR):
-        raise Forbidden(_("Only monitors file reports."))
-    outcomes: dict[int, ImportOutcome] = {}
-    pending: dict[str, tuple[ImportEntry, Report]] = {}
-    repeats: list[tuple[ImportEntry, str]] = []  # (entry, key of an earlier row of this batch)
-    now = timezone.now()
-    for entry in entries:
-        try:
-            data = _normalize(entry.data)
-            status = data.pop("status", None) or ReportStatus.SUBMITTED
-            if status not in FILING_STATUSES:
-                raise ValidationError({"status": [
-                    _("Must be one of %(choices)s.") % {"choices": ", ".join(FILING_STATUSES)}]})
-            report = _new_report(author=actor, status=status, idempotency_key=entry.idempotency_key,
-                                 request_fingerprint=entry.fingerprint, **data)
-            if status == ReportStatus.SUBMITTED:
-                report.submitted_at = now
-            _check(report)
-        except ValidationError as exc:
-            outcomes[entry.number] = ImportOutcome(entry.number, "refused", errors=exc.message_dict)
-            continue
-        if entry.idempotency_key in pending:
-            repeats.append((entry, entry.idempotency_key))
-        else:
-            pending[entry.idempotency_key] = (entry, report)
-
-    with transaction.atomic():
-        # No read first: the unique constraint on (author, idempotency_key)
-        # decides, for earlier batches and concurrent ones alike; the rows
-        # it turned away are looked up afterwards.
-        fresh = list(pending.values())
-        _insert_ignoring_conflicts([report for _entry, report in fresh])
-        filed_before = _references_by_key(actor, [report.idempotency_key for _e, report in fresh if report.pk is None])
-        events = []
-        for entry, report in fresh:
-            if report.pk is None:
-                continue
-            action, after = _created_event_fields(report)
-            events.append({"action": action, "object_type": "report", "object_id": report.pk, "after": after,
-                           "reason": entry.reason})
-        audit_record_many(actor=actor, events=events)
-
-    for key, (entry, report) in pending.items():
-        if report.pk is not None:
-            outcomes[entry.number] = ImportOutcome(entry.number, "filed", reference=report.reference)
-        else:
-            outcomes[entry.number] = ImportOutcome(entry.number, "duplicate", reference=filed_before[key])
-    for entry, key in repeats:
-        first = pending[key][1]
-        outcomes[entry.number] = ImportOutcome(entry.number, "duplicate",
-                                               reference=first.reference or filed_before.get(key))
-    return [outcomes[entry.number] for entry in entries]
-
-
-def _references_by_key(actor, keys: list[str]) -> dict[str, str]:
-    found = {}
-    for start in range(0, len(keys), IMPORT_INSERT_CHUNK):
-        rows = Report.objects.filter(author=actor, idempotency_key__in=keys[start:start + IMPORT_INSERT_CHUNK])
-        for pk, key, created_at in rows.values_list("pk", "idempotency_key", "created_at"):
-            found[key] = Report(pk=pk, created_at=created_at).reference
-    return found
-
-
-def _insert_ignoring_conflicts(reports: list[Report]) -> int:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the ORM's bulk_create
-    cannot both skip conflicts and return the new ids. A report whose key a
-    concurrent transaction committed first is skipped (its pk stays None);
-    the unique constraint, not our earlier read, is what decides. Returns how
-    many rows were inserted."""
-    fields = [f for f in Report._meta.local_concrete_fields if not isinstance(f, AutoField)]
-    table = connection.ops.quote_name(Report._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    by_key = {report.idempotency_key: report for report in reports}
-    now = timezone.now()
-    for report in reports:
-        report.created_at = report.updated_at = now
-    # The values as they are, but for what the driver cannot take as such
-    # (JSON); pre_save is not needed: the only auto fields are set above.
-    adapt = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
-    rows = [[f.get_db_prep_save(getattr(report, f.attname), connection) if f.attname in adapt
-             else getattr(report, f.attname) for f in fields] for report in reports]
-    statements = []
-    if connection.vendor == "postgresql":
-        # One array per column, unnested server-side: a statement with a
-        # handful of parameters however many rows, where VALUES (...), (...)
-        # would take 30 parameters a row for the driver to splice in; the
-        # arrays go in binary (config.db.array_cursor).
-        arrays = ", ".join(f"%b::{f.db_type(connection)}[]" for f in fields)
-        for start in range(0, len(rows), IMPORT_INSERT_CHUNK * 10):
-            chunk = rows[start:start + IMPORT_INSERT_CHUNK * 10]
-            statements.append((f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) "  # noqa: S608 (names from the model)
-                               "ON CONFLICT DO NOTHING RETURNING id, idempotency_key",
-                               [list(column) for column in zip(*chunk, strict=True)]))
-    else:
-        placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        for start in range(0, len(rows), IMPORT_INSERT_CHUNK):
-            chunk = rows[start:start + IMPORT_INSERT_CHUNK]
-            statements.append((f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} "  # noqa: S608 (names from the model)
-                               "ON CONFLICT DO NOTHING RETURNING id, idempotency_key",
-                               [value for row in chunk for value in row]))
-    inserted = 0
-    with array_cursor() as cursor:
-        for query, params in statements:
-            cursor.execute(query, params)
-            for pk, key in cursor.fetchall():
-                by_key[key].pk = pk
-                inserted += 1
-    return inserted
-
-
-# --- Evidence --------------------------------------------------------------
-
-
-def evidence_may_upload(actor, report: Report) -> bool:
-    """The author while they may see the report, or a verifier/chair on a
-    submitted report (attaching what triage found). Auditors never write."""
-    if not report_visible_to(actor, report):
-        return False
-    if report.author_id == actor.pk and has_role(actor, MONITOR):
-        return True
-    return has_role(actor, VERIFIER, CHAIR) and report.status == ReportStatus.SUBMITTED
-
-
-def _inspect(upload) -> tuple[str, int, str]:
-    """(sha256, size, mime) of an upload, read in chunks (never whole in
-    memory), stopping as soon as it is known to be too large."""
-    limit = settings.EVIDENCE_MAX_BYTES
-    declared = getattr(upload, "size", None)
-    if declared is not None and declared > limit:
-        raise TooLarge(_("Evidence files are limited to %(limit)d bytes.") % {"limit": limit}, field="file")
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    upload.seek(0)
-    for chunk in upload.chunks(HASH_CHUNK):
-        if len(head) < 262:
-            head += chunk[: 262 - len(head)]
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(_("Evidence files are limited to %(limit)d bytes.") % {"limit": limit}, field="file")
-        digest.update(chunk)
-    if size == 0:
-        raise ValidationError({"file": [_("The file is empty.")]})
-    kind = filetype.guess(head)
-    if kind is None or kind.mime not in EVIDENCE_TYPES:
-        raise ValidationError({"file": [
-            _("Unsupported file type (by content, whatever its name says): accepted are JPEG, PNG, WebP, PDF and MP4.")
-        ]})
-    return digest.hexdigest(), size, kind.mime
-
-
-def upload_inspect(upload) -> tuple[str, int, str]:
-    """(sha256, size, mime) of an upload under the evidence rules (size limit,
-    types by content): for other apps' files, such as a party's reply."""
-    return _inspect(upload)
-
-
-def evidence_add(*, actor, report: Report, upload) -> Evidence:
-    """Attach a file to a report. The type is what the bytes are (JPEG, PNG,
-    WebP, PDF, MP4), never the declared name or content type; the file is
-    stored under its SHA-256, so the uploader's file name never reaches the disk."""
-    return evidence_add_once(actor=actor, report=report, upload=upload, idempotency_key=None)[0]
-
-
-def evidence_add_once(*, actor, report: Report, upload, idempotency_key: str | None) -> tuple[Evidence, bool]:
-    """evidence_add with an Idempotency-Key: returns (evidence, created). The
-    same key from the same person with the same file for the same report
-    returns the first evidence and stores nothing (created=False); the same
-    key with another file or report raises IdempotencyKeyReused."""
-    if not evidence_may_upload(actor, report):
-        raise Forbidden(_("You may not add evidence to this report."))
-    sha256, size, mime = _inspect(upload)
-    if idempotency_key:
-        existing = Evidence.objects.filter(uploaded_by=actor, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return _evidence_replayed(existing, report, sha256), False
-    # Before anything is stored: a decompression bomb is refused here (400).
-    derived = _derive(upload, mime)
-    evidence = Evidence(report=report, uploaded_by=actor, content_type=mime, size=size, sha256=sha256,
-                        original_name=(getattr(upload, "name", "") or "")[:255],
-                        idempotency_key=idempotency_key or None)
-    _apply(evidence, derived)
-    name = evidence_path(evidence, "")
-    stored_now = []
-    # Content-addressed: the same bytes are stored once, however many times attached.
-    if not default_storage.exists(name):
-        upload.seek(0)
-        name = default_storage.save(name, upload)
-        stored_now.append(("file", name))
-    evidence.file.name = name
-    if derived.thumbnail is not None:
-        thumbnail = evidence_thumbnail_path(sha256)
-        if not default_storage.exists(thumbnail):
-            thumbnail = default_storage.save(thumbnail, ContentFile(derived.thumbnail))
-            stored_now.append(("thumbnail", thumbnail))
-        evidence.thumbnail.name = thumbnail
-    try:
-        # A savepoint, as in report_create: a concurrent request with the same
-        # key that commits first makes our INSERT fail, and we answer with its row.
-        with transaction.atomic():
-            evidence.save(force_insert=True)
-            audit_record(actor=actor, action="evidence.uploaded", object_type="evidence", object_id=evidence.pk,
-                         after={"report": report.pk, "report_reference": report.reference, "sha256": sha256,
-                                "size": size, "content_type": mime})
-    except Exception as exc:
-        # Nothing half-stored: a file that no row points to goes away again.
-        for field, stored in stored_now:
-            if not Evidence.objects.filter(**{field: stored}).exists():
-                default_storage.delete(stored)
-        if idempotency_key and isinstance(exc, IntegrityError):
-            existing = Evidence.objects.filter(uploaded_by=actor, idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return _evidence_replayed(existing, report, sha256), False
-        raise
-    return evidence, True
-
-
-def _derive(upload, mime: str) -> images.Derived:
-    limit = settings.EVIDENCE_IMAGE_MAX_PIXELS
-    try:
-        return images.derive(upload, mime, max_pixels=limit)
-    except images.ImageTooLarge as exc:
-        raise ValidationError({"file": [
-            _("This image has too many pixels to be processed safely (at most %(limit)d million); "
-              "nothing was stored. Send a smaller photo, or a PDF of it.") % {"limit": max(1, limit // 1_000_000)}
-        ]}) from exc
-
-
-def _apply(evidence: Evidence, derived: images.Derived) -> None:
-    evidence.thumbnail_width, evidence.thumbnail_height = derived.width, derived.height
-    evidence.exif_taken_at, evidence.exif_taken_at_has_offset = derived.taken_at, derived.taken_at_has_offset
-    evidence.exif_lat, evidence.exif_lon = derived.lat, derived.lon
-
-
-def evidence_derive(*, evidence: Evidence, redo: bool = False) -> bool:
-    """Make the thumbnail and read the EXIF of evidence stored before
-    thumbnails existed (the evidence_thumbnails command). Returns whether
-    the row changed. No trail event: what is derived is a pure function of
-    the original, whose SHA-256 the upload event already records; an image
-    too large to decode is left without a thumbnail (it was accepted then)."""
-    if evidence.content_type not in images.IMAGE_TYPES or (evidence.thumbnail and not redo):
-        return False
-    with evidence.file.storage.open(evidence.file.name, "rb") as handle:
-        try:
-            derived = images.derive(handle, evidence.content_type, max_pixels=settings.EVIDENCE_IMAGE_MAX_PIXELS)
-        except images.ImageTooLarge:
-            logger.warning("evidence %s: image too large for a thumbnail", evidence.pk)
-            return False
-    with transaction.atomic():
-        locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
-        _apply(locked, derived)
-        stored = None
-        if derived.thumbnail is not None:
-            name = evidence_thumbnail_path(locked.sha256)
-            if not default_storage.exists(name):
-                name = stored = default_storage.save(name, ContentFile(derived.thumbnail))
-            locked.thumbnail.name = name
-        try:
-            locked.save(update_fields=["thumbnail", "thumbnail_width", "thumbnail_height", "exif_taken_at",
-                                       "exif_taken_at_has_offset", "exif_lat", "exif_lon"])
-        except Exception:
-            if stored:
-                default_storage.delete(stored)
-            raise
-    evidence.refresh_from_db()
-    return True
-
-
-def _evidence_replayed(evidence: Evidence, report: Report, sha256: str) -> Evidence:
-    if evidence.report_id != report.pk or evidence.sha256 != sha256:
-        raise IdempotencyKeyReused(
-            _("This Idempotency-Key was already used for another file; use a new key for a new upload."),
-            field="idempotency_key",
-        )
-    return evidence
-
-
-def evidence_open_for_download(*, actor, evidence: Evidence):
-    """Open the stored file for `actor` and record the read in the trail
-    (reading confidential evidence is part of the decision trail)."""
-    if not evidence_readable_by(actor, evidence):
-        raise Forbidden(_("You may not read this evidence."))
-    handle = evidence.file.storage.open(evidence.file.name, "rb")
-    try:
-        with transaction.atomic():
-            audit_record(actor=actor, action="evidence.downloaded", object_type="evidence", object_id=evidence.pk,
-                         after={"report": evidence.report_id, "sha256": evidence.sha256})
-    except Exception:
-        handle.close()
-        raise
-    return handle
-
-
-def evidence_download_name(evidence: Evidence) -> str:
-    """A safe attachment name: the reference, the hash and the type's extension."""
-    ext = EVIDENCE_TYPES.get(evidence.content_type, "bin")
-    return f"{evidence.report.reference}-{evidence.sha256[:12]}.{ext}"
+__all__ = [
+    "ImportEntry",
+    "ImportOutcome",
+    "evidence_add",
+    "evidence_add_once",
+    "evidence_derive",
+    "evidence_download_name",
+    "evidence_may_upload",
+    "evidence_open_for_download",
+    "report_import",
+    "upload_inspect",
+]
