@@ -10,7 +10,6 @@ for the requesting voter) and, once the round is closed only, the result's
 """
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import PartyCodeChoiceField
@@ -28,8 +27,6 @@ from commission.models import (
 )
 from commission.tally import ABSTAIN, UNDETERMINED
 from config.api import StrictCharField
-from reports.models import Category, SourceType
-from reports.serializers import CasualtiesSerializer, LocationSerializer
 
 
 class NamedChoiceField(serializers.ChoiceField):
@@ -422,200 +419,61 @@ class SummaryPublicSerializer(serializers.Serializer):
     public = serializers.BooleanField(default=True, help_text="false withdraws the mark (published bulletins keep it)")
 
 
-# --- The public bulletin (commission.selectors.bulletin_content says what is in it) ---
+# Imported last: they use the serializers above.
+from commission.serializers.bulletins import (  # noqa: E402
+    BulletinCasesSerializer,
+    BulletinContentSerializer,
+    BulletinMeasuresSerializer,
+    BulletinPeriodSerializer,
+    BulletinReportsSerializer,
+    BulletinSerializer,
+    CategoryCountSerializer,
+    CellCountSerializer,
+    ComplianceCountSerializer,
+    DayCountSerializer,
+    KindCountSerializer,
+    OutcomeCountSerializer,
+    PartyCountSerializer,
+    PublicSummarySerializer,
+    RegionCountSerializer,
+    TreeHeadField,
+)
+from commission.serializers.replies import (  # noqa: E402
+    FactsReportSerializer,
+    HearingCaseSerializer,
+    HearingSerializer,
+    ReplyEvidenceSerializer,
+    ReplyInputSerializer,
+    ReplyPartySerializer,
+    ReplySerializer,
+    ReplyTextSerializer,
+    ReplyWindowSerializer,
+)
 
-
-class _CountSerializer(serializers.Serializer):
-    count = serializers.IntegerField(min_value=0)
-
-
-class CategoryCountSerializer(_CountSerializer):
-    category = serializers.CharField()
-
-
-class RegionCountSerializer(_CountSerializer):
-    region = serializers.CharField(allow_null=True, help_text="admin1 as recorded; null when none was")
-
-
-class DayCountSerializer(_CountSerializer):
-    day = serializers.DateField(help_text="day of occurrence (UTC)")
-
-
-class CellCountSerializer(_CountSerializer):
-    lat = serializers.FloatField(help_text="centre of the grid cell, never a report's point")
-    lon = serializers.FloatField(help_text="centre of the grid cell, never a report's point")
-
-
-class PartyCountSerializer(_CountSerializer):
-    party = serializers.CharField()
-
-
-class OutcomeCountSerializer(_CountSerializer):
-    outcome = serializers.CharField()
-
-
-class KindCountSerializer(_CountSerializer):
-    kind = serializers.CharField()
-
-
-class ComplianceCountSerializer(_CountSerializer):
-    compliance = serializers.CharField()
-
-
-class PublicSummarySerializer(serializers.Serializer):
-    case = serializers.CharField(help_text="the case's reference")
-    outcome = serializers.CharField()
-    closed_at = serializers.DateTimeField(allow_null=True)
-    summary = serializers.CharField(help_text="the closing summary the chair made public")
-
-
-class BulletinPeriodSerializer(serializers.Serializer):
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField(help_text="exclusive; at least BULLETIN_DELAY before publication")
-
-
-class BulletinReportsSerializer(serializers.Serializer):
-    total = serializers.IntegerField(min_value=0, help_text="filed reports (not drafts) that occurred in the period")
-    by_category = CategoryCountSerializer(many=True)
-    by_region = RegionCountSerializer(many=True)
-    by_day = DayCountSerializer(many=True)
-    cells = CellCountSerializer(many=True, help_text="reports per grid cell of grid_km")
-
-
-class BulletinCasesSerializer(serializers.Serializer):
-    opened = serializers.IntegerField(min_value=0)
-    attributed = serializers.IntegerField(min_value=0, help_text="rounds closed in the period with a party found responsible")
-    attributed_to = PartyCountSerializer(many=True)
-    closed = serializers.IntegerField(min_value=0)
-    closed_by_outcome = OutcomeCountSerializer(many=True)
-    public_summaries = PublicSummarySerializer(many=True)
-
-
-class BulletinMeasuresSerializer(serializers.Serializer):
-    adopted = serializers.IntegerField(min_value=0)
-    adopted_by_kind = KindCountSerializer(many=True)
-    adopted_by_addressee = PartyCountSerializer(many=True)
-    compliance = ComplianceCountSerializer(many=True, help_text="measures adopted up to the period's end, by compliance when published")
-
-
-class BulletinContentSerializer(serializers.Serializer):
-    period = BulletinPeriodSerializer()
-    grid_km = serializers.FloatField()
-    reports = BulletinReportsSerializer()
-    cases = BulletinCasesSerializer()
-    measures = BulletinMeasuresSerializer()
-
-
-@extend_schema_field({
-    "type": "object", "nullable": True,
-    "description": "the signed tree head (audit.selectors.checkpoint_dict) of the trail the bulletin was made "
-                   "from; null only if the trail was empty. Further fields (tree_size, root_hash) may follow.",
-    "properties": {
-        "seq": {"type": "integer", "description": "the last event it covers"},
-        "hash": {"type": "string", "description": "that event's chain hash"},
-        "at": {"type": "string"},
-        "signature": {"type": "string", "description": "Ed25519, hex"},
-        "public_key": {"type": "string"},
-    },
-    "required": ["seq", "hash", "at", "signature", "public_key"],
-    "additionalProperties": True,
-})
-class TreeHeadField(serializers.JSONField):
-    pass
-
-
-class BulletinSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    period = BulletinPeriodSerializer()
-    published_at = serializers.DateTimeField()
-    on_demand = serializers.BooleanField(help_text="asked for by the chair, rather than the daily schedule")
-    content = BulletinContentSerializer()
-    content_sha256 = serializers.CharField(help_text="of the content's canonical JSON; the trail's "
-                                                     "bulletin.published event records the same")
-    tree_head = TreeHeadField(allow_null=True)
-
-# --- The right of reply ----------------------------------------------------------------
-
-
-class ReplyInputSerializer(serializers.Serializer):
-    text = _text(help_text="the party's reply")
-    files = serializers.ListField(child=serializers.FileField(), required=False, default=list,
-                                  help_text="evidence: JPEG, PNG, WebP, PDF or MP4 (by content), at most "
-                                            "EVIDENCE_MAX_BYTES each, at most 10")
-
-
-class ReplyTextSerializer(serializers.Serializer):
-    """A reply of text alone, as JSON."""
-
-    text = _text(help_text="the party's reply")
-
-
-class FactsReportSerializer(serializers.Serializer):
-    """A report's facts, as a party's representative reads them: no author,
-    no evidence uploader, no links (which may lead to sources)."""
-
-    reference = StrictCharField()
-    occurred_at = serializers.DateTimeField()
-    occurred_until = serializers.DateTimeField(allow_null=True)
-    location = LocationSerializer(source="*")
-    category = serializers.ChoiceField(choices=Category.choices)
-    description = StrictCharField()
-    alleged_party = StrictCharField(source="alleged_party.code", allow_null=True)
-    source_type = serializers.ChoiceField(choices=SourceType.choices)
-    casualties = CasualtiesSerializer(source="*")
-    weapons = StrictCharField()
-    severity = serializers.IntegerField(allow_null=True)
-
-
-class HearingCaseSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    reference = StrictCharField()
-    title = StrictCharField()
-    stage = serializers.ChoiceField(choices=Stage.choices)
-    verification_outcome = StrictCharField()
-    findings = StrictCharField()
-    verified_at = serializers.DateTimeField(allow_null=True)
-    reports = FactsReportSerializer(many=True, help_text="the facts of the reports linked now")
-
-
-class ReplyWindowSerializer(serializers.Serializer):
-    due_at = serializers.DateTimeField()
-    status = NamedChoiceField(choices=DeadlineStatus.choices, enum_name="DeadlineStatus")
-    open = serializers.BooleanField(help_text="replies are accepted now")
-    closed_at = serializers.DateTimeField(allow_null=True, help_text="when it closed: early once every called "
-                                                                     "party replied; null while open")
-
-
-class ReplyPartySerializer(serializers.Serializer):
-    party = StrictCharField(help_text="party code")
-    name = StrictCharField()
-    notified_at = serializers.DateTimeField()
-    replied = serializers.BooleanField()
-    replied_at = serializers.DateTimeField(allow_null=True)
-
-
-class ReplyEvidenceSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    content_type = StrictCharField()
-    size = serializers.IntegerField()
-    sha256 = StrictCharField()
-
-
-class ReplySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    party = StrictCharField(source="party.code")
-    author = StrictCharField(source="author.username", help_text="the representative who submitted it")
-    text = StrictCharField()
-    submitted_at = serializers.DateTimeField()
-    evidence = ReplyEvidenceSerializer(source="evidence.all", many=True)
-
-
-class HearingSerializer(serializers.Serializer):
-    """The dict of commission.selectors.hearing."""
-
-    case = HearingCaseSerializer()
-    window = ReplyWindowSerializer(allow_null=True, help_text="null when no party could be called")
-    parties = ReplyPartySerializer(many=True, help_text="the parties called to reply")
-    replies = ReplySerializer(many=True, help_text="all replies for the commission; a representative sees "
-                                                   "only their own party's")
-    can_reply = serializers.BooleanField(help_text="whether you may submit your party's reply now")
+__all__ = [
+    "BulletinCasesSerializer",
+    "BulletinContentSerializer",
+    "BulletinMeasuresSerializer",
+    "BulletinPeriodSerializer",
+    "BulletinReportsSerializer",
+    "BulletinSerializer",
+    "CategoryCountSerializer",
+    "CellCountSerializer",
+    "ComplianceCountSerializer",
+    "DayCountSerializer",
+    "FactsReportSerializer",
+    "HearingCaseSerializer",
+    "HearingSerializer",
+    "KindCountSerializer",
+    "OutcomeCountSerializer",
+    "PartyCountSerializer",
+    "PublicSummarySerializer",
+    "RegionCountSerializer",
+    "ReplyEvidenceSerializer",
+    "ReplyInputSerializer",
+    "ReplyPartySerializer",
+    "ReplySerializer",
+    "ReplyTextSerializer",
+    "ReplyWindowSerializer",
+    "TreeHeadField",
+]
