@@ -254,10 +254,6 @@ def add_service_error(form: forms.Form, exc: Exception) -> None:
         raise exc
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
 class MultipleFileField(forms.FileField):
     """Several files under one name (Django's documented pattern)."""
 
