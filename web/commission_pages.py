@@ -96,6 +96,22 @@ def _service(form, call, *args, **kwargs):
         return False, None
 
 
+def _service_said_at_top(request, form, call, *args, **kwargs):
+    """_service for the inbox's actions, where a conflict (someone acted
+    first) is said at the top of the page with 409, not by a field.
+    Returns (ok, result, status)."""
+    try:
+        return True, call(*args, **kwargs), 200
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return False, None, 409
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message)
+    except (ValidationError, ApplicationError) as exc:
+        f.add_service_error(form, exc)
+        return False, None, 400
+
+
 # --- Verifier: inbox and opening cases -----------------------------------------
 
 
@@ -153,16 +169,8 @@ def _bulk(request, form, call, success):
         if not reports:
             form.add_error(None, _("Select at least one report."))
         else:
-            try:
-                done = call(reports, form.cleaned_data)
-            except Forbidden as exc:
-                raise PermissionDenied(exc.message)
-            except Conflict as exc:
-                status = 409
-                messages.error(request, exc.message)
-            except (ValidationError, ApplicationError) as exc:
-                f.add_service_error(form, exc)
-            else:
+            ok, done, status = _service_said_at_top(request, form, call, reports, form.cleaned_data)
+            if ok:
                 messages.success(request, success(done, reports))
                 return None, status
     return form, status
@@ -277,16 +285,9 @@ def report_return(request, pk: int):
     form = f.ReportReturnForm(request.POST, report_pk=report.pk)
     status = 400
     if form.is_valid():
-        try:
-            services.report_return(actor=request.user, report=report, reason=form.cleaned_data["reason"])
-        except Forbidden as exc:
-            raise PermissionDenied(exc.message)
-        except Conflict as exc:
-            status = 409
-            messages.error(request, exc.message)
-        except (ValidationError, ApplicationError) as exc:
-            f.add_service_error(form, exc)
-        else:
+        ok, _returned, status = _service_said_at_top(request, form, services.report_return, actor=request.user,
+                                                     report=report, reason=form.cleaned_data["reason"])
+        if ok:
             messages.success(request, _("%(ref)s was returned to its monitor with your question.")
                              % {"ref": report.reference})
             return redirect("web:inbox")

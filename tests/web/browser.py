@@ -2,7 +2,7 @@
 at desktop and phone widths into a scratch folder (var/screenshots/, or
 SCREENSHOT_DIR): a test run never rewrites the committed ones;
 `make screenshots` refreshes docs/screenshots/. The `browser` fixture
-reaches every test through tests/conftest.py's `pytest_plugins`; the helpers
+and the signed-in `session` fixture reach every test through tests/conftest.py's `pytest_plugins`; the helpers
 (Session, make_png, needs_chromium) are plain imports."""
 
 import os
@@ -99,3 +99,22 @@ def make_png(width: int = 240, height: int = 150, rgb=(176, 58, 46)) -> bytes:
     raw = zlib.compress(row * height, 9)
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+@pytest.fixture
+def session(browser, live_server):
+    """session(username) -> a Session signed in as that user (demo password),
+    closed at the end of the test."""
+    opened = []
+
+    def open_as(username: str) -> Session:
+        from tests.conftest import PASSWORD
+
+        s = Session(browser, live_server.url)
+        s.sign_in(username, PASSWORD)
+        opened.append(s)
+        return s
+
+    yield open_as
+    for s in opened:
+        s.close()

@@ -9,25 +9,9 @@ import pytest
 from commission import services
 from commission.models import Comment
 from notifications.models import Notification
-from tests.conftest import PASSWORD
 from tests.web.browser import Session, needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def session(browser, live_server):
-    opened = []
-
-    def open_as(username: str) -> Session:
-        s = Session(browser, live_server.url)
-        s.sign_in(username, PASSWORD)
-        opened.append(s)
-        return s
-
-    yield open_as
-    for s in opened:
-        s.close()
 
 
 def fits_a_phone(s: Session) -> bool:

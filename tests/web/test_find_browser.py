@@ -8,25 +8,9 @@ import pytest
 from commission import services
 from commission.models import Case, CaseReport
 from reports.models import ReportStatus
-from tests.conftest import PASSWORD
-from tests.web.browser import Session, needs_chromium
+from tests.web.browser import needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def session(browser, live_server):
-    opened = []
-
-    def open_as(username: str) -> Session:
-        s = Session(browser, live_server.url)
-        s.sign_in(username, PASSWORD)
-        opened.append(s)
-        return s
-
-    yield open_as
-    for s in opened:
-        s.close()
 
 
 def test_the_verifier_filters_the_inbox_and_acts_on_several_reports(people, parties, submitted, session):

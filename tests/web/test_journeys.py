@@ -10,26 +10,10 @@ import re
 import pytest
 
 from reports.models import Evidence, Report, ReportStatus
-from tests.conftest import PASSWORD
 from tests.web.browser import Session, make_png, needs_chromium
 
 REPORT_PAGE = re.compile(r"/reports/\d+/$")
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def session(browser, live_server):
-    opened = []
-
-    def open_as(username: str) -> Session:
-        s = Session(browser, live_server.url)
-        s.sign_in(username, PASSWORD)
-        opened.append(s)
-        return s
-
-    yield open_as
-    for s in opened:
-        s.close()
 
 
 @pytest.fixture

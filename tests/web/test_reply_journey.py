@@ -7,25 +7,9 @@ Screenshots at 1280 and 360 px."""
 import pytest
 
 from commission.models import Reply, ReplyEvidence
-from tests.conftest import PASSWORD
-from tests.web.browser import Session, make_png, needs_chromium
+from tests.web.browser import make_png, needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def session(browser, live_server):
-    opened = []
-
-    def open_as(username: str) -> Session:
-        s = Session(browser, live_server.url)
-        s.sign_in(username, PASSWORD)
-        opened.append(s)
-        return s
-
-    yield open_as
-    for s in opened:
-        s.close()
 
 
 @pytest.fixture

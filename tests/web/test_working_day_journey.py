@@ -31,7 +31,6 @@ from commission.models import Case, Comment
 from notifications.mailer import notifications_send
 from notifications.models import Notification
 from tests.audit.helpers import PUBLIC_KEY, SIGNING_KEY, run_script
-from tests.conftest import PASSWORD
 from tests.web.browser import Session, needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
@@ -43,21 +42,6 @@ RATIONALES = {
     "member3": "The verifier's findings and the trajectory agree.",
     "member4": "Not enough for me to name a party.",
 }
-
-
-@pytest.fixture
-def session(browser, live_server):
-    opened = []
-
-    def open_as(username: str) -> Session:
-        s = Session(browser, live_server.url)
-        s.sign_in(username, PASSWORD)
-        opened.append(s)
-        return s
-
-    yield open_as
-    for s in opened:
-        s.close()
 
 
 def fits_a_phone(s: Session) -> bool:
