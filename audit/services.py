@@ -31,6 +31,7 @@ from audit.models import AuditEvent, Checkpoint, VerifiedHead
 from audit.scopes import case_refs
 from audit.selectors import TrailReport, chain_verify, export_lines, leaf_hashes
 from config.db import array_cursor
+from config.queue import publish
 
 logger = logging.getLogger(__name__)
 
@@ -118,8 +119,38 @@ def audit_record_many(*, actor, events: list[dict]) -> int:
         _copy_events(rows)
     else:
         AuditEvent.objects.bulk_create([AuditEvent(**_decoded(row)) for row in rows], batch_size=1000)
-    _seal_after_commit_once()
+    if settings.AUDIT_SEAL_IN_WORKER_ROWS and len(rows) >= settings.AUDIT_SEAL_IN_WORKER_ROWS:
+        _seal_in_worker_after_commit()
+    else:
+        _seal_after_commit_once()
     return len(rows)
+
+
+def _seal_in_worker_after_commit() -> None:
+    """A large batch (an import of thousands of rows) is sealed by a Celery
+    worker, not by the request that wrote it: hashing and chaining 10,000
+    events takes about half a second of CPU, which the worker spends on the
+    other core while the monitor already has the answer (and the next batch
+    is being validated). The events are committed either way; only their seq
+    and hash come a moment later, as they do under AUDIT_SEAL_COALESCE_MS.
+    If the broker cannot take the task, the request seals them itself, as
+    for a small change, rather than leaving them to beat."""
+    if not SEAL_ON_COMMIT:
+        return
+
+    def _send() -> None:
+        from audit.tasks import seal_trail  # audit.tasks imports this module
+
+        try:
+            publish(seal_trail)
+        except Exception:
+            logger.warning("could not enqueue the seal of a batch; sealing it here", exc_info=True)
+            try:
+                trail_seal(blocking=True)
+            except Exception:  # committed all the same; beat seals what is left
+                logger.warning("could not seal the trail after commit; the periodic seal will", exc_info=True)
+
+    transaction.on_commit(_send)
 
 
 # What audit_record_many writes of an event: everything but the id and the seal.

@@ -235,6 +235,9 @@ AUDIT_CHECKPOINT_INTERVAL = env_duration("AUDIT_CHECKPOINT_INTERVAL", "1h")
 # milliseconds (a seal takes every process's pending events); 0 seals after
 # every commit. docs/audit.md ("The window") says what it costs in delay.
 AUDIT_SEAL_COALESCE_MS = env_int("AUDIT_SEAL_COALESCE_MS", 100, minimum=0)
+# A batch of at least this many events (a bulk import) is sealed by a Celery
+# worker after the commit instead of by the request; 0: always by the request.
+AUDIT_SEAL_IN_WORKER_ROWS = env_int("AUDIT_SEAL_IN_WORKER_ROWS", 500, minimum=0)
 
 # Uploads larger than this are refused by Django before they reach a view;
 # the evidence view answers 413 for anything above EVIDENCE_MAX_BYTES.
