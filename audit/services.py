@@ -30,6 +30,7 @@ from audit.keys import (  # noqa: F401 (CheckpointsDisabled, signing_public_key_
 from audit.models import AuditEvent, Checkpoint, VerifiedHead
 from audit.scopes import case_refs
 from audit.selectors import TrailReport, chain_verify, export_lines, leaf_hashes
+from config.celery import app as celery_app
 from config.db import array_cursor
 from config.queue import publish
 
@@ -139,10 +140,9 @@ def _seal_in_worker_after_commit() -> None:
         return
 
     def _send() -> None:
-        from audit.tasks import seal_trail  # audit.tasks imports this module
-
         try:
-            publish(seal_trail)
+            # By name: audit.tasks imports this module.
+            publish(celery_app.signature("audit.tasks.seal_trail"))
         except Exception:
             logger.warning("could not enqueue the seal of a batch; sealing it here", exc_info=True)
             try:
