@@ -62,7 +62,10 @@ def test_a_large_batch_is_left_to_the_worker_which_seals_it(cluster, settings, a
 
     worker = cluster.start_worker()
     wait_for(lambda: _unsealed() == 0, timeout=30, what="the worker to seal the import")
-    assert worker.succeeded("audit.tasks.seal_trail")
+    # The task commits its seal before the worker logs that it succeeded: wait
+    # for the line, which says how many events that task sealed (both of ours).
+    done = wait_for(lambda: worker.succeeded("audit.tasks.seal_trail"), timeout=10, what="the task's log line")
+    assert [task["result"] for task in done] == ["2"]
     assert trail_verify().ok
     cluster.check_logs()
 
