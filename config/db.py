@@ -18,3 +18,23 @@ def array_cursor():
 
     connection.ensure_connection()
     return psycopg.Cursor(connection.connection)
+
+
+def keyset_batches(queryset, *, key: str, after: int, fields: tuple[str, ...], batch_size: int):
+    """Rows of `queryset` (as tuples of `fields`, the first being `key`) with
+    key > after, in key order, one list of at most batch_size rows at a time.
+
+    Keyset pagination (WHERE key > last ORDER BY key LIMIT n) on a unique,
+    indexed key: every batch is one short query that starts where the last
+    one ended, whatever the offset (OFFSET would re-read all it skips), and
+    no transaction or server-side cursor stays open while a slow client
+    downloads. Memory holds one batch. A row that is added meanwhile with a
+    greater key is seen; one with a smaller key belongs to the next export."""
+    last = after
+    while True:
+        rows = list(queryset.filter(**{f"{key}__gt": last}).order_by(key).values_list(*fields)[:batch_size])
+        if rows:
+            yield rows
+        if len(rows) < batch_size:
+            return
+        last = rows[-1][0]
