@@ -171,7 +171,9 @@ def ceiling(url: str, name: str) -> tuple[int, float]:
 def count_rows(name: str, data: bytes) -> int:
     if name == "geojson":
         return data.count(b'{"type":"Feature",')
-    return data.count(b"\n") - 1  # the checkpoint line; the CSV's header
+    if name == "trail":
+        return data.count(b'{"action":')
+    return data.count(b"\n") - 1  # the CSV's header
 
 
 def worker(name: str, mode: str) -> dict:
@@ -208,11 +210,11 @@ def worker(name: str, mode: str) -> dict:
         assert response.status_code == 200, response.status_code
         if response.streaming:
             size = rows = 0
-            pattern = b'{"type":"Feature",' if name == "geojson" else b"\n"
+            pattern = {"trail": b'{"action":', "csv": b"\n", "geojson": b'{"type":"Feature",'}[name]
             for chunk in response.streaming_content:
                 size += len(chunk)
                 rows += chunk.count(pattern)
-            rows -= 0 if name == "geojson" else 1  # the checkpoint line; the CSV's header
+            rows -= 1 if name == "csv" else 0  # the header
         else:
             response.render()
             size, rows = len(response.content), count_rows(name, response.content)
