@@ -91,15 +91,20 @@ class AuditExportApi(APIView):
         responses={
             (200, "application/x-ndjson"): OpenApiResponse(
                 OpenApiTypes.STR,
-                description='JSON Lines: one event per line in the recipe\'s form, then {"checkpoint": {...}}.'),
-            400: OpenApiResponse(response=ErrorSerializer, description="Unknown or malformed case reference."),
+                description='JSON Lines: one event per line in the recipe\'s form, in seq order, then '
+                            '{"checkpoint": {...}}. Streamed in batches of EXPORT_BATCH_SIZE events; an '
+                            'interrupted download resumes with after_seq=<the last seq received>.'),
+            400: OpenApiResponse(response=ErrorSerializer,
+                                 description="Unknown or malformed case reference; after_seq not a whole number "
+                                             "from 0."),
             **_ERRORS,
         },
     )
     def get(self, request):
         filters = ExportFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        lines = services.trail_export(case_reference=filters.validated_data.get("case") or None, actor=request.user)
+        lines = services.trail_export(case_reference=filters.validated_data.get("case") or None,
+                                      after_seq=filters.validated_data["after_seq"], actor=request.user)
         response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit-trail.jsonl"'
         return response

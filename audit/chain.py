@@ -39,6 +39,10 @@ def canonical(obj) -> bytes:
     return _ENCODER.encode(obj).encode("utf-8")
 
 
+# The same canonical form as text (what an export line carries).
+canonical_text = _ENCODER.encode
+
+
 def _json_value(value):
     # JSONField values come back as text on PostgreSQL (Django's loader) and
     # on SQLite; decoding here means we hash the stored value, not the one

@@ -3,12 +3,15 @@
 import json
 import os
 from collections.abc import Iterable, Iterator
+from datetime import UTC
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
 
 from audit import chain, fastverify, merkle
 from audit.models import AuditEvent, Checkpoint
+from config.db import formats_time_in_database, keyset_batches, utc_text
 from config.errors import ApplicationError
 
 _SEALED_SQL = f"SELECT {', '.join(chain.COLUMNS)} FROM audit_auditevent WHERE seq IS NOT NULL ORDER BY seq"  # noqa: S608 (constants only)
@@ -295,24 +298,72 @@ def _dump_line(obj: dict) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
-def export_lines(*, refs: set[tuple[str, str]] | None = None) -> Iterator[str]:
-    """One line per sealed event in seq order (the recipe's form plus "hash"),
-    then {"checkpoint": {...}} with the latest checkpoint, if any."""
-    if refs is None:
-        rows = sealed_rows()
-    else:
-        rows = (
-            AuditEvent.objects.filter(seq__isnull=False)
-            .filter(_refs_q(refs))
-            .order_by("seq")
-            .values_list(*chain.COLUMNS)
-            .iterator(chunk_size=_CHUNK)
-        )
-    for row in rows:
-        obj = chain.obj_from_row(row)
-        obj["hash"] = row[-1]
-        yield _dump_line(obj)
-    checkpoint = checkpoint_latest()
+# One exported event: the recipe's canonical JSON of the event plus "hash",
+# keys already in sorted order, so a line is one %-format instead of a dict,
+# a sort and a fresh json.dumps encoder per event (tests/audit/
+# test_export_resume.py proves the bytes equal _dump_line's; BENCHMARKS.md,
+# "Exports", what it gains).
+_EVENT_LINE = ('{"action":%s,"actor":%s,"after":%s,"at":"%s","before":%s,"hash":%s,"object_id":%s,'
+               '"object_type":%s,"prev_hash":%s,"reason":%s,"seq":%d}\n')
+_EXPORT_COLUMNS = ("seq", "at", "actor_username", "action", "object_type", "object_id", "before", "after", "reason",
+                   "prev_hash", "hash")
+# The exact string encoder json.dumps(ensure_ascii=False) uses for strings (C).
+_string = json.encoder.encode_basestring
+
+
+def _at_text(at) -> str:
+    if at.__class__ is str:
+        return at  # made by PostgreSQL (config.db.utc_text), as fastverify reads it
+    # chain.format_at's bytes ("%Y-%m-%dT%H:%M:%S.%fZ") without strftime,
+    # which cost more than the rest of the line: isoformat() with its
+    # microseconds is the same text for the 4-digit years the trail holds.
+    if at.utcoffset():
+        at = at.astimezone(UTC)
+    return at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def event_lines(rows: Iterable[tuple]) -> str:
+    """Export lines of rows in _EXPORT_COLUMNS order (JSON already decoded)."""
+    encode = chain.canonical_text
+    string = _string
+    return "".join([
+        _EVENT_LINE % (string(action), string(actor) if actor else "null",
+                       "null" if after is None else encode(after), _at_text(at),
+                       "null" if before is None else encode(before), string(digest), string(object_id),
+                       string(object_type), string(prev_hash), string(reason), seq)
+        for seq, at, actor, action, object_type, object_id, before, after, reason, prev_hash, digest in rows])
+
+
+def export_lines(*, refs: set[tuple[str, str]] | None = None, after_seq: int = 0,
+                 batch_size: int | None = None) -> Iterator[str]:
+    """One line per sealed event with seq > after_seq, in seq order (the
+    recipe's form plus "hash"), then {"checkpoint": {...}}: the latest
+    checkpoint that the export covers, if any.
+
+    Keyset batches (WHERE seq > last ORDER BY seq LIMIT n) through the
+    unique index on seq: each batch is one short query, so memory holds at
+    most EXPORT_BATCH_SIZE rows and no transaction or server-side cursor is
+    kept open while a slow client downloads. Sealed rows never change and
+    seq is gap-free, so the batches are one consistent sequence even though
+    each sees its own snapshot; the export stops at the head it found when it
+    started (events sealed meanwhile belong to the next export, which can
+    start from the last seq received). Yields one string per batch: a
+    WSGI server writes each yielded string on its own, so a line per yield
+    would cost a write per event."""
+    batch_size = batch_size or settings.EXPORT_BATCH_SIZE
+    head = trail_head()
+    head_seq = head[0] if head else 0
+    events = AuditEvent.objects.filter(seq__lte=head_seq)
+    fields = _EXPORT_COLUMNS
+    if formats_time_in_database():
+        # Django parses each timestamptz in Python: the row's largest cost.
+        events = events.annotate(at_text=utc_text("at", style="recipe"))
+        fields = tuple("at_text" if name == "at" else name for name in fields)
+    if refs is not None:
+        events = events.filter(_refs_q(refs))
+    for rows in keyset_batches(events, key="seq", after=after_seq, fields=fields, batch_size=batch_size):
+        yield event_lines(rows)
+    checkpoint = Checkpoint.objects.filter(seq__lte=head_seq).order_by("-seq").first()
     if checkpoint is not None:
         yield _dump_line({"checkpoint": checkpoint_dict(checkpoint)})
 

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from audit import selectors
-from config.api import StrictCharField
+from config.api import ResumeAfterField, StrictCharField
 
 
 class EventSerializer(serializers.Serializer):
@@ -60,6 +60,9 @@ class ExportFilterSerializer(serializers.Serializer):
     # A CharField refuses NUL characters (DRF's validator): PostgreSQL cannot
     # compare with them, and the query would fail instead of the input.
     case = StrictCharField(required=False, max_length=64, help_text="only this case's events (its reference)")
+    after_seq = ResumeAfterField(
+        required=False, default=0,
+        help_text="resume an interrupted export: only events with a greater seq (the last seq received)")
 
 
 class TrailHeadSerializer(serializers.Serializer):

@@ -445,13 +445,15 @@ def checkpoint_publish(*, actor=None) -> Checkpoint | None:
 # --- Export -----------------------------------------------------------------
 
 
-def trail_export(*, case_reference: str | None = None, actor=None) -> Iterator[str]:
+def trail_export(*, case_reference: str | None = None, after_seq: int = 0, actor=None) -> Iterator[str]:
     """JSON Lines of the trail (or of one case's events), ending with the
     latest checkpoint. Seals first; a full export also publishes a fresh
     checkpoint when a signing key is configured, so it is covered to its end.
-    Errors (an unknown case) are raised here, before any line is produced."""
+    after_seq: only the events after it (an interrupted export resumed from
+    the last seq it received). Errors (an unknown case) are raised here,
+    before any line is produced."""
     refs = case_refs(case_reference) if case_reference else None
     trail_seal(blocking=True)
     if refs is None and settings.AUDIT_SIGNING_KEY:
         checkpoint_publish(actor=actor)
-    return export_lines(refs=refs)
+    return export_lines(refs=refs, after_seq=after_seq)

@@ -27,6 +27,24 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class ResumeAfterField(serializers.IntegerField):
+    """Where an interrupted export resumes (`after_seq`, `after_id`): a whole
+    number from 0 to the largest bigint, written in digits. DRF's
+    IntegerField would also take "5.0"; a value beyond bigint would reach
+    PostgreSQL and fail there (500) instead of in the input (400)."""
+
+    BIGINT_MAX = 2**63 - 1
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=0, max_value=self.BIGINT_MAX, **kwargs)
+
+    def to_internal_value(self, data):
+        text = data if isinstance(data, str) else ""
+        if not (text.isascii() and text.removeprefix("-").isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(text)
+
+
 class PageSizePagination(pagination.PageNumberPagination):
     """Pages whose size the client may choose (`page_size`, up to 500). A
     page size that is not a positive whole number is a 400, not quietly the

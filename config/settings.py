@@ -238,6 +238,10 @@ AUDIT_SEAL_COALESCE_MS = env_int("AUDIT_SEAL_COALESCE_MS", 100, minimum=0)
 # A batch of at least this many events (a bulk import) is sealed by a Celery
 # worker after the commit instead of by the request; 0: always by the request.
 AUDIT_SEAL_IN_WORKER_ROWS = env_int("AUDIT_SEAL_IN_WORKER_ROWS", 500, minimum=0)
+# The exports (trail JSON Lines, reports CSV and GeoJSON) read this many rows
+# per query (WHERE id > last ORDER BY id LIMIT n): memory stays at one batch,
+# and no transaction stays open for the length of a download.
+EXPORT_BATCH_SIZE = env_int("EXPORT_BATCH_SIZE", 5000, minimum=1)
 
 # Uploads larger than this are refused by Django before they reach a view;
 # the evidence view answers 413 for anything above EVIDENCE_MAX_BYTES.

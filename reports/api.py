@@ -2,7 +2,7 @@
 selector, and serialize the result. Scoping lives in reports.selectors."""
 
 from django.conf import settings
-from django.http import FileResponse, JsonResponse
+from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -18,12 +18,13 @@ from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, HasRole
 from config.api import JSONParser
 from config.errors import TooLarge
 from config.schema import PAGE_NOT_FOUND, error_responses
-from reports import imports, selectors, services
+from reports import exports, imports, selectors, services
 from reports.filters import ReportFilter
 from reports.models import Report
 from reports.serializers import (
     EvidenceSerializer,
     EvidenceUploadSerializer,
+    ExportParamsSerializer,
     FeatureCollectionSerializer,
     FiledReportSerializer,
     ImportResultSerializer,
@@ -43,7 +44,6 @@ IDEMPOTENCY_KEY_MAX = services.IDEMPOTENCY_KEY_MAX
 IDEMPOTENCY_KEY = services.IDEMPOTENCY_KEY
 IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX,
                           "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"}
-GEOJSON_MAX_FEATURES = 10_000
 
 
 def _errors(*codes: int, page: bool = False) -> dict:
@@ -282,14 +282,19 @@ class ReportGeoJsonApi(GenericAPIView):
     @extend_schema(
         operation_id="reports_geojson",
         summary="The reports you may see as a GeoJSON FeatureCollection (same filters as the list)",
-        description=f"Newest first, at most {GEOJSON_MAX_FEATURES} features; narrow with the filters (bbox, time). "
-                    "A draft without a position yet is left out.",
+        description="All of them, in id order, streamed in batches of EXPORT_BATCH_SIZE; narrow with the filters "
+                    "(bbox, time). A draft without a position yet is left out. An interrupted download resumes "
+                    "with after_id=<the last feature's id>: a FeatureCollection of the features after it.",
+        parameters=[ExportParamsSerializer],
         responses={(200, "application/geo+json"): FeatureCollectionSerializer,
                    **_errors(400, 401, 403)},
     )
     def get(self, request):
-        reports = selectors.report_mappable(self.filter_queryset(self.get_queryset()))[:GEOJSON_MAX_FEATURES]
-        return Response(FeatureCollectionSerializer(reports).data, content_type="application/geo+json")
+        params = ExportParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        reports = selectors.report_mappable(self.filter_queryset(self.get_queryset()))
+        body = exports.reports_geojson(reports, after_id=params.validated_data["after_id"])
+        return StreamingHttpResponse(body, content_type="application/geo+json")
 
 
 class ReportEvidenceApi(APIView):

@@ -132,7 +132,12 @@ class Report(models.Model):
         unique) and the year of filing; nothing extra to write at intake."""
         if self.pk is None:
             return ""
-        return f"{self.REFERENCE_PREFIX}-{self.created_at.year}-{self.pk:06d}"  # .year: what %Y writes, without strftime
+        return self.reference_for(self.pk, self.created_at.year)  # .year: what %Y writes, without strftime
+
+    @classmethod
+    def reference_for(cls, pk: int, year: int) -> str:
+        """The reference of a row read as values (an export's tuples)."""
+        return f"{cls.REFERENCE_PREFIX}-{year}-{pk:06d}"
 
     def mark_returned(self, *, reason: str, by, now) -> None:
         """Back to its author with a question (the status and the question move together)."""

@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from accounts.models import Party
 from audit.serializers import CheckpointSerializer, EventSerializer, InclusionProofSerializer
-from config.api import StrictCharField
+from config.api import ResumeAfterField, StrictCharField
 from reports import geo, selectors, services
 from reports.models import Category, Evidence, Report, ReportStatus, SourceType
 
@@ -318,6 +318,15 @@ class FeatureSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     geometry = PointSerializer(source="*")
     properties = FeaturePropertiesSerializer(source="*")
+
+
+class ExportParamsSerializer(serializers.Serializer):
+    """Where the reports' CSV and GeoJSON exports resume."""
+
+    after_id = ResumeAfterField(
+        required=False, default=0,
+        help_text="resume an interrupted export: only reports with a greater id (the last id received; in the "
+                  "CSV, the number that ends a reference)")
 
 
 class FeatureCollectionSerializer(serializers.Serializer):

@@ -25,6 +25,19 @@ pytest_plugins = ["tests.commission.fixtures", "tests.web.browser", "tests.opena
 PASSWORD = "correct-horse-battery-staple"
 
 
+def streamed(response) -> bytes:
+    """The whole body of a response, streamed (the exports) or not."""
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def streamed_json(response):
+    import json
+
+    return json.loads(streamed(response))
+
+
 def token_for(user) -> str:
     """A new API token's key for `user` (only its digest is stored)."""
     from accounts.models import AuthToken

@@ -2,8 +2,6 @@
 and the exports (JSON Lines through audit.services.trail_export, CSV of the
 reports through reports.selectors.report_list_for)."""
 
-import csv
-
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
@@ -15,7 +13,9 @@ from audit import selectors as audit_selectors
 from audit import services as audit_services
 from audit.scopes import case_refs
 from config.errors import ApplicationError
+from reports import exports as report_exports
 from reports import selectors as report_selectors
+from reports.serializers import ExportParamsSerializer
 from web.access import role_required, trail_reader_required
 from web.forms import TrailFilterForm
 from web.labels import action_choices
@@ -106,41 +106,17 @@ def trail_export(request):
     return response
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _cell(value):
-    # A cell that starts like a formula is text, not a formula, in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
-CSV_COLUMNS = ["reference", "status", "occurred_at", "occurred_until", "lat", "lon", "precision_m", "place_name",
-               "admin1", "category", "alleged_party", "source_type", "civilian_killed", "civilian_injured",
-               "military_killed", "military_injured", "weapons", "severity", "description", "author",
-               "submitted_at"]
-
-
 @role_required(AUDITOR, CHAIR)
 def reports_csv(request):
-    """Every report the person may see (report_list_for), one row each."""
-    reports = report_selectors.report_list_for(request.user).order_by("id")
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield writer.writerow(CSV_COLUMNS)
-        for r in reports.iterator(chunk_size=2000):
-            yield writer.writerow([_cell(v) for v in (
-                r.reference, r.status, r.occurred_at.isoformat() if r.occurred_at else "",
-                r.occurred_until.isoformat() if r.occurred_until else "", r.lat, r.lon, r.precision_m,
-                r.place_name, r.admin1, r.category, r.alleged_party.code if r.alleged_party_id else "",
-                r.source_type, r.civilian_killed, r.civilian_injured, r.military_killed, r.military_injured,
-                r.weapons, r.severity, r.description, r.author.username,
-                r.submitted_at.isoformat() if r.submitted_at else "")])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    """Every report the person may see (report_list_for), one row each, in id
+    order; ?after_id=N resumes an interrupted download after report N (the
+    rest of the same file, without the header)."""
+    params = ExportParamsSerializer(data=request.GET)
+    if not params.is_valid():
+        return render(request, "web/message.html", {"title": _("Export"), "text": _("These filters are not valid.")},
+                      status=400)
+    reports = report_selectors.report_list_for(request.user)
+    rows = report_exports.reports_csv(reports, after_id=params.validated_data["after_id"])
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="reports-{timezone.now():%Y%m%dT%H%M%SZ}.csv"'
     return response

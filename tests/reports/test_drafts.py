@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from audit.models import AuditEvent
 from reports.models import Report, ReportStatus
+from tests.conftest import streamed_json
 from tests.reports.conftest import body
 
 URL = "/api/v1/reports/"
@@ -80,7 +81,7 @@ def test_a_draft_without_a_position_is_left_off_the_map_and_has_no_duplicates(ap
     client = api(people["monitor"])
     draft = client.post(URL, {"status": "draft", "category": "shelling"}, format="json").json()
     client.post(URL, body(), format="json")
-    features = client.get("/api/v1/reports.geojson").json()["features"]
+    features = streamed_json(client.get("/api/v1/reports.geojson"))["features"]
     assert [f["properties"]["status"] for f in features] == ["submitted"]
     assert client.get(f"{URL}{draft['id']}/similar/").json() == []
     assert len(client.get(URL).json()["results"]) == 2

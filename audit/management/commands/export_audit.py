@@ -10,10 +10,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--case", metavar="REF", help="only the events of this case (e.g. CASE-2026-000001)")
+        parser.add_argument("--after-seq", metavar="N", type=int, default=0,
+                            help="resume an interrupted export: only the events after seq N")
 
-    def handle(self, *args, case=None, **options):
+    def handle(self, *args, case=None, after_seq=0, **options):
+        if after_seq < 0:
+            raise CommandError("--after-seq must be 0 or more", returncode=2)
         try:
-            lines = trail_export(case_reference=case)
+            lines = trail_export(case_reference=case, after_seq=after_seq)
         except ApplicationError as exc:
             raise CommandError(exc.message, returncode=1)
         for line in lines:
