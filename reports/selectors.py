@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Avg, Count, F, Min, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 
 from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, has_role, roles_of
@@ -13,7 +13,7 @@ from audit.receipts import receipt_sign
 from audit.selectors import checkpoint_latest, event_latest, inclusion_proof
 from config.search import text_search
 from reports import geo, mapgrid
-from reports.models import SEARCH_FIELDS, Evidence, Report, ReportMapCell, ReportStatus
+from reports.models import SEARCH_FIELDS, Evidence, Report, ReportDailyCount, ReportMapCell, ReportStatus
 
 # Roles that read every submitted report (never anyone's drafts).
 READERS_OF_SUBMITTED = frozenset({VERIFIER, CHAIR, MEMBER, AUDITOR})
@@ -381,3 +381,19 @@ def _clusters_from_reports(user, cell_zoom, x_ranges, y_min, y_max, status, cate
     # A lon bound on a cell's edge takes the next cell's reports too: keep the touched cells only.
     inside = [r for r in rows if y_min <= r["cy"] <= y_max and any(a <= r["cx"] <= b for a, b in x_ranges)]
     return inside
+
+
+def report_counts_by_month(field: str, *, status: str = ReportStatus.SUBMITTED) -> list[dict]:
+    """Reports of `status` per month of occurrence and `field` ("category"
+    or "party", the alleged party's code, "" for none), oldest month first:
+    {"period": date, "name": str, "n": int} from the counts kept on write
+    (ReportDailyCount), a few hundred rows however many reports. Every
+    filed report: for readers, who see them all (report_list_for)."""
+    return list(ReportDailyCount.objects.filter(status=status).annotate(period=TruncMonth("day"))
+                .values("period", name=F(field)).annotate(total=Sum("n")).filter(total__gt=0)
+                .values("period", "name", "total").order_by("period", "name"))
+
+
+def report_count_submitted() -> int:
+    """How many reports are submitted (from the counts kept on write)."""
+    return ReportDailyCount.objects.filter(status=ReportStatus.SUBMITTED).aggregate(n=Sum("n"))["n"] or 0
