@@ -10,7 +10,7 @@ twice: as ORM expressions (the database groups by it; PostgreSQL and SQLite,
 whose math functions Django registers) and in Python (a cell's bounds, a
 bounding box's cells). Scaling by a power of two is exact in floating point,
 so the cell at zoom z of a position is its cell at zoom z + k shifted by k,
-which lets reports.models.ReportMapCell keep counts at one BASE_ZOOM only.
+which lets reports.models.ReportMapCell keep counts at a few CELL_LEVELS only.
 """
 
 import math
@@ -21,10 +21,12 @@ from django.db.models.functions import Cast, Cos, Floor, Greatest, Least, Ln, Ra
 CELL_PX = 64
 CELL_ZOOM_OFFSET = 2  # 256-pixel tiles / 64-pixel cells = 4 = 2 ** 2
 MAX_MAP_ZOOM = 20
-# The counts kept on write (ReportMapCell) are per cell of this zoom
-# (about 10 km across at the equator, 6.5 km over Ukraine); map zooms whose
-# cells are at least this large aggregate those counts, closer ones the reports.
-BASE_ZOOM = 12
+# The counts kept on write (ReportMapCell) are per cell of these zooms (the
+# finest about 10 km across at the equator, 6.5 km over Ukraine): a map whose
+# cells are at least that large adds up the counts of the nearest finer level
+# (at most 8 x 8 of them per cell), a closer one groups the reports.
+CELL_LEVELS = (6, 9, 12)
+BASE_ZOOM = CELL_LEVELS[-1]
 # Web Mercator's latitude limit: atan(sinh(pi)).
 MAX_LAT = 85.0511287798066
 

@@ -218,12 +218,13 @@ class ReportDailyCount(models.Model):
 
 
 class ReportMapCell(models.Model):
-    """How many filed reports lie in a cell of the map's grid at
-    reports.mapgrid.BASE_ZOOM, by category and status, with the sums of their
-    positions (the cluster's centre) and of their ids (when n is 1, the sum
-    is the report's id): the map's far zooms add these up instead of reading
-    every report."""
+    """How many filed reports lie in a cell of the map's grid at each zoom
+    of reports.mapgrid.CELL_LEVELS, by category and status, with the sums of
+    their positions (the cluster's centre) and of their ids (when n is 1, the
+    sum is the report's id): the map's far zooms add these up instead of
+    reading every report."""
 
+    zoom = models.PositiveSmallIntegerField()
     x = models.IntegerField()
     y = models.IntegerField()
     category = models.CharField(max_length=32)
@@ -234,8 +235,8 @@ class ReportMapCell(models.Model):
     sum_id = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["x", "y", "category", "status"],
+        constraints = [models.UniqueConstraint(fields=["zoom", "x", "y", "category", "status"],
                                                name="report_map_cell_key")]
 
     def __str__(self) -> str:
-        return f"{self.x}/{self.y} {self.category} {self.status}: {self.n}"
+        return f"{self.zoom}/{self.x}/{self.y} {self.category} {self.status}: {self.n}"

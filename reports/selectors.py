@@ -341,11 +341,14 @@ def report_clusters(user, *, zoom: int, bbox=None, category: str | None = None, 
 
 
 def _clusters_from_cells(cell_zoom, x_ranges, y_min, y_max, statuses, category) -> list[dict]:
-    shift = 2 ** (mapgrid.BASE_ZOOM - cell_zoom)
+    # The nearest level at least as fine as the map's cells.
+    level = min(z for z in mapgrid.CELL_LEVELS if z >= cell_zoom)
+    shift = 2 ** (level - cell_zoom)
     x_q = Q()
     for a, b in x_ranges:
         x_q |= Q(x__gte=a * shift, x__lt=(b + 1) * shift)
-    cells = ReportMapCell.objects.filter(x_q, y__gte=y_min * shift, y__lt=(y_max + 1) * shift, status__in=statuses)
+    cells = ReportMapCell.objects.filter(x_q, zoom=level, y__gte=y_min * shift, y__lt=(y_max + 1) * shift,
+                                         status__in=statuses)
     if category:
         cells = cells.filter(category=category)
     # Integer division: the base cell's parent at cell_zoom (mapgrid: exact).

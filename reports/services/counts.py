@@ -35,11 +35,14 @@ def _daily_select(reports: QuerySet, sign: int):
 
 
 def _cell_select(reports: QuerySet, sign: int):
+    """The cells of every level of mapgrid.CELL_LEVELS, in one SELECT (UNION ALL)."""
     s = Value(sign, output_field=IntegerField())
-    return (reports.annotate(c_x=mapgrid.x_expression(mapgrid.BASE_ZOOM), c_y=mapgrid.y_expression(mapgrid.BASE_ZOOM))
-            .values("c_x", "c_y", "category", "status")
-            .annotate(c_n=Count("id") * s, c_lat=Sum("lat") * s, c_lon=Sum("lon") * s, c_id=Sum("id") * s)
-            .order_by())
+    parts = [(reports.annotate(c_zoom=Value(level, output_field=IntegerField()),
+                               c_x=mapgrid.x_expression(level), c_y=mapgrid.y_expression(level))
+              .values("c_zoom", "c_x", "c_y", "category", "status")
+              .annotate(c_n=Count("id") * s, c_lat=Sum("lat") * s, c_lon=Sum("lon") * s, c_id=Sum("id") * s)
+              .order_by()) for level in mapgrid.CELL_LEVELS]
+    return parts[0].union(*parts[1:], all=True)
 
 
 def _upsert(model, key: tuple[str, ...], columns: tuple[str, ...], select: QuerySet, added: tuple[str, ...]) -> None:
@@ -66,8 +69,8 @@ def _move(reports: QuerySet, sign: int) -> None:
     reports = reports.filter(status__in=COUNTED_STATUSES).order_by()
     _upsert(ReportDailyCount, ("day", "category", "party", "status"), ("c_day", "category", "c_party", "status", "c_n"),
             _daily_select(reports, sign), ("n",))
-    _upsert(ReportMapCell, ("x", "y", "category", "status"), ("c_x", "c_y", "category", "status", "c_n", "c_lat",
-                                                                 "c_lon", "c_id"),
+    _upsert(ReportMapCell, ("zoom", "x", "y", "category", "status"),
+            ("c_zoom", "c_x", "c_y", "category", "status", "c_n", "c_lat", "c_lon", "c_id"),
             _cell_select(reports, sign), ("n", "sum_lat", "sum_lon", "sum_id"))
 
 

@@ -27,17 +27,18 @@ def daily_truth() -> dict:
 def cell_truth() -> dict:
     out: dict = {}
     for report in Report.objects.filter(status__in=("submitted", "returned")):
-        key = (mapgrid.lon_to_x(report.lon, mapgrid.BASE_ZOOM), mapgrid.lat_to_y(report.lat, mapgrid.BASE_ZOOM),
-               report.category, report.status)
-        n, ids = out.get(key, (0, 0))
-        out[key] = (n + 1, ids + report.pk)
+        for level in mapgrid.CELL_LEVELS:
+            key = (level, mapgrid.lon_to_x(report.lon, level), mapgrid.lat_to_y(report.lat, level),
+                   report.category, report.status)
+            n, ids = out.get(key, (0, 0))
+            out[key] = (n + 1, ids + report.pk)
     return out
 
 
 def assert_counts_match():
     kept = {(r.day, r.category, r.party, r.status): r.n for r in ReportDailyCount.objects.exclude(n=0)}
     assert kept == daily_truth()
-    cells = {(c.x, c.y, c.category, c.status): (c.n, c.sum_id) for c in ReportMapCell.objects.exclude(n=0)}
+    cells = {(c.zoom, c.x, c.y, c.category, c.status): (c.n, c.sum_id) for c in ReportMapCell.objects.exclude(n=0)}
     assert cells == cell_truth()
 
 
