@@ -208,7 +208,7 @@ class Gunicorn:
                 with urllib.request.urlopen(request, timeout=2) as response:
                     if response.status == 200:
                         return
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):  # a loaded machine answers late
                 time.sleep(0.2)
         raise SystemExit("gunicorn did not answer within 30 s")
 

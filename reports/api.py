@@ -22,12 +22,14 @@ from reports import exports, imports, selectors, services
 from reports.filters import ReportFilter
 from reports.models import Report
 from reports.serializers import (
+    ClusterCollectionSerializer,
     EvidenceSerializer,
     EvidenceUploadSerializer,
     ExportParamsSerializer,
     FeatureCollectionSerializer,
     FiledReportSerializer,
     ImportResultSerializer,
+    MapClustersQuerySerializer,
     ReceiptProofSerializer,
     ReportInputSerializer,
     ReportSerializer,
@@ -295,6 +297,28 @@ class ReportGeoJsonApi(GenericAPIView):
         reports = selectors.report_mappable(self.filter_queryset(self.get_queryset()))
         body = exports.reports_geojson(reports, after_id=params.validated_data["after_id"])
         return StreamingHttpResponse(body, content_type="application/geo+json")
+
+
+class MapClustersApi(APIView):
+    permission_classes = REPORT_ACCESS
+
+    @extend_schema(
+        operation_id="map_clusters",
+        summary="The reports you may see, counted per cell of the map's grid (every report at every zoom)",
+        description="A grid of Web Mercator cells of 64 pixels at the given zoom (tiles of zoom + 2), coarser "
+                    "when the box would hold more than 4096 cells: every report you may see that has a position "
+                    "is counted in exactly one cell. Every cell the box touches is counted in full. A cell "
+                    "holding one report names it (`id`, `reference`); any cell's `bbox` is the report list's "
+                    "`bbox` filter for its reports (or zoom in). The same scoping as the report list: a "
+                    "monitor sees their own reports, nobody sees another's drafts.",
+        parameters=[MapClustersQuerySerializer],
+        responses={(200, "application/geo+json"): ClusterCollectionSerializer, **_errors(400, 401, 403)},
+    )
+    def get(self, request):
+        query = MapClustersQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = selectors.report_clusters(request.user, **query.validated_data)
+        return Response(data, content_type="application/geo+json")
 
 
 class ReportEvidenceApi(APIView):

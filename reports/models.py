@@ -118,7 +118,10 @@ class Report(models.Model):
         indexes = [
             # "similar" and bounding-box filters narrow on category, time and latitude.
             models.Index(fields=["category", "occurred_at"], name="report_cat_time_idx"),
-            models.Index(fields=["lat", "lon"], name="report_latlon_idx"),
+            # The map's close zooms (selectors.report_clusters) read only these columns of the
+            # reports in a box: carried in the index, they are read without visiting the table.
+            models.Index(fields=["lat", "lon"], name="report_latlon_idx",
+                         include=["status", "category", "occurred_at", "author_id", "id"]),
             models.Index(fields=["author", "status"], name="report_author_status_idx"),
             models.Index(fields=["status", "occurred_at"], name="report_status_time_idx"),
         ]
@@ -195,3 +198,53 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report.reference} {self.sha256[:12]}"
+
+
+# --- Counts kept on write (reports.services.counts) ----------------------------
+# Filed reports only (submitted or returned: a draft may lack its time, place
+# and category). Each row moves in the same transaction as the reports it
+# counts; `rebuild_report_counts` recomputes both tables from the reports.
+
+
+class ReportDailyCount(models.Model):
+    """How many filed reports occurred on a day (UTC), by category, alleged
+    party (its code; "" for none) and status: what the overview's charts read
+    instead of grouping every report per request."""
+
+    day = models.DateField()
+    category = models.CharField(max_length=32)
+    party = models.CharField(max_length=16, blank=True, default="")
+    status = models.CharField(max_length=16)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "category", "party", "status"],
+                                               name="report_daily_count_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.category} {self.party or '-'} {self.status}: {self.n}"
+
+
+class ReportMapCell(models.Model):
+    """How many filed reports lie in a cell of the map's grid at each zoom
+    of reports.mapgrid.CELL_LEVELS, by category and status, with the sums of
+    their positions (the cluster's centre) and of their ids (when n is 1, the
+    sum is the report's id): the map's far zooms add these up instead of
+    reading every report."""
+
+    zoom = models.PositiveSmallIntegerField()
+    x = models.IntegerField()
+    y = models.IntegerField()
+    category = models.CharField(max_length=32)
+    status = models.CharField(max_length=16)
+    n = models.IntegerField(default=0)
+    sum_lat = models.FloatField(default=0)
+    sum_lon = models.FloatField(default=0)
+    sum_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["zoom", "x", "y", "category", "status"],
+                                               name="report_map_cell_key")]
+
+    def __str__(self) -> str:
+        return f"{self.zoom}/{self.x}/{self.y} {self.category} {self.status}: {self.n}"

@@ -4,16 +4,16 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Avg, Count, F, Min, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncMonth
 
 from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, has_role, roles_of
 from audit.receipts import receipt_sign
 from audit.selectors import checkpoint_latest, event_latest, inclusion_proof
 from config.search import text_search
-from reports import geo
-from reports.models import SEARCH_FIELDS, Evidence, Report, ReportStatus
+from reports import geo, mapgrid
+from reports.models import SEARCH_FIELDS, Evidence, Report, ReportDailyCount, ReportMapCell, ReportStatus
 
 # Roles that read every submitted report (never anyone's drafts).
 READERS_OF_SUBMITTED = frozenset({VERIFIER, CHAIR, MEMBER, AUDITOR})
@@ -276,3 +276,127 @@ def report_receipt_proof_for(user, report: Report) -> dict | None:
     return {"receipt": receipt, "event": event if event.seq is not None else None,
             "tree_head": head if covered else None,
             "proof": inclusion_proof(seq=event.seq, tree_size=head.tree_size) if covered else None}
+
+
+# --- The map's clusters ----------------------------------------------------------
+
+# At most this many cells per answer: a box too large for its zoom is answered
+# with coarser cells (the answer says which: cell_zoom).
+MAP_MAX_CELLS = 4096
+WORLD = (-180.0, -90.0, 180.0, 90.0)
+
+
+def map_cell_zoom(zoom: int, bbox) -> int:
+    """The grid's zoom for a map at `zoom` showing `bbox`: cells of
+    mapgrid.CELL_PX pixels, coarser when that would be more than MAP_MAX_CELLS."""
+    cell_zoom = zoom + mapgrid.CELL_ZOOM_OFFSET
+    while cell_zoom > 0 and mapgrid.bbox_cell_count(bbox, cell_zoom) > MAP_MAX_CELLS:
+        cell_zoom -= 1
+    return cell_zoom
+
+
+def _reads_every_filed_report(user) -> bool:
+    """Whether `user` sees exactly the filed (submitted or returned) reports,
+    which is what the cell counts cover; a monitor sees their own instead."""
+    roles = roles_of(user)
+    return MONITOR not in roles and bool(roles & READERS_OF_SUBMITTED)
+
+
+def report_clusters(user, *, zoom: int, bbox=None, category: str | None = None, status: str | None = None,
+                    occurred_after=None, occurred_before=None) -> dict:
+    """The reports `user` may see (report_list_for's rule) that have a
+    position, counted per cell of the map's grid (reports.mapgrid) over every
+    cell `bbox` touches, each cell in full: a GeoJSON FeatureCollection of
+    points (the cell's reports' mean position) with properties `count`,
+    `cell` ("z/x/y"), `bbox` (the cell's bounds: the report list's `bbox`
+    filter lists its reports), and `id` and `reference` when it holds one report.
+
+    Far zooms of readers without a time filter add up the counts kept on
+    write (ReportMapCell); everything else groups the reports themselves
+    (a monitor's own, a time range, a close zoom: few rows). Two queries."""
+    bbox = bbox or WORLD
+    cell_zoom = map_cell_zoom(zoom, bbox)
+    x_ranges, y_min, y_max = mapgrid.bbox_cells(bbox, cell_zoom)
+    statuses = list(SHARED_STATUSES) if status is None else [status]
+    use_cells = (cell_zoom <= mapgrid.BASE_ZOOM and _reads_every_filed_report(user)
+                 and occurred_after is None and occurred_before is None)
+    if use_cells:
+        rows = _clusters_from_cells(cell_zoom, x_ranges, y_min, y_max, statuses, category)
+    else:
+        rows = _clusters_from_reports(user, cell_zoom, x_ranges, y_min, y_max, status, category,
+                                      occurred_after, occurred_before)
+    singles = [row["one_id"] for row in rows if row["n"] == 1]
+    created = dict(Report.objects.filter(pk__in=singles).values_list("pk", "created_at")) if singles else {}
+    features = []
+    for row in sorted(rows, key=lambda r: (r["cx"], r["cy"])):
+        props = {"count": row["n"], "cell": f"{cell_zoom}/{row['cx']}/{row['cy']}",
+                 "bbox": list(mapgrid.cell_bounds(row["cx"], row["cy"], cell_zoom))}
+        if row["n"] == 1 and row["one_id"] in created:
+            one = Report(pk=row["one_id"], created_at=created[row["one_id"]])
+            props.update(id=one.pk, reference=one.reference)
+        features.append({"type": "Feature", "properties": props, "geometry": {
+            "type": "Point", "coordinates": [round(row["lon"], 6), round(row["lat"], 6)]}})
+    return {"type": "FeatureCollection", "zoom": zoom, "cell_zoom": cell_zoom,
+            "source": "cells" if use_cells else "reports", "features": features}
+
+
+def _clusters_from_cells(cell_zoom, x_ranges, y_min, y_max, statuses, category) -> list[dict]:
+    # The nearest level at least as fine as the map's cells.
+    level = min(z for z in mapgrid.CELL_LEVELS if z >= cell_zoom)
+    shift = 2 ** (level - cell_zoom)
+    x_q = Q()
+    for a, b in x_ranges:
+        x_q |= Q(x__gte=a * shift, x__lt=(b + 1) * shift)
+    cells = ReportMapCell.objects.filter(x_q, zoom=level, y__gte=y_min * shift, y__lt=(y_max + 1) * shift,
+                                         status__in=statuses)
+    if category:
+        cells = cells.filter(category=category)
+    # Integer division: the base cell's parent at cell_zoom (mapgrid: exact).
+    rows = (cells.annotate(cx=F("x") / shift, cy=F("y") / shift).values("cx", "cy")
+            .annotate(n=Sum("n"), s_lat=Sum("sum_lat"), s_lon=Sum("sum_lon"), s_id=Sum("sum_id"))
+            .filter(n__gt=0).order_by())
+    return [{"cx": r["cx"], "cy": r["cy"], "n": r["n"], "lat": r["s_lat"] / r["n"], "lon": r["s_lon"] / r["n"],
+             "one_id": int(r["s_id"])} for r in rows]
+
+
+def _clusters_from_reports(user, cell_zoom, x_ranges, y_min, y_max, status, category,
+                           occurred_after, occurred_before) -> list[dict]:
+    # The touched cells' bounds, so that a cell is counted in full as from ReportMapCell.
+    # Widened a hair against rounding; the exact cell is decided below.
+    eps = 1e-9
+    south = -90.0 if y_max == 2 ** cell_zoom - 1 else mapgrid.y_to_lat(y_max + 1, cell_zoom) - eps
+    north = 90.0 if y_min == 0 else mapgrid.y_to_lat(y_min, cell_zoom) + eps
+    lon_q = Q()
+    for a, b in x_ranges:
+        lon_q |= Q(lon__gte=mapgrid.x_to_lon(a, cell_zoom) - eps, lon__lte=mapgrid.x_to_lon(b + 1, cell_zoom) + eps)
+    reports = report_mappable(report_list_for(user)).filter(lon_q, lat__gte=south, lat__lte=north)
+    if status:
+        reports = reports.filter(status=status)
+    if category:
+        reports = reports.filter(category=category)
+    if occurred_after is not None:
+        reports = reports.filter(occurred_at__gte=occurred_after)
+    if occurred_before is not None:
+        reports = reports.filter(occurred_at__lte=occurred_before)
+    rows = (reports.annotate(cx=mapgrid.x_expression(cell_zoom), cy=mapgrid.y_expression(cell_zoom))
+            .values("cx", "cy").annotate(n=Count("id"), lat=Avg("lat"), lon=Avg("lon"), one_id=Min("id"))
+            .order_by())
+    # A lon bound on a cell's edge takes the next cell's reports too: keep the touched cells only.
+    inside = [r for r in rows if y_min <= r["cy"] <= y_max and any(a <= r["cx"] <= b for a, b in x_ranges)]
+    return inside
+
+
+def report_counts_by_month(field: str, *, status: str = ReportStatus.SUBMITTED) -> list[dict]:
+    """Reports of `status` per month of occurrence and `field` ("category"
+    or "party", the alleged party's code, "" for none), oldest month first:
+    {"period": date, "name": str, "n": int} from the counts kept on write
+    (ReportDailyCount), a few hundred rows however many reports. Every
+    filed report: for readers, who see them all (report_list_for)."""
+    return list(ReportDailyCount.objects.filter(status=status).annotate(period=TruncMonth("day"))
+                .values("period", name=F(field)).annotate(total=Sum("n")).filter(total__gt=0)
+                .values("period", "name", "total").order_by("period", "name"))
+
+
+def report_count_submitted() -> int:
+    """How many reports are submitted (from the counts kept on write)."""
+    return ReportDailyCount.objects.filter(status=ReportStatus.SUBMITTED).aggregate(n=Sum("n"))["n"] or 0

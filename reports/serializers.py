@@ -5,7 +5,9 @@ reports.services.report_create takes; the output serializers build their
 JSON from their declared fields, which are also the OpenAPI schema."""
 
 import math
+from datetime import UTC
 
+from django import forms
 from django.conf import settings
 from django.core.validators import URLValidator
 from django.utils import timezone
@@ -19,7 +21,8 @@ from rest_framework import serializers
 from accounts.models import Party
 from audit.serializers import CheckpointSerializer, EventSerializer, InclusionProofSerializer
 from config.api import ResumeAfterField, StrictCharField
-from reports import geo, selectors, services
+from reports import geo, mapgrid, selectors, services
+from reports.filters import BBoxField
 from reports.models import Category, Evidence, Report, ReportStatus, SourceType
 
 MGRS_INVALID = gettext_lazy("Not an MGRS grid reference: zone, band, square, then easting and northing of equal "
@@ -404,3 +407,65 @@ class ImportResultSerializer(serializers.Serializer):
     duplicates = serializers.IntegerField()
     refused = serializers.IntegerField()
     rows = ImportRowSerializer(many=True)
+
+
+# --- The map's clusters (GET /api/v1/map/clusters/) --------------------------------
+
+
+class MapClustersQuerySerializer(serializers.Serializer):
+    """The query of GET /api/v1/map/clusters/."""
+
+    zoom = serializers.IntegerField(min_value=0, max_value=mapgrid.MAX_MAP_ZOOM,
+                                    help_text="the map's zoom (Web Mercator, as Leaflet's getZoom())")
+    bbox = serializers.CharField(required=False, help_text="west,south,east,north (WGS 84, GeoJSON order); "
+                                 "west > east crosses the antimeridian; default: the whole world")
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    status = serializers.ChoiceField(choices=ReportStatus.choices, required=False,
+                                     help_text="default: every report you may see")
+    occurred_after = serializers.DateTimeField(required=False, help_text="incidents at or after this time")
+    occurred_before = serializers.DateTimeField(required=False, help_text="incidents at or before this time")
+
+    def validate_bbox(self, value):
+        try:
+            return BBoxField().clean(value)
+        except forms.ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+    def validate(self, attrs):
+        # Compared in UTC, as the report list's filters do (reports.filters.UTCDateTimeFilter).
+        for name in ("occurred_after", "occurred_before"):
+            if attrs.get(name) is not None:
+                attrs[name] = attrs[name].astimezone(UTC)
+        return attrs
+
+
+class ClusterPropertiesSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="reports in the cell")
+    cell = StrictCharField(help_text="the grid cell as zoom/x/y (Web Mercator tile numbering)")
+    bbox = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4,
+                                 help_text="the cell's west, south, east, north: pass it as the report list's "
+                                           "`bbox` for the cell's reports")
+    id = serializers.IntegerField(required=False, help_text="the report, when the cell holds one")
+    reference = StrictCharField(required=False, help_text="the report's reference, when the cell holds one")
+
+
+class ClusterGeometrySerializer(serializers.Serializer):
+    type = ConstantField("Point")
+    coordinates = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2,
+                                        help_text="lon, lat: the mean position of the cell's reports")
+
+
+class ClusterFeatureSerializer(serializers.Serializer):
+    type = ConstantField("Feature")
+    geometry = ClusterGeometrySerializer()
+    properties = ClusterPropertiesSerializer()
+
+
+class ClusterCollectionSerializer(serializers.Serializer):
+    type = ConstantField("FeatureCollection")
+    zoom = serializers.IntegerField()
+    cell_zoom = serializers.IntegerField(help_text="the grid's zoom: zoom + 2 (64-pixel cells), less when the box "
+                                                   "would hold more than 4096 cells")
+    source = serializers.ChoiceField(choices=["cells", "reports"],
+                                     help_text="cells: the counts kept on write; reports: grouped from the reports")
+    features = ClusterFeatureSerializer(many=True)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("reports/import/", body_limit(lambda: settings.REPORT_IMPORT_MAX_BYTES, api.import_too_large)(
         api.ReportImportApi.as_view()), name="report-import"),
     path("reports.geojson", api.ReportGeoJsonApi.as_view(), name="report-geojson"),
+    path("map/clusters/", api.MapClustersApi.as_view(), name="map-clusters"),
     path("reports/<int:pk>/", api.ReportDetailApi.as_view(), name="report-detail"),
     path("reports/<int:pk>/similar/", api.ReportSimilarApi.as_view(), name="report-similar"),
     path("reports/<int:pk>/receipt/", api.ReportReceiptApi.as_view(), name="report-receipt"),

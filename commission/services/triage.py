@@ -17,6 +17,7 @@ from commission.services.deadlines import deadline_create
 from config.errors import Conflict, Forbidden
 from notifications.services import notify
 from reports.models import Report, ReportStatus
+from reports.services.counts import report_counts_follow
 
 MAX_REPORTS_PER_REQUEST = 100
 
@@ -149,7 +150,8 @@ def report_return(*, actor, report: Report, reason: str) -> Report:
                            % {"reference": report.reference, "case": link.case.reference},
                            code="already_in_case")
         now = timezone.now()
-        report.mark_returned(reason=reason, by=actor, now=now)
+        with report_counts_follow(report_ids=[report.pk]):
+            report.mark_returned(reason=reason, by=actor, now=now)
         audit_record(actor=actor, action="report.returned", object_type="report", object_id=report.pk,
                      before={"status": ReportStatus.SUBMITTED},
                      after={"status": ReportStatus.RETURNED, "reference": report.reference,

@@ -23,6 +23,7 @@ from config.errors import ApplicationError, Conflict, Forbidden, TooLarge
 from notifications.services import notify
 from reports.models import Evidence, Report, ReportStatus
 from reports.selectors import party_by_code
+from reports.services.counts import report_counts_add, report_counts_follow
 
 logger = logging.getLogger(__name__)
 
@@ -268,6 +269,7 @@ def report_create(
         with transaction.atomic():
             report.save(force_insert=True)
             _created_event(report)
+            report_counts_add(report_ids=[report.pk])
     except IntegrityError:
         if not idempotency_key:
             raise
@@ -376,7 +378,12 @@ def report_update(*, actor, report: Report, data: dict) -> Report:
         if not changed and not submitting:
             return report
         _check(report)
-        report.save()
+        # The overview's and the map's counts: a returned report is counted
+        # (its old values come out here), a draft is not (it comes in with its submission).
+        with report_counts_follow(report_ids=[report.pk] if returned else []):
+            report.save()
+        if submitting and not returned:
+            report_counts_add(report_ids=[report.pk])
         if changed:
             audit_record(actor=actor, action="report.updated", object_type="report", object_id=report.pk,
                          before=before, after=_snapshot(report, changed))
@@ -429,6 +436,8 @@ __all__ = [
     "evidence_download_name",
     "evidence_may_upload",
     "evidence_open_for_download",
+    "report_counts_add",
+    "report_counts_follow",
     "report_import",
     "upload_inspect",
 ]

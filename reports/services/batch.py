@@ -22,6 +22,7 @@ from reports.services import (  # defined first in the package, which imports th
     _new_report,
     _normalize,
 )
+from reports.services.counts import report_counts_add
 
 # --- Batch import ------------------------------------------------------------
 
@@ -105,6 +106,8 @@ def report_import(*, actor, entries: list[ImportEntry]) -> list[ImportOutcome]:
             events.append({"action": action, "object_type": "report", "object_id": report.pk, "after": after,
                            "reason": entry.reason})
         audit_record_many(actor=actor, events=events)
+        # One statement per table for the whole batch (reports.services.counts).
+        report_counts_add(report_ids=[report.pk for _entry, report in fresh if report.pk is not None])
 
     for key, (entry, report) in pending.items():
         if report.pk is not None:

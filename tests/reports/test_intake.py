@@ -187,7 +187,7 @@ def _token_client(api, user):
     return client
 
 
-def test_filing_a_report_costs_the_token_the_party_the_two_rows_and_nothing_else(api, people,
+def test_filing_a_report_costs_the_token_the_party_the_rows_the_counts_and_nothing_else(api, people,
                                                                                  django_assert_num_queries):
     from django.db import connection
 
@@ -195,9 +195,10 @@ def test_filing_a_report_costs_the_token_the_party_the_two_rows_and_nothing_else
     assert client.post(URL, body(), format="json").status_code == 201
     # Token with user and roles (SQLite: roles apart), the party by its code,
     # the savepoint of the report and its event (the test's transaction is
-    # outermost), INSERT report, INSERT event, release. Sealing runs after a
-    # real commit only.
-    expected = 6 if connection.vendor == "postgresql" else 7
+    # outermost), INSERT report, INSERT event, the two counts kept on write
+    # (the overview's daily counts, the map's cells: reports.services.counts),
+    # release. Sealing runs after a real commit only.
+    expected = 8 if connection.vendor == "postgresql" else 9
     with django_assert_num_queries(expected):
         assert client.post(URL, body(alleged_party="UA"), format="json").status_code == 201
     assert list(Report.objects.order_by("pk").values_list("alleged_party__code", flat=True)) == ["RU", "UA"]

@@ -1,0 +1,113 @@
+"""The counts kept on write (reports.models.ReportDailyCount, ReportMapCell):
+moved in the same transaction as the reports they count, one statement per
+table for any number of reports.
+
+Each move is an INSERT ... SELECT ... GROUP BY over the reports themselves,
+ON CONFLICT adding to the existing row: the counts are read from the rows
+as written (no second copy of the rule that maps a report to its day or its
+cell), and a batch of 10,000 costs what one report does in statements.
+A change of a filed report (returned, submitted again, edited while
+returned) takes its old values out before the change and puts the new ones
+in after it (report_counts_follow).
+"""
+
+from collections.abc import Iterable
+from contextlib import contextmanager
+from datetime import UTC
+
+from django.db import connection, transaction
+from django.db.models import Count, IntegerField, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
+
+from reports import mapgrid
+from reports.models import Report, ReportDailyCount, ReportMapCell, ReportStatus
+
+# What the counts cover: filed reports (a draft may lack time, place or category).
+COUNTED_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.RETURNED)
+
+
+def _daily_select(reports: QuerySet, sign: int):
+    return (reports.annotate(c_day=TruncDate("occurred_at", tzinfo=UTC),
+                             c_party=Coalesce("alleged_party__code", Value("")))
+            .values("c_day", "category", "c_party", "status")
+            .annotate(c_n=Count("id") * Value(sign, output_field=IntegerField()))
+            .order_by())
+
+
+def _cell_select(reports: QuerySet, sign: int):
+    """The cells of every level of mapgrid.CELL_LEVELS, in one SELECT (UNION ALL)."""
+    s = Value(sign, output_field=IntegerField())
+    parts = [(reports.annotate(c_zoom=Value(level, output_field=IntegerField()),
+                               c_x=mapgrid.x_expression(level), c_y=mapgrid.y_expression(level))
+              .values("c_zoom", "c_x", "c_y", "category", "status")
+              .annotate(c_n=Count("id") * s, c_lat=Sum("lat") * s, c_lon=Sum("lon") * s, c_id=Sum("id") * s)
+              .order_by()) for level in mapgrid.CELL_LEVELS]
+    return parts[0].union(*parts[1:], all=True)
+
+
+def _upsert(model, key: tuple[str, ...], columns: tuple[str, ...], select: QuerySet, added: tuple[str, ...]) -> None:
+    """INSERT INTO model (key + added) <select> ON CONFLICT (key) DO UPDATE
+    adding `added`. `select` names its columns in `columns` (same order as
+    key + added); they are picked by name, so the order the ORM puts them in
+    does not matter."""
+    inner, params = select.query.sql_with_params()
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    targets = key + added
+    picked = ", ".join(f"s.{qn(c)}" for c in columns)
+    updates = ", ".join(f"{qn(c)} = {table}.{qn(c)} + excluded.{qn(c)}" for c in added)
+    # "WHERE true": SQLite needs it to read ON CONFLICT as the upsert's and
+    # not as a join's; PostgreSQL does not mind.
+    sql = (f"INSERT INTO {table} ({', '.join(qn(c) for c in targets)}) "  # noqa: S608 (names from the models)
+           f"SELECT {picked} FROM ({inner}) s WHERE true "
+           f"ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET {updates}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _move(reports: QuerySet, sign: int) -> None:
+    reports = reports.filter(status__in=COUNTED_STATUSES).order_by()
+    _upsert(ReportDailyCount, ("day", "category", "party", "status"), ("c_day", "category", "c_party", "status", "c_n"),
+            _daily_select(reports, sign), ("n",))
+    _upsert(ReportMapCell, ("zoom", "x", "y", "category", "status"),
+            ("c_zoom", "c_x", "c_y", "category", "status", "c_n", "c_lat", "c_lon", "c_id"),
+            _cell_select(reports, sign), ("n", "sum_lat", "sum_lon", "sum_id"))
+
+
+def report_counts_add(*, report_ids: Iterable[int]) -> None:
+    """Count these reports as they are now (call after they are written)."""
+    ids = list(report_ids)
+    if ids:
+        _move(Report.objects.filter(pk__in=ids), +1)
+
+
+def report_counts_remove(*, report_ids: Iterable[int]) -> None:
+    """Take these reports out of the counts as they are now (call before they change)."""
+    ids = list(report_ids)
+    if ids:
+        _move(Report.objects.filter(pk__in=ids), -1)
+
+
+@contextmanager
+def report_counts_follow(*, report_ids: Iterable[int]):
+    """Around a change of these reports (inside the caller's transaction,
+    the rows already locked): their old values out before, their new ones in after."""
+    ids = list(report_ids)
+    report_counts_remove(report_ids=ids)
+    yield
+    report_counts_add(report_ids=ids)
+
+
+def report_counts_rebuild() -> None:
+    """Recompute both tables from the reports, in one transaction. On
+    PostgreSQL the tables are locked first (EXCLUSIVE: reads go on, moves
+    wait), so a report written meanwhile is either in the rebuild's snapshot
+    or added on top of it after the commit, never both or neither."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {ReportDailyCount._meta.db_table}, {ReportMapCell._meta.db_table} "
+                               "IN EXCLUSIVE MODE")
+        ReportDailyCount.objects.all().delete()
+        ReportMapCell.objects.all().delete()
+        _move(Report.objects.all(), +1)

@@ -1,0 +1,101 @@
+"""The counts kept on write (ReportDailyCount, ReportMapCell) stay equal to
+a group-by of the reports through every change that moves them."""
+
+import io
+from datetime import UTC, datetime
+
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+from django.test.utils import CaptureQueriesContext
+
+from commission.services.triage import report_return
+from reports import mapgrid
+from reports.models import Report, ReportDailyCount, ReportMapCell
+from reports.services import ImportEntry, report_create, report_import, report_update
+
+
+def daily_truth() -> dict:
+    rows = (Report.objects.filter(status__in=("submitted", "returned"))
+            .values("category", "status", "alleged_party__code")
+            .annotate(day=TruncDate("occurred_at", tzinfo=UTC)).values("day", "category", "status", "alleged_party__code")
+            .annotate(n=Count("id")))
+    return {(r["day"], r["category"], r["alleged_party__code"] or "", r["status"]): r["n"] for r in rows}
+
+
+def cell_truth() -> dict:
+    out: dict = {}
+    for report in Report.objects.filter(status__in=("submitted", "returned")):
+        for level in mapgrid.CELL_LEVELS:
+            key = (level, mapgrid.lon_to_x(report.lon, level), mapgrid.lat_to_y(report.lat, level),
+                   report.category, report.status)
+            n, ids = out.get(key, (0, 0))
+            out[key] = (n + 1, ids + report.pk)
+    return out
+
+
+def assert_counts_match():
+    kept = {(r.day, r.category, r.party, r.status): r.n for r in ReportDailyCount.objects.exclude(n=0)}
+    assert kept == daily_truth()
+    cells = {(c.zoom, c.x, c.y, c.category, c.status): (c.n, c.sum_id) for c in ReportMapCell.objects.exclude(n=0)}
+    assert cells == cell_truth()
+
+
+def test_the_counts_follow_submissions_returns_edits_and_rebuild(people, parties, file_report):
+    monitor, verifier = people["monitor"], people["verifier"]
+    first = file_report(monitor, occurred_at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC))
+    file_report(monitor, occurred_at=datetime(2026, 3, 1, 0, 10, tzinfo=UTC), alleged_party=None, lat=0.0, lon=180.0)
+    second = file_report(people["monitor2"], occurred_at=datetime(2026, 3, 2, tzinfo=UTC), category="mine_ied")
+    assert_counts_match()
+    draft, _ = report_create(actor=monitor, data={"status": "draft", "description": "to finish", "lat": 1.0})
+    assert_counts_match()  # a draft is not counted
+    report_update(actor=monitor, report=draft, data={
+        "status": "submitted", "occurred_at": datetime(2026, 3, 5, tzinfo=UTC), "lon": 2.0, "category": "other",
+        "source_type": "uav"})
+    assert_counts_match()
+    report_return(actor=verifier, report=first, reason="Which village?")
+    assert_counts_match()
+    # Edited while returned: the old day, place and category come out.
+    report_update(actor=monitor, report=first, data={"category": "air_strike", "lat": 49.0, "lon": 30.0,
+                                                     "occurred_at": datetime(2026, 2, 27, tzinfo=UTC)})
+    assert_counts_match()
+    report_update(actor=monitor, report=first, data={"status": "submitted"})
+    report_return(actor=verifier, report=second, reason="Source?")
+    assert_counts_match()
+    ReportDailyCount.objects.all().delete()
+    ReportMapCell.objects.update(n=99)
+    call_command("rebuild_report_counts", stdout=io.StringIO())
+    assert_counts_match()
+
+
+def test_an_import_moves_the_counts_with_one_statement_per_table(people, parties):
+    monitor = people["monitor"]
+    file_entries = [ImportEntry(number=i + 1, idempotency_key=f"row-{i}", data={
+        "occurred_at": datetime(2026, 1, 1 + i % 28, 12, tzinfo=UTC), "lat": 46 + i * 0.05, "lon": 33 + i * 0.07,
+        "category": ("shelling", "drone_strike")[i % 2], "description": f"row {i}", "source_type": "open_source",
+        "alleged_party": parties["RU"] if i % 3 else None}) for i in range(120)]
+    file_entries.append(ImportEntry(number=121, idempotency_key="draft", data={"status": "draft"}))
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = report_import(actor=monitor, entries=file_entries)
+    assert {o.status for o in outcomes} == {"filed"}
+    moves = [q["sql"] for q in queries.captured_queries if "reports_reportdailycount" in q["sql"]
+             or "reports_reportmapcell" in q["sql"]]
+    assert len(moves) == 2
+    assert_counts_match()
+    # A re-run files nothing and counts nothing twice.
+    report_import(actor=monitor, entries=file_entries)
+    assert_counts_match()
+    assert ReportDailyCount.objects.aggregate(n=Sum("n"))["n"] == 120
+
+
+def test_the_overview_reads_the_kept_counts_of_submitted_reports(people, file_report):
+    from web.overview import _counts_by_month
+
+    reports = [file_report(people["monitor"], occurred_at=datetime(2026, 1 + i % 3, 10, tzinfo=UTC)) for i in range(5)]
+    report_return(actor=people["verifier"], report=reports[2], reason="?")  # March's only one
+    periods, series = _counts_by_month("category")
+    assert periods == ["2026-01", "2026-02"]
+    assert series == {"shelling": [2, 2]}
+    periods, series = _counts_by_month("party")
+    assert series == {"RU": [2, 2]}
