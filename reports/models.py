@@ -121,6 +121,16 @@ class Report(models.Model):
             models.Index(fields=["lat", "lon"], name="report_latlon_idx"),
             models.Index(fields=["author", "status"], name="report_author_status_idx"),
             models.Index(fields=["status", "occurred_at"], name="report_status_time_idx"),
+            # The lists' keyset orders (bench/lists.py): a page is a range scan of one of these.
+            # A monitor's own reports, newest first (/my/reports/, the API for a monitor).
+            models.Index(fields=["author", "-id"], name="report_author_id_idx"),
+            # The inbox's sorts, over submitted reports only (the anti-join with
+            # live case links then probes report_in_one_live_case per row).
+            models.Index(fields=["submitted_at", "id"], condition=Q(status="submitted"), name="report_inbox_idx"),
+            models.Index(fields=["occurred_at", "id"], condition=Q(status="submitted"),
+                         name="report_inbox_occurred_idx"),
+            models.Index(fields=["category", "submitted_at", "id"], condition=Q(status="submitted"),
+                         name="report_inbox_category_idx"),
         ]
 
     def __str__(self) -> str:
