@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 # What the full-text search reads (config.search; reports.selectors.report_search).
 # Its GIN index lives in migration 0006_search only (PostgreSQL; see config.search.index_operations).
@@ -131,6 +132,10 @@ class Report(models.Model):
                          name="report_inbox_occurred_idx"),
             models.Index(fields=["category", "submitted_at", "id"], condition=Q(status="submitted"),
                          name="report_inbox_category_idx"),
+            # Duplicate candidates (report_similar_many): a span ending after the
+            # window's start. With report_cat_time_idx (starting before its end)
+            # the planner has a short range either way, for old and new reports.
+            models.Index(F("category"), Coalesce("occurred_until", "occurred_at"), name="report_cat_end_idx"),
         ]
 
     def __str__(self) -> str:
