@@ -132,7 +132,7 @@ def test_the_cursor_orders_have_their_index():
         cursor.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")
         names = {row[0] for row in cursor.fetchall()}
     assert {"report_author_id_idx", "report_inbox_idx", "report_inbox_occurred_idx", "report_inbox_category_idx",
-            "case_stage_id_idx", "case_flagged_id_idx", "deadline_due_id_idx", "deadline_case_running_idx",
+            "report_cat_end_idx", "case_stage_id_idx", "case_flagged_id_idx", "deadline_due_id_idx", "deadline_case_running_idx",
             "notif_unread_idx"} <= names
     assert CursorPage.ordering == ("-id",)
 

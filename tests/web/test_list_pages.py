@@ -73,7 +73,8 @@ def test_the_case_list_pager_shows_every_case_once_and_goes_back(web, people, ca
     assert seen == [c.reference for c in sorted(cases, key=lambda c: -c.pk)]
     assert "← Newer" not in pages[0] and "Older" not in pages[-1]
     back = client.get(NEWER.search(pages[1]).group(1).replace("&amp;", "&")).content.decode()
-    assert "Opened meanwhile" in back or _page_refs(back, "CASE")[-4:] == _page_refs(pages[0], "CASE")
+    # Back from page two: the rows of page one again, and a "newer" link to the case opened meanwhile.
+    assert _page_refs(back, "CASE") == _page_refs(pages[0], "CASE") and "← Newer" in back
 
 
 def test_the_case_list_pager_keeps_the_filters(web, people, case_in, monkeypatch):
