@@ -66,7 +66,12 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["stage", "flagged"], name="case_stage_flag_idx")]
+        indexes = [
+            models.Index(fields=["stage", "flagged"], name="case_stage_flag_idx"),
+            # The case list's keyset pages by stage and of flagged cases, newest first.
+            models.Index(fields=["stage", "-id"], name="case_stage_id_idx"),
+            models.Index(fields=["-id"], condition=Q(flagged=True), name="case_flagged_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.reference or f"case {self.pk}"
@@ -332,6 +337,11 @@ class Deadline(models.Model):
         ordering = ["due_at", "id"]
         indexes = [
             models.Index(fields=["due_at"], condition=Q(status__in=OPEN_DEADLINE), name="deadline_open_due_idx"),
+            # The deadlines list's keyset (soonest first), and a case's soonest
+            # running deadline (the board's order, the overdue filter).
+            models.Index(fields=["due_at", "id"], name="deadline_due_id_idx"),
+            models.Index(fields=["case", "due_at"], condition=Q(status__in=UNSETTLED_DEADLINE),
+                         name="deadline_case_running_idx"),
             models.Index(fields=["due_at"], condition=Q(status__in=OPEN_DEADLINE, reminded_at__isnull=True),
                          name="deadline_unreminded_due_idx"),
         ]

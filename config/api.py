@@ -45,9 +45,9 @@ class ResumeAfterField(serializers.IntegerField):
         return super().to_internal_value(text)
 
 
-class PageSizePagination(pagination.PageNumberPagination):
-    """Pages whose size the client may choose (`page_size`, up to 500). A
-    page size that is not a positive whole number is a 400, not quietly the
+class _ClientPageSize:
+    """The client may choose the page size (`page_size`, up to 500). A page
+    size that is not a positive whole number is a 400, not quietly the
     default: the client asked for something it will not get."""
 
     page_size_query_param = "page_size"
@@ -64,14 +64,55 @@ class PageSizePagination(pagination.PageNumberPagination):
                 raise exceptions.ValidationError({self.page_size_query_param: ["A positive whole number."]})
         return super().get_page_size(request)
 
-    def get_schema_operation_parameters(self, view):
-        parameters = super().get_schema_operation_parameters(view)
+    def _document_page_size(self, parameters):
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
                 # No maximum: a larger size is read as the largest (DRF's max_page_size), not refused.
                 parameter["schema"] = {**parameter["schema"], "minimum": 1}
                 parameter["description"] = f"Results per page; at most {self.max_page_size} (more is read as that)."
         return parameters
+
+
+class PageSizePagination(_ClientPageSize, pagination.PageNumberPagination):
+    """Numbered pages (with `count`) whose size the client may choose."""
+
+    def get_schema_operation_parameters(self, view):
+        return self._document_page_size(super().get_schema_operation_parameters(view))
+
+
+class BestMatchFirst:
+    """For a cursor pager: a searched list keeps its best-match-first order
+    (config.search annotates `search_rank`), the list's own ordering
+    breaking ties; the cursor resumes at the last row's rank."""
+
+    def get_ordering(self, request, queryset, view):
+        if "search_rank" in queryset.query.annotations:
+            return ("-search_rank", *self.ordering)
+        return self.ordering
+
+
+class CursorPage(_ClientPageSize, BestMatchFirst, pagination.CursorPagination):
+    """DRF's cursor pagination for the lists that grow without end (reports,
+    cases, deadlines, notifications): each page is one indexed range scan
+    from where the last one stopped (`next`, `previous` links), with no
+    COUNT(*) over the whole filtered set, which at a million reports cost
+    more than the page itself; and a row filed meanwhile neither repeats nor
+    hides one. Each list names its `ordering` (a supporting index in the
+    app's migrations). A search orders best match first (config.search
+    annotates `search_rank`), and the cursor keeps that order."""
+
+    ordering = ("-id",)
+    PAGE_REFUSAL = "This list pages by cursor: follow the `next` and `previous` links (`page` is not used here)."
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # A client written for numbered pages would otherwise get page one
+        # again and again, quietly: say what to do instead.
+        if "page" in request.query_params:
+            raise exceptions.ValidationError({"page": [self.PAGE_REFUSAL]})
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        return self._document_page_size(super().get_schema_operation_parameters(view))
 
 
 def exception_handler(exc, context):

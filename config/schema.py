@@ -45,6 +45,7 @@ def error_responses(texts: dict[int, str], *codes: int) -> dict[int, OpenApiResp
 
 
 PAGE_NOT_FOUND = "A page number past the last page (or not a number)."
+CURSOR_NOT_FOUND = "A `cursor` this list did not give (\"Invalid cursor\")."
 
 
 def document_empty_query_values(result, generator, request, public):

@@ -22,7 +22,8 @@ import re
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connections, migrations
-from django.db.models import Q, QuerySet
+from django.db.models import FloatField, Q, QuerySet
+from django.db.models.functions import Cast
 
 CONFIG = "simple"
 # A query longer than this is cut: a search box, not a document upload.
@@ -67,7 +68,10 @@ def text_search(qs: QuerySet, query: str | None, *, fields: tuple[str, ...], ext
         match = Q(search_match=tsquery)
         if extra is not None:
             match |= extra
-        return (qs.annotate(search_match=vector, search_rank=SearchRank(vector, tsquery))
+        # ts_rank is a real; as double precision it reads back exactly, so a
+        # cursor (config.api.CursorPage) can resume at the last row's rank.
+        rank = Cast(SearchRank(vector, tsquery), FloatField())
+        return (qs.annotate(search_match=vector, search_rank=rank)
                 .filter(match).order_by("-search_rank", *qs.query.order_by or ["-pk"]))
     # websearch's syntax (quotes, "or", a leading "-") is read as plain words here.
     words = [w.lstrip("-") for w in re.split(r"\s+", query.replace('"', " ")) if w.lower() != "or"]

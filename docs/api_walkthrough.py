@@ -147,6 +147,13 @@ def walk(api: Api, password: str) -> str:
                          "status": "submitted"}, expect=200)
     check(answered["status"] == "submitted", "the answered report is submitted again", answered)
 
+    api.say("verifier1 reads the newest reports one at a time: the list pages by cursor (follow next; no count)")
+    newest = api.call("verifier1", "GET", "/api/v1/reports/?page_size=1", expect=200)
+    check(set(newest) == {"next", "previous", "results"} and newest["results"][0]["id"] == second["id"],
+          "the newest report comes first, with a link to the next page", newest)
+    after = api.call("verifier1", "GET", newest["next"], expect=200)
+    check(after["results"][0]["id"] == first["id"], "the next page goes on from there", after)
+
     api.say("verifier1 opens a case from both reports and records the findings")
     case = api.call("verifier1", "POST", "/api/v1/cases/",
                     {"title": f"Shelling of Orikhiv ({run})", "reports": [first["id"], second["id"]]}, expect=201)

@@ -10,7 +10,8 @@ from rest_framework.views import APIView
 
 from accounts.roles import ALL_ROLES, HasRole
 from accounts.services import user_language_set
-from config.schema import PAGE_NOT_FOUND, ErrorSerializer
+from config.api import CursorPage
+from config.schema import CURSOR_NOT_FOUND, ErrorSerializer
 from notifications import selectors, services
 from notifications.serializers import (
     NotificationFilterSerializer,
@@ -32,13 +33,15 @@ class NotificationListApi(GenericAPIView):
     permission_classes = OWN_NOTIFICATIONS
     serializer_class = NotificationSerializer
     filter_backends: list = []
+    # Newest first: notif_recipient_idx (recipient, -id).
+    pagination_class = CursorPage
 
     @extend_schema(
         operation_id="notifications_list",
         summary="Your notifications, newest first",
         parameters=[NotificationFilterSerializer],
         responses={200: NotificationSerializer(many=True), **{c: _ERRORS[c] for c in (400, 401, 403)},
-                   404: OpenApiResponse(response=ErrorSerializer, description=PAGE_NOT_FOUND)},
+                   404: OpenApiResponse(response=ErrorSerializer, description=CURSOR_NOT_FOUND)},
     )
     def get(self, request):
         filters = NotificationFilterSerializer(data=request.query_params)

@@ -44,6 +44,8 @@ class Notification(models.Model):
         constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_key")]
         indexes = [
             models.Index(fields=["recipient", "-id"], name="notif_recipient_idx"),
+            # The unread ones, newest first (the list's `unread=true`, a keyset page).
+            models.Index(fields=["recipient", "-id"], condition=Q(read_at__isnull=True), name="notif_unread_idx"),
             models.Index(fields=["id"], condition=Q(emailed_at__isnull=True), name="notif_unsent_idx"),
             models.Index(fields=["recipient", "id"], condition=Q(emailed_at__isnull=True, email="digest"),
                          name="notif_digest_idx"),

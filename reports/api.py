@@ -15,9 +15,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, HasRole
-from config.api import JSONParser
+from config.api import CursorPage, JSONParser
 from config.errors import TooLarge
-from config.schema import PAGE_NOT_FOUND, error_responses
+from config.schema import CURSOR_NOT_FOUND, error_responses
 from reports import exports, imports, selectors, services
 from reports.filters import ReportFilter
 from reports.models import Report
@@ -61,7 +61,7 @@ def _errors(*codes: int, page: bool = False) -> dict:
         422: "This Idempotency-Key was already used for a different body (another report, or another file).",
     }
     if page:
-        text[404] = PAGE_NOT_FOUND
+        text[404] = CURSOR_NOT_FOUND
     return error_responses(text, *codes)
 
 
@@ -91,6 +91,8 @@ class ReportListCreateApi(GenericAPIView):
     parser_classes = [JSONParser]
     filterset_class = ReportFilter
     serializer_class = ReportSerializer
+    # Newest first, by the primary key's own index; each filter narrows that walk.
+    pagination_class = CursorPage
 
     def get_queryset(self):
         return selectors.report_list_for(self.request.user)

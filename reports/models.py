@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 # What the full-text search reads (config.search; reports.selectors.report_search).
 # Its GIN index lives in migration 0006_search only (PostgreSQL; see config.search.index_operations).
@@ -124,6 +125,20 @@ class Report(models.Model):
                          include=["status", "category", "occurred_at", "author_id", "id"]),
             models.Index(fields=["author", "status"], name="report_author_status_idx"),
             models.Index(fields=["status", "occurred_at"], name="report_status_time_idx"),
+            # The lists' keyset orders (bench/lists.py): a page is a range scan of one of these.
+            # A monitor's own reports, newest first (/my/reports/, the API for a monitor).
+            models.Index(fields=["author", "-id"], name="report_author_id_idx"),
+            # The inbox's sorts, over submitted reports only (the anti-join with
+            # live case links then probes report_in_one_live_case per row).
+            models.Index(fields=["submitted_at", "id"], condition=Q(status="submitted"), name="report_inbox_idx"),
+            models.Index(fields=["occurred_at", "id"], condition=Q(status="submitted"),
+                         name="report_inbox_occurred_idx"),
+            models.Index(fields=["category", "submitted_at", "id"], condition=Q(status="submitted"),
+                         name="report_inbox_category_idx"),
+            # Duplicate candidates (report_similar_many): a span ending after the
+            # window's start. With report_cat_time_idx (starting before its end)
+            # the planner has a short range either way, for old and new reports.
+            models.Index(F("category"), Coalesce("occurred_until", "occurred_at"), name="report_cat_end_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,6 @@
 """Reads of reports and evidence, always scoped to who is asking."""
 
+import copy
 import re
 from datetime import timedelta
 
@@ -99,35 +100,61 @@ def report_similar(report: Report, distance_m: float | None = None, window: time
     (category, time, a lat/lon box: indexed columns); the exact great-circle
     distance is computed in Python on what is left.
     """
-    if report.occurred_at is None or report.lat is None or report.lon is None or not report.category:
-        # A draft that has no time, place or category yet resembles nothing.
-        return []
+    return report_similar_many([report], distance_m, window, among=among)[0]
+
+
+def report_similar_many(reports: list[Report], distance_m: float | None = None, window: timedelta | None = None,
+                        *, among: QuerySet[Report] | None = None) -> list[list[Report]]:
+    """report_similar for each of `reports` (a page of the inbox), in ONE
+    query: the coarse cuts of every report OR-ed together (each an indexed
+    range: report_cat_time_idx), then each candidate sorted to the reports
+    whose cut and great-circle distance it passes. A candidate of two
+    reports is two objects, each with its own `distance_m`."""
     distance_m = settings.SIMILAR_DISTANCE_M if distance_m is None else distance_m
     window = settings.SIMILAR_WINDOW if window is None else window
-    start = report.occurred_at
-    end = report.occurred_until or report.occurred_at
-    min_lat, max_lat, lon_ranges = geo.box_around(report.lat, report.lon, distance_m)
-    lon_q = Q()
-    for west, east in lon_ranges:
-        lon_q |= Q(lon__gte=west, lon__lte=east)
+    cuts = {}
+    for report in reports:
+        if report.occurred_at is None or report.lat is None or report.lon is None or not report.category:
+            # A draft that has no time, place or category yet resembles nothing.
+            continue
+        start, end = report.occurred_at, report.occurred_until or report.occurred_at
+        min_lat, max_lat, lon_ranges = geo.box_around(report.lat, report.lon, distance_m)
+        cuts[report.pk] = (report, start - window, end + window, min_lat, max_lat, lon_ranges)
+    if not cuts:
+        return [[] for _ in reports]
+    any_cut = Q()
+    for report, earliest, latest, min_lat, max_lat, lon_ranges in cuts.values():
+        lon_q = Q()
+        for west, east in lon_ranges:
+            lon_q |= Q(lon__gte=west, lon__lte=east)
+        any_cut |= (Q(category=report.category, occurred_at__lte=latest, _end__gte=earliest,
+                      lat__gte=min_lat, lat__lte=max_lat) & lon_q & ~Q(pk=report.pk))
     qs = Report.objects.all() if among is None else among
-    candidates = (
-        qs.filter(category=report.category, status=ReportStatus.SUBMITTED)
-        .exclude(pk=report.pk)
-        .filter(occurred_at__lte=end + window)
+    candidates = list(
+        qs.filter(status=ReportStatus.SUBMITTED)
         .annotate(_end=Coalesce("occurred_until", "occurred_at"))
-        .filter(_end__gte=start - window)
-        .filter(lat__gte=min_lat, lat__lte=max_lat)
-        .filter(lon_q)
+        .filter(any_cut)
         .select_related("author", "alleged_party")
     )
     out = []
-    for other in candidates:
-        d = geo.haversine_m(report.lat, report.lon, other.lat, other.lon)
-        if d <= distance_m:
-            other.distance_m = d
-            out.append(other)
-    out.sort(key=lambda r: (r.distance_m, abs((r.occurred_at - start).total_seconds()), r.pk))
+    for report in reports:
+        if report.pk not in cuts:
+            out.append([])
+            continue
+        _, earliest, latest, min_lat, max_lat, lon_ranges = cuts[report.pk]
+        found = []
+        for other in candidates:
+            if (other.pk == report.pk or other.category != report.category or other.occurred_at > latest
+                    or other._end < earliest or not min_lat <= other.lat <= max_lat
+                    or not any(west <= other.lon <= east for west, east in lon_ranges)):
+                continue
+            d = geo.haversine_m(report.lat, report.lon, other.lat, other.lon)
+            if d <= distance_m:
+                other = copy.copy(other)
+                other.distance_m = d
+                found.append(other)
+        found.sort(key=lambda r: (r.distance_m, abs((r.occurred_at - report.occurred_at).total_seconds()), r.pk))
+        out.append(found)
     return out
 
 

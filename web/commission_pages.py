@@ -31,8 +31,10 @@ from web import commission_reads as reads
 from web import forms as f
 from web.access import role_required, trail_reader_required
 from web.labels import label
+from web.paging import keyset_page
 
 COMMISSION_READERS = (VERIFIER, CHAIR, MEMBER, AUDITOR)
+HOME_COUNT_CAP = 100
 
 
 # --- Helpers used by other pages ----------------------------------------------
@@ -41,7 +43,11 @@ COMMISSION_READERS = (VERIFIER, CHAIR, MEMBER, AUDITOR)
 def home_context(user) -> dict:
     ctx = {}
     if has_role(user, VERIFIER, CHAIR):
-        ctx["inbox_count"] = reads.inbox_reports(user).count()
+        # Counted up to a bound: "more than 99" says as much as the exact
+        # number would, and stops after 100 rows instead of reading a million.
+        ctx["inbox_count"] = reads.inbox_count(user, cap=HOME_COUNT_CAP)
+        ctx["inbox_more"] = ctx["inbox_count"] >= HOME_COUNT_CAP
+        ctx["inbox_cap"] = HOME_COUNT_CAP - 1
     if has_role(user, MEMBER):
         ctx["awaiting_ballot"] = reads.rounds_awaiting_ballot(user)
     if has_role(user, CHAIR):
@@ -115,7 +121,6 @@ def _service_said_at_top(request, form, call, *args, **kwargs):
 # --- Verifier: inbox and opening cases -----------------------------------------
 
 
-INBOX_MAX = 100
 
 
 @role_required(VERIFIER, CHAIR)
@@ -127,10 +132,13 @@ def inbox(request, open_form=None, status=200, return_form=None, bulk_return_for
     filters = f.InboxFilterForm(request.GET)
     wanted = filters.cleaned_data if filters.is_valid() else {
         k: v for k, v in filters.cleaned_data.items() if k not in filters.errors}
+    sort = wanted.get("sort") or "oldest"
     narrowed = commission_selectors.inbox_narrowed(
-        reads.inbox_reports(request.user), sort=wanted.get("sort") or "oldest",
+        reads.inbox_reports(request.user), sort=sort,
         **{k: wanted.get(k) or "" for k in ("category", "party", "admin1", "search")})
-    reports = list(narrowed[:INBOX_MAX])
+    # A page by keyset in the order asked (each order has its index: reports 0007).
+    pager = keyset_page(request, narrowed, ordering=commission_selectors.inbox_ordering(sort))
+    reports = pager["items"]
     visible = report_selectors.report_list_for(request.user)
     items = []
     for r, similar in zip(reports, reads.similar_with_cases(reports, visible), strict=True):
@@ -147,7 +155,7 @@ def inbox(request, open_form=None, status=200, return_form=None, bulk_return_for
     filtered = any(request.GET.get(k) for k in ("search", "category", "party", "admin1", "duplicates"))
     return render(request, "web/inbox.html", {
         "items": items, "open_form": form, "selected": selected, "filters": filters, "filtered": filtered,
-        "more": len(reports) == INBOX_MAX,
+        "pager": pager,
         "bulk_return_form": bulk_return_form or f.InboxBulkReturnForm(),
         "bulk_link_form": bulk_link_form or f.InboxBulkLinkForm(),
         "map_points": _feature_collection([item["report"] for item in items]),
@@ -298,7 +306,6 @@ def report_return(request, pk: int):
 
 
 # The cases page shows at most this many (the API pages through all of them).
-CASE_LIST_MAX = 200
 
 
 @role_required(*COMMISSION_READERS)
@@ -315,8 +322,11 @@ def case_list(request):
         # A browser's date-time picker; its value ("2026-11-01T08:00") is ISO 8601, read in the reader's time zone.
         filters.form.fields[name].widget.input_type = "datetime-local"
     status = 200
+    pager = {}
     if filters.is_valid():
-        cases = list(filters.qs[:CASE_LIST_MAX])
+        # Newest first by keyset (best match first with a search): no count, no offset.
+        pager = keyset_page(request, filters.qs, ordering=("-id",))
+        cases = pager["items"]
     else:
         cases, status = [], 400
     filtered = any(request.GET.get(name) for name in filters.form.fields)
@@ -326,7 +336,7 @@ def case_list(request):
         for r, c in zip(reads.rounds_awaiting_ballot(request.user), awaiting, strict=True):
             c.open_round = r
     return render(request, "web/case_list.html", {"cases": cases, "awaiting": awaiting, "filter_form": filters.form,
-                                                  "filtered": filtered, "more": len(cases) == CASE_LIST_MAX},
+                                                  "filtered": filtered, "pager": pager},
                   status=status)
 
 

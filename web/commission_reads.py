@@ -25,6 +25,12 @@ def inbox_reports(user):
     return _sel.inbox_reports(user).order_by("submitted_at", "id")
 
 
+def inbox_count(user, *, cap: int) -> int:
+    """How many reports wait in the inbox, counted up to `cap` (one LIMIT
+    query on the inbox's index, however long the inbox is)."""
+    return _sel.inbox_reports(user).order_by()[:cap].count()
+
+
 def rounds_awaiting_ballot(user) -> list:
     # A list: the cases page walks it twice.
     return list(_sel.rounds_awaiting_ballot(user))
@@ -69,12 +75,12 @@ def similar_with_case(report, visible) -> list:
 
 
 def similar_with_cases(reports, visible) -> list[list]:
-    """similar_with_case for a page of reports: one lookup per report (the
-    reports selector compares one report's place and time at a time) and
-    one for the cases of all the candidates."""
+    """similar_with_case for a page of reports: one query for the
+    candidates of the whole page (reports.selectors.report_similar_many)
+    and one for the cases of all the candidates."""
     from reports import selectors as report_selectors
 
-    lists = [report_selectors.report_similar(report, among=visible) for report in reports]
+    lists = report_selectors.report_similar_many(list(reports), among=visible)
     ids = {other.pk for similar in lists for other in similar}
     cases = _sel.live_cases_of(ids) if ids else {}
     for similar in lists:

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -23,13 +23,13 @@ from config.errors import ApplicationError, Forbidden
 from config.uploads import body_limit
 from reports import selectors as report_selectors
 from reports import services as report_services
-from reports.models import ReportStatus
+from reports.models import Evidence, ReportStatus
 from web import pwa
 from web.access import role_required
 from web.forms import EvidenceForm, ReportForm, add_service_error, new_idempotency_key
+from web.paging import keyset_page
 
 ANY_READER = (MONITOR, VERIFIER, CHAIR, MEMBER, AUDITOR)
-PAGE_SIZE = 50
 
 
 # --- Signing in and the home page ------------------------------------------
@@ -82,13 +82,18 @@ def permission_denied(request, exception=None):
 
 @role_required(MONITOR)
 def report_list(request):
+    # The evidence count per listed report (a subquery on the page's rows),
+    # not a join and GROUP BY over all of the monitor's reports.
+    evidence = (Evidence.objects.filter(report=OuterRef("pk")).order_by().values("report")
+                .annotate(n=Count("pk")).values("n"))
     reports = (report_selectors.report_list_for(request.user).filter(author=request.user)
-               .annotate(evidence_count=Count("evidence")).order_by("-id"))
+               .annotate(evidence_count=Coalesce(Subquery(evidence), 0)))
     status = request.GET.get("status")
     if status in ReportStatus.values:
         reports = reports.filter(status=status)
-    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "web/report_list.html", {"page": page, "status": status})
+    # Newest first by keyset (report_author_id_idx): no count, no offset.
+    pager = keyset_page(request, reports, ordering=("-id",))
+    return render(request, "web/report_list.html", {"reports": pager["items"], "pager": pager, "status": status})
 
 
 def _report_form_max_bytes() -> int:

@@ -14,7 +14,7 @@ from commission.models import Case, Round
 from commission.serializers import (
     CaseDetailSerializer,
 )
-from config.schema import PAGE_NOT_FOUND, error_responses
+from config.schema import CURSOR_NOT_FOUND, PAGE_NOT_FOUND, error_responses
 
 READERS = (VERIFIER, CHAIR, MEMBER, AUDITOR)
 # Everyone of the commission reads; monitors and people without a role do not.
@@ -33,7 +33,8 @@ def errors(*codes: int, missing: str = "case") -> dict:
         400: "Invalid input: a message per field, in DRF's usual shape.",
         401: "Not signed in.",
         403: "Your role does not allow this.",
-        404: PAGE_NOT_FOUND if missing == "page" else f"No such {missing} (or not one you may see).",
+        404: {"page": PAGE_NOT_FOUND, "cursor": CURSOR_NOT_FOUND}.get(missing,
+                                                                    f"No such {missing} (or not one you may see)."),
         409: "Not in a state that allows this (the wrong stage, a closed round, already decided).",
     }
     return error_responses(text, *codes)

@@ -42,6 +42,7 @@ from commission.serializers import (
     RoundSerializer,
     VerificationInputSerializer,
 )
+from config.api import CursorPage
 from config.schema import ErrorSerializer
 from reports.selectors import report_get_for
 
@@ -53,6 +54,8 @@ class CaseListCreateApi(GenericAPIView):
     serializer_class = CaseSummarySerializer
     # The filters (and their documentation in the schema) are the cases page's too.
     filterset_class = CaseFilter
+    # Newest first (the primary key's index), or best match first with `search`.
+    pagination_class = CursorPage
 
     def get_queryset(self):
         return selectors.case_list_with_deadlines_for(self.request.user)
@@ -60,7 +63,7 @@ class CaseListCreateApi(GenericAPIView):
     @extend_schema(
         operation_id="cases_list",
         summary="Cases, newest first, or best match first with `search` (verifiers, the chair, members, auditors)",
-        responses={200: CaseSummarySerializer(many=True), **errors(400, 401, 403, 404, missing="page")},
+        responses={200: CaseSummarySerializer(many=True), **errors(400, 401, 403, 404, missing="cursor")},
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

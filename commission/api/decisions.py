@@ -33,6 +33,7 @@ from commission.serializers import (
     ReportReturnSerializer,
     RoundSerializer,
 )
+from config.api import CursorPage
 from config.schema import ErrorSerializer
 from reports.selectors import report_get_for
 from reports.serializers import ReportSerializer
@@ -169,16 +170,22 @@ class MeasureComplianceApi(APIView):
 # --- Deadlines and notifications ------------------------------------------------------------
 
 
+class DeadlineCursorPage(CursorPage):
+    # Soonest first; the id breaks ties (commission_deadline_due_idx).
+    ordering = ("due_at", "id")
+
+
 class DeadlineListApi(GenericAPIView):
     permission_classes = READ
     serializer_class = DeadlineSerializer
     filter_backends: list = []
+    pagination_class = DeadlineCursorPage
 
     @extend_schema(
         operation_id="deadlines_list",
         summary="Deadlines, soonest first",
         parameters=[DeadlineFilterSerializer],
-        responses={200: DeadlineSerializer(many=True), **errors(400, 401, 403, 404, missing="page")},
+        responses={200: DeadlineSerializer(many=True), **errors(400, 401, 403, 404, missing="cursor")},
     )
     def get(self, request):
         filters = valid(DeadlineFilterSerializer, request.query_params)

@@ -98,6 +98,7 @@ from commission.selectors.search import (
     case_filter_party,
     case_search,
     inbox_narrowed,
+    inbox_ordering,
     live_cases_of,
 )
 
@@ -113,6 +114,7 @@ __all__ = [
     "INBOX_SORTS",
     "case_by_reference",
     "inbox_narrowed",
+    "inbox_ordering",
     "live_cases_of",
     "case_filter_admin1",
     "case_filter_opened",

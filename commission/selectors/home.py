@@ -10,8 +10,10 @@ from commission.models import Case, Round, RoundStatus, Stage
 from commission.selectors.actions import round_open_refusal
 from commission.selectors.replies import reply_window, reply_window_refusal
 
+HOME_AWAITING_ROUND = 10
 
-def cases_awaiting_round(user) -> list[dict]:
+
+def cases_awaiting_round(user, *, limit: int = HOME_AWAITING_ROUND) -> list[dict]:
     """For the chair: verified cases in attribution with no open round, each
     with why a round cannot open yet (the parties' reply window holding it
     back, or no eligible member), from the same predicates as round_open."""
@@ -19,7 +21,9 @@ def cases_awaiting_round(user) -> list[dict]:
         return []
     open_round = Round.objects.filter(case=OuterRef("pk"), status=RoundStatus.OPEN)
     cases = (Case.objects.filter(stage=Stage.ATTRIBUTION).exclude(Exists(open_round))
-             .order_by("stage_changed_at", "id")[:50])
+             # The first few only: each costs the reply-window and eligibility
+             # checks (a few queries); the board's attribution column has the rest.
+             .order_by("stage_changed_at", "id")[:limit])
     now = timezone.now()
     items = []
     for case in cases:

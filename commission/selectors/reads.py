@@ -6,9 +6,9 @@ choice is read here only through ballot_own (the voter's own) or once the
 round is closed: round_public is what everyone else sees.
 """
 
-from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.roles import AUDITOR, CHAIR, MEMBER, VERIFIER, has_role
@@ -44,8 +44,13 @@ def can_read_cases(user) -> bool:
 def case_list_for(user, *, stage: str | None = None, flagged: bool | None = None) -> QuerySet[Case]:
     if not can_read_cases(user):
         return Case.objects.none()
+    # The count as a subquery per listed case, not a join and GROUP BY over
+    # every case: a page of 50 reads the links of those 50 only (the
+    # case_id index), so the list pages by keyset however many cases exist.
+    live = (CaseReport.objects.filter(case=OuterRef("pk"), detached_at__isnull=True).order_by()
+            .values("case").annotate(n=Count("pk")).values("n"))
     qs = Case.objects.select_related("attributed_party", "opened_by").annotate(
-        report_count=Count("links", filter=Q(links__detached_at__isnull=True)))
+        report_count=Coalesce(Subquery(live), 0))
     if stage:
         qs = qs.filter(stage=stage)
     if flagged is not None:
@@ -261,22 +266,30 @@ def live_case_references(report_ids) -> dict[int, str]:
                 .values_list("report_id", "case__reference"))
 
 
-def board(user) -> list[dict]:
+BOARD_COLUMN_MAX = 30
+
+
+def board(user, *, per_column: int = BOARD_COLUMN_MAX) -> list[dict]:
     """The chair's board: cases by stage, flagged (missed deadline) first, then
-    by the next due deadline."""
+    by the next due deadline, then newest; the first `per_column` of each
+    stage (`more`: there are others, which the case list shows). One query
+    per column and three for what the cards show, however many cases are open."""
     open_deadlines = Deadline.objects.filter(status__in=UNSETTLED_DEADLINE).order_by("due_at")
     missed = Deadline.objects.filter(status="missed").order_by("-due_at")
-    cases = list(case_list_for(user).exclude(stage=Stage.CLOSED).prefetch_related(
+    # The case's soonest running deadline (the case_id index of deadlines, per case of the stage).
+    next_due = (Deadline.objects.filter(case=OuterRef("pk"), status__in=UNSETTLED_DEADLINE)
+                .order_by("due_at").values("due_at")[:1])
+    columns = []
+    for stage in (Stage.VERIFICATION, Stage.ATTRIBUTION, Stage.MEASURES):
+        items = list(case_list_for(user).filter(stage=stage).annotate(next_due=Subquery(next_due))
+                     .order_by("-flagged", F("next_due").asc(nulls_last=True), "-id")[:per_column + 1])
+        columns.append({"stage": stage, "cases": items[:per_column], "more": len(items) > per_column})
+    prefetch_related_objects(
+        [c for col in columns for c in col["cases"]],
         Prefetch("deadlines", queryset=open_deadlines, to_attr="open_deadlines"),
         Prefetch("deadlines", queryset=missed, to_attr="missed_deadlines"),
         Prefetch("rounds", queryset=Round.objects.filter(status=RoundStatus.OPEN), to_attr="open_rounds"),
-    ))
-    columns = []
-    for stage in (Stage.VERIFICATION, Stage.ATTRIBUTION, Stage.MEASURES):
-        items = [c for c in cases if c.stage == stage]
-        far = timezone.now() + timedelta(days=36500)
-        items.sort(key=lambda c: (not c.flagged, c.open_deadlines[0].due_at if c.open_deadlines else far))
-        columns.append({"stage": stage, "cases": items})
+    )
     return columns
 
 

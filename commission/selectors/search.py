@@ -104,6 +104,11 @@ def inbox_narrowed(reports: QuerySet, *, sort: str = "oldest", category: str = "
     return report_search(reports, search) if search else reports
 
 
+def inbox_ordering(sort: str) -> tuple[str, ...]:
+    """The ordering of an inbox sort, for its keyset pager."""
+    return INBOX_SORTS.get(sort, INBOX_SORTS["oldest"])
+
+
 def live_cases_of(report_ids) -> dict[int, Case]:
     """report id -> the case it is in now (one query), for the inbox's
     "add to the case its duplicate is in"."""

@@ -152,4 +152,4 @@ def test_someone_elses_notification_is_not_found(api, people):
     note.refresh_from_db()
     assert note.read_at is None
     listed = api(people["member2"]).get("/api/v1/notifications/")
-    assert listed.status_code == 200 and listed.data["count"] == 0
+    assert listed.status_code == 200 and listed.data["results"] == []
