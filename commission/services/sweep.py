@@ -190,9 +190,9 @@ def deadlines_fire_page(*, deadline_ids: list[int], now: datetime | None = None,
     its lock: one settled meanwhile is not settled twice."""
     now = now or timezone.now()
     with transaction.atomic():
-        case_ids = sorted(set(Deadline.objects.filter(pk__in=deadline_ids).values_list("case_id", flat=True)))
+        due_cases = Deadline.objects.filter(pk__in=deadline_ids).values("case_id")  # a subquery: not locked
         cases = {case.pk: case for case in
-                 Case.objects.select_for_update(skip_locked=True).filter(pk__in=case_ids).order_by("pk")}
+                 Case.objects.select_for_update(skip_locked=True).filter(pk__in=due_cases).order_by("pk")}
         deadlines = list(Deadline.objects.select_for_update(skip_locked=True)
                          .filter(pk__in=deadline_ids, case_id__in=list(cases), status__in=OPEN_DEADLINE,
                                  due_at__lte=now)
