@@ -3,6 +3,7 @@
     .venv/bin/python bench/deadlines.py --pending 100000
     .venv/bin/python bench/deadlines.py --pending 1000000      # the BENCHMARKS.md figures
     .venv/bin/python bench/deadlines.py --pending 100000 --due 5000 --keep
+    .venv/bin/python bench/deadlines.py --pending 100000 --due 10000   # a burst of 10,000 due
 
 What it does:
 1. (Re)creates its own PostgreSQL database (default `bench_deadlines`), migrates
@@ -19,6 +20,9 @@ What it does:
    BUFFERS) plan, then times ONE commission.services.deadlines_sweep() that
    finds and settles the D due deadlines, and one more with nothing due (what
    every beat tick costs). Checks that exactly D were settled, once each.
+   Before the sweep, prints the ceiling: the same writes (locks, deadline and
+   case updates, audit events, notifications) as set-based SQL statements in
+   one transaction, rolled back: what PostgreSQL alone takes for them.
 4. Drops the database and stops Redis (unless --keep).
 
 Needs a local PostgreSQL the `postgres` role can create databases in, and
@@ -88,19 +92,62 @@ def build(pending: int, due: int) -> float:
         # Due ones spread over the last hour; the others over 25 h .. 90 days
         # ahead. Which case gets a due deadline is spread over the table too.
         cursor.execute("""
-            INSERT INTO commission_deadline (case_id, kind, due_at, status, created_at)
+            INSERT INTO commission_deadline (case_id, kind, due_at, status, created_at, pause_reason, paused_from)
             SELECT c.id, 'verification',
                    CASE WHEN c.id %% (%(n)s / %(d)s) = 0 AND c.id / (%(n)s / %(d)s) <= %(d)s
                         THEN now() - (c.id %% 3600) * interval '1 second'
                         ELSE now() + interval '25 hours' + (hashtext(c.id::text)::bigint %% 7689600 + 7689600)
                              %% 7689600 * interval '1 second'
                    END,
-                   'pending', now() - interval '2 days'
+                   'pending', now() - interval '2 days', '', ''
             FROM commission_case c
         """, {"n": pending, "d": due})
         cursor.execute("ANALYZE commission_case")
         cursor.execute("ANALYZE commission_deadline")
     took = time.perf_counter() - t0
+    return took
+
+
+def ceiling(now) -> float:
+    """Seconds PostgreSQL alone takes to do the sweep's writes for every due
+    deadline, set-based, in one transaction that is then rolled back (so the
+    sweep after it finds them all still due): lock the cases and deadlines,
+    settle the deadlines missed, flag the cases, insert one audit event per
+    deadline and one notification per deadline and chair."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        t0 = time.perf_counter()
+        cursor.execute("""SELECT id FROM commission_case WHERE id IN (SELECT case_id FROM commission_deadline
+                          WHERE status IN ('pending', 'extended') AND due_at <= %s)
+                          ORDER BY id FOR UPDATE SKIP LOCKED""", [now])
+        cursor.execute("""SELECT id FROM commission_deadline WHERE status IN ('pending', 'extended') AND due_at <= %s
+                          ORDER BY id FOR UPDATE SKIP LOCKED""", [now])
+        cursor.execute("""UPDATE commission_deadline SET status = 'missed', settled_at = %s, paused_at = NULL,
+                          pause_reason = '', paused_from = ''
+                          WHERE status IN ('pending', 'extended') AND due_at <= %s""", [now, now])
+        cursor.execute("""UPDATE commission_case SET flagged = true WHERE NOT flagged AND id IN (
+                           SELECT case_id FROM commission_deadline WHERE status = 'missed' AND settled_at = %s)""",
+                       [now])
+        cursor.execute("""INSERT INTO audit_auditevent (at, actor_username, action, object_type, object_id, before,
+                                                        after, reason)
+                          SELECT now(), '', 'deadline.missed', 'deadline', d.id::text,
+                                 jsonb_build_object('status', 'pending', 'due_at', d.due_at),
+                                 jsonb_build_object('case', c.reference, 'kind', d.kind, 'status', 'missed'), ''
+                          FROM commission_deadline d JOIN commission_case c ON c.id = d.case_id
+                          WHERE d.status = 'missed' AND d.settled_at = %s""", [now])
+        cursor.execute("""INSERT INTO notifications_notification (recipient_id, case_id, case_reference, kind, key,
+                              params, subject, body, email, created_at)
+                          SELECT u.user_id, c.id, c.reference, 'deadline_missed', 'missed:' || d.id || ':' || d.due_at,
+                                 jsonb_build_object('title', c.title, 'what', d.kind, 'due_at', d.due_at), '', '',
+                                 'immediate', now()
+                          FROM commission_deadline d JOIN commission_case c ON c.id = d.case_id
+                          CROSS JOIN (SELECT ug.user_id FROM accounts_user_groups ug
+                                      JOIN auth_group g ON g.id = ug.group_id WHERE g.name = 'chair') u
+                          WHERE d.status = 'missed' AND d.settled_at = %s
+                          ON CONFLICT DO NOTHING""", [now])
+        took = time.perf_counter() - t0
+        transaction.set_rollback(True)
     return took
 
 
@@ -121,6 +168,9 @@ def main() -> int:
     parser.add_argument("--database", default="bench_deadlines")
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL",
                                                               "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--page", type=int, help="DEADLINE_SWEEP_PAGE: due deadlines settled per transaction")
+    parser.add_argument("--stock-notify", action="store_true",
+                        help="store the sweep's notifications with bulk_create (the stock way), not unnest arrays")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the sweep")
     args = parser.parse_args()
@@ -132,6 +182,8 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "false")
     os.environ["LOG_LEVEL"] = "WARNING"
+    if args.page:
+        os.environ["DEADLINE_SWEEP_PAGE"] = str(args.page)
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
     redis_proc, redis_url = start_redis()
     os.environ["REDIS_URL"] = redis_url
@@ -162,6 +214,10 @@ def run(args, redis_url: str) -> int:
     from commission.models import OPEN_DEADLINE, Case, Deadline
     from notifications.models import Notification
 
+    if args.stock_notify:
+        from notifications import services as notifications_services
+
+        notifications_services.NOTIFY_UNNEST_ROWS = 10**9
     n, d = args.pending, args.due
     print(f"{n:,} pending deadlines, {d:,} of them due, in database {args.database}")
     built = build(n, d)
@@ -189,6 +245,18 @@ def run(args, redis_url: str) -> int:
     print("EXPLAIN (ANALYZE, BUFFERS) of the first page:")
     print("    " + plan.replace("\n", "\n    "))
     assert "deadline_open_due_idx" in plan, "the partial index is not used"
+
+    took = ceiling(timezone.now())
+    print(f"ceiling, PostgreSQL alone (the same writes set-based, one transaction, rolled back): {took:.2f} s "
+          f"= {took / d * 1000:.3f} ms per deadline")
+
+    # A worker's sweep publishes on a warm connection pool (config.queue):
+    # one publish before the clock starts, so that the sweep's first seal
+    # nudge does not pay for connecting and for Celery's lazy set-up.
+    from audit.services import celery_app
+    from config.queue import publish
+
+    publish(celery_app.signature("audit.tasks.seal_trail"))
 
     broker = redis.Redis.from_url(redis_url)
     queued_before = broker.llen("celery")
@@ -224,7 +292,9 @@ def run(args, redis_url: str) -> int:
     t0 = time.perf_counter()
     trail_seal(blocking=True)
     _coalescer.reset()
-    print(f"sealing the rest of the trail after the sweep: {(time.perf_counter() - t0) * 1000:.1f} ms")
+    sealed = time.perf_counter() - t0
+    print(f"sealing the rest of the trail after the sweep: {sealed * 1000:.1f} ms "
+          f"(settled and sealed: {swept + sealed:.2f} s)")
 
     t0 = time.perf_counter()
     idle = services.deadlines_sweep()

@@ -193,6 +193,9 @@ DEADLINE_MEASURES = env_duration("DEADLINE_MEASURES", "14d")
 DEADLINE_REPLY = env_duration("DEADLINE_REPLY", "72h")
 DEADLINE_SWEEP_INTERVAL = env_duration("DEADLINE_SWEEP_INTERVAL", "30s")
 DEADLINE_REMINDER_BEFORE = env_duration("DEADLINE_REMINDER_BEFORE", "24h")
+# Due deadlines the sweep settles per transaction (commission.services.sweep):
+# 500 keeps a page's locks on its cases well under a second.
+DEADLINE_SWEEP_PAGE = env_int("DEADLINE_SWEEP_PAGE", 500, minimum=1)
 
 EVIDENCE_MAX_BYTES = env_size("EVIDENCE_MAX_BYTES", "25MB")
 # Largest image (pixels actually decoded; JPEGs are decoded at up to 1/8 scale)

@@ -31,7 +31,13 @@ from commission.services.rounds import (
     round_close_due,
     round_open,
 )
-from commission.services.sweep import SweepResult, deadline_fire, deadline_remind, deadlines_sweep
+from commission.services.sweep import (
+    SweepResult,
+    deadline_fire,
+    deadline_remind,
+    deadlines_fire_page,
+    deadlines_sweep,
+)
 from commission.services.triage import (
     MAX_REPORTS_PER_REQUEST,
     case_detach_report,
@@ -71,6 +77,7 @@ __all__ = [
     "deadline_pause",
     "deadline_resume",
     "deadline_remind",
+    "deadlines_fire_page",
     "deadlines_sweep",
     "measure_compliance_record",
     "measure_decide",

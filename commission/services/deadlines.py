@@ -39,13 +39,20 @@ def deadline_create(*, case: Case, kind: str, due_at: datetime, actor, round: Ro
     return deadline
 
 
+def settle_event(deadline: Deadline, *, case: Case, status: str, reason: str = "") -> dict:
+    """The audit event of settling `deadline` (as it is before the change):
+    audit_record's arguments, shared by deadline_settle and the sweep's
+    batched settle so that both write the same event."""
+    return {"action": f"deadline.{status}", "object_type": "deadline", "object_id": deadline.pk,
+            "before": {"status": deadline.status, "due_at": iso(deadline.due_at)},
+            "after": {"case": case.reference, "kind": deadline.kind, "status": status}, "reason": reason}
+
+
 def deadline_settle(deadline: Deadline, *, case: Case, status: str, actor, now: datetime, reason: str = "") -> None:
     """Mark an open deadline met or missed (the caller holds the locks)."""
-    before = {"status": deadline.status, "due_at": iso(deadline.due_at)}
+    event = settle_event(deadline, case=case, status=status, reason=reason)
     deadline.settle(status, now=now)
-    audit_record(actor=actor, action=f"deadline.{status}", object_type="deadline", object_id=deadline.pk,
-                 before=before, after={"case": case.reference, "kind": deadline.kind, "status": status},
-                 reason=reason)
+    audit_record(actor=actor, **event)
 
 
 def settle_open_deadlines(case: Case, *, kinds, actor, now: datetime) -> None:

@@ -9,12 +9,18 @@ from commission.services.base import chairs
 from notifications.services import notify
 
 
+def note_about(case: Case, *, recipients, kind: str, key: str, params: dict | None = None) -> dict:
+    """What notify is given about a case: one item of notify_many, so that the
+    sweep's batched notifications are the rows notify_about stores."""
+    return {"recipients": recipients, "kind": kind, "key": key, "params": {"title": case.title, **(params or {})},
+            "case_id": case.pk, "case_reference": case.reference or ""}
+
+
 def notify_about(case: Case, *, recipients, kind: str, key: str, params: dict | None = None,
                  email_now: bool = True) -> None:
     """Called inside the transaction of the change it tells of: the rows
     commit (or roll back) with it, and the mailer runs after commit."""
-    notify(recipients=recipients, kind=kind, key=key, params={"title": case.title, **(params or {})},
-           case_id=case.pk, case_reference=case.reference or "", email_now=email_now)
+    notify(**note_about(case, recipients=recipients, kind=kind, key=key, params=params), email_now=email_now)
 
 
 def members():

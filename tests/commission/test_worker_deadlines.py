@@ -210,6 +210,11 @@ def test_with_redis_down_a_case_still_opens_and_its_deadline_fires_once_redis_is
     cluster.check_logs(errors_allowed=True)  # connection errors, but no unregistered task
 
 
+# A worker settling one due deadline per transaction, as the sweep did before
+# pages: slow enough to be caught mid-sweep.
+ONE_A_PAGE = {"DEADLINE_SWEEP_PAGE": "1"}
+
+
 def _due_verification_deadlines(people, submitted, n: int) -> list[int]:
     """n cases opened through the service whose verification deadlines (1s)
     are all due on return; their ids in the order a sweep walks them."""
@@ -247,7 +252,9 @@ def _settled_once(ids, people) -> None:
 def test_the_same_sweep_delivered_twice_to_two_workers_settles_each_deadline_once(cluster, people, submitted):
     cluster.apply_durations(DEADLINE_VERIFICATION="1s")
     ids = _due_verification_deadlines(people, submitted, 120)
-    workers = [cluster.start_worker(), cluster.start_worker()]  # no beat: only the tasks sent here run
+    # Pages of one, so that each copy takes long enough to overlap the other
+    # (pages of many at once: test_sweep_batches.py).
+    workers = [cluster.start_worker(**ONE_A_PAGE), cluster.start_worker(**ONE_A_PAGE)]  # no beat: only these tasks
 
     # One fire_deadline delivered twice (same task id), for the deadline the
     # sweeps reach last; then one sweep delivered twice, one copy per worker.
@@ -270,8 +277,9 @@ def test_the_same_sweep_delivered_twice_to_two_workers_settles_each_deadline_onc
     cluster.check_logs()
 
 
-# A sweep of this many due deadlines takes seconds in one worker: long enough
-# to kill the worker in the middle of it.
+# A sweep of this many due deadlines, one per transaction (ONE_A_PAGE), takes
+# about a second in one worker: long enough to kill the worker in the middle
+# of it. Pages of many: test_sweep_batches.py.
 BATCH = 150
 VISIBILITY = "3s"
 
@@ -289,7 +297,7 @@ def test_a_worker_killed_mid_sweep_leaves_every_deadline_settled_exactly_once(cl
     # so the redelivered sweep skips what the dead one committed.
     cluster.apply_durations(DEADLINE_VERIFICATION="1s")
     ids = _due_verification_deadlines(people, submitted, BATCH)
-    first = cluster.start_worker(CELERY_VISIBILITY_TIMEOUT=VISIBILITY)
+    first = cluster.start_worker(CELERY_VISIBILITY_TIMEOUT=VISIBILITY, **ONE_A_PAGE)
     sweep_id = cluster.send(tasks.sweep_deadlines)
     sent = time.monotonic()
 
@@ -301,7 +309,7 @@ def test_a_worker_killed_mid_sweep_leaves_every_deadline_settled_exactly_once(cl
     assert any(sweep_id.encode() in message for message in unacked)  # acks late: not acknowledged, not lost
 
     wait_for(lambda: time.monotonic() - sent > 3.5, what="the visibility timeout")
-    second = cluster.start_worker(CELERY_VISIBILITY_TIMEOUT=VISIBILITY)  # no beat: only the redelivery can finish
+    second = cluster.start_worker(CELERY_VISIBILITY_TIMEOUT=VISIBILITY, **ONE_A_PAGE)  # no beat: only the redelivery can finish
     wait_for(lambda: _missed(ids) == len(ids), what="every deadline to be settled")
     wait_for(lambda: [t["id"] for t in second.succeeded("commission.tasks.sweep_deadlines")] == [sweep_id],
              what="the redelivered sweep to finish")
@@ -322,7 +330,7 @@ def test_a_pool_process_killed_mid_sweep_is_replaced_and_the_sweep_runs_again(cl
     # acknowledging it as failed.
     cluster.apply_durations(DEADLINE_VERIFICATION="1s")
     ids = _due_verification_deadlines(people, submitted, BATCH)
-    worker = cluster.start_worker(pool="prefork", concurrency=1)
+    worker = cluster.start_worker(pool="prefork", concurrency=1, **ONE_A_PAGE)
     [child] = _pool_children(worker)
     sweep_id = cluster.send(tasks.sweep_deadlines)
 
