@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_user_language'),
-        ('reports', '0006_search'),
+        ('reports', '0008_fill_report_counts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
