@@ -70,7 +70,7 @@ class TrailHeadSerializer(serializers.Serializer):
 class VerifyParamsSerializer(serializers.Serializer):
     full = serializers.BooleanField(
         default=False, help_text="check the whole chain (seconds per million events) instead of what follows the "
-                                 "head the last full pass found intact; checkpoints and content checks run either way")
+                                 "newest verified point a full pass signed; content checks run either way")
 
 
 class TrailCheckSerializer(serializers.Serializer):
@@ -81,13 +81,22 @@ class TrailCheckSerializer(serializers.Serializer):
     problem = serializers.CharField(allow_null=True)
 
 
+class VerifiedPointSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    hash = StrictCharField()
+    at = StrictCharField()
+
+
 class TrailVerificationSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     checked = serializers.IntegerField(help_text="events whose hash and link were recomputed")
     checkpoints_checked = serializers.IntegerField(
         help_text="stored signed checkpoints found equal to the chain at their seq")
     incremental = serializers.BooleanField(
-        help_text="true: the chain was checked after the head the last full pass found intact (?full=true for all)")
+        help_text="true: the chain was checked after `verified_point` only (?full=true for all)")
+    verified_point = VerifiedPointSerializer(
+        allow_null=True, help_text="the signed point a full pass found the trail intact up to, that this check "
+                                   "started from; null for a full check")
     checks = TrailCheckSerializer(many=True, help_text="ballots against commitments, recounts, eligibility")
     first_bad_seq = serializers.IntegerField(allow_null=True)
     problem = StrictCharField(allow_null=True)
