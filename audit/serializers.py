@@ -79,6 +79,9 @@ class TrailCheckSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     first_bad_seq = serializers.IntegerField(allow_null=True)
     problem = serializers.CharField(allow_null=True)
+    skipped = serializers.BooleanField(
+        help_text="true: incremental, and no event this check reads arrived after the verified point (the full "
+                  "pass that signed it ran the check)")
 
 
 class VerifiedPointSerializer(serializers.Serializer):

@@ -185,3 +185,35 @@ def test_the_incremental_check_takes_as_many_queries_for_1_as_for_50_new_events(
     record(49)
     assert _queries(lambda: trail_verify(full=False)) == one
     assert one <= 20
+
+
+def test_the_incremental_check_recounts_a_tally_rewritten_and_rehashed_after_the_point(people, case_in):
+    import json
+
+    from commission import services
+
+    case = case_in("attribution")
+    trail_verify(full=True)  # the point: before the round
+    rnd = services.round_open(actor=people["chair"], case=case)
+    for who in ("member1", "member2", "member3"):
+        services.ballot_cast(actor=people[who], round=rnd, choice="RU", rationale="Radar tracks.")
+    services.ballot_cast(actor=people["member4"], round=rnd, choice="UA", rationale="Crater shape.")
+    from audit.services import trail_seal
+
+    trail_seal()
+    tallied = AuditEvent.objects.get(action="round.tallied")
+    after = dict(tallied.after, result={"outcome": "UA", "counts": {"RU": 1, "UA": 3}})
+    _tamper("UPDATE audit_auditevent SET after = %s WHERE seq = %s", [json.dumps(after), tallied.seq])
+    _rehash_from(tallied.seq)
+    report = trail_verify(full=False)
+    assert report.incremental and not report.ok
+    assert report.first_bad_seq == tallied.seq and "recount gives RU" in report.problem
+
+
+def test_the_incremental_check_skips_content_checks_no_new_event_feeds():
+    record(3)
+    trail_verify(full=True)
+    record(2)
+    report = trail_verify(full=False)
+    assert report.ok and {c.name: c.skipped for c in report.checks} == {"ballots": True, "eligibility": True}
+    assert {c.name: c.skipped for c in trail_verify(full=True).checks} == {"ballots": False, "eligibility": False}
