@@ -75,7 +75,7 @@ TAMPERING = [
     "UPDATE audit_auditevent SET after = '{\"z\": [1, 2.50, null], \"a\": 1e16, \"b\": -0.0}' WHERE seq = 2",
     "UPDATE audit_auditevent SET before = '\"a bare string\"' WHERE seq = 4",
     "UPDATE audit_auditevent SET before = '[1, \"\\u00e9\", {\"k\": false}]' WHERE seq = 1",
-    "UPDATE audit_auditevent SET actor_username = '' WHERE seq = 5",
+    "UPDATE audit_auditevent SET reason = '' WHERE seq = 1",
     "UPDATE audit_auditevent SET actor_username = 'someone \"else\"' WHERE seq = 2",
     "UPDATE audit_auditevent SET object_id = 'x\\ny' WHERE seq = 3",
     "UPDATE audit_auditevent SET after = NULL WHERE seq = 4",
