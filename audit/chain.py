@@ -113,6 +113,13 @@ def checkpoint_message(*, seq: int, hash: str, at: str, tree_size: int | None = 
     return canonical({"seq": seq, "hash": hash, "at": at, "tree_size": tree_size, "root_hash": root_hash})
 
 
+def verified_point_message(*, seq: int, hash: str, at: str) -> bytes:  # noqa: A002 (the recipe's field name)
+    """The bytes a verified point's signature covers. "kind" keeps it apart
+    from a checkpoint's message: a signature over one is never valid for
+    the other."""
+    return canonical({"kind": "verified_point", "seq": seq, "hash": hash, "at": at})
+
+
 def receipt_message(*, reference: str, sha256: str, at: str) -> bytes:
     """The bytes a filing receipt's signature covers (docs/audit.md, "Receipts")."""
     return canonical({"reference": reference, "sha256": sha256, "at": at})

@@ -10,6 +10,7 @@ Each row's hash is recomputed with audit.chain's recipe (stdlib only, so the
 workers can import it): the one recipe the sealer and every check share.
 """
 
+import hashlib
 import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -26,14 +27,49 @@ RANGE_SQL = (
     " FROM audit_auditevent WHERE seq BETWEEN %s AND %s ORDER BY seq"
 )
 
-def check_rows(rows, first_seq: int, prev_hash: str | None) -> dict:
+def stock_bytes(seq, at, actor, action, object_type, object_id, before, after, reason, prev_hash) -> bytes:
+    """The recipe's bytes the stock way: the exported dict, then canonical()."""
+    loads = json.loads
+    return chain.canonical(chain.event_obj(
+        seq=seq, at=at, actor_username=actor, action=action, object_type=object_type, object_id=object_id,
+        before=None if before is None else loads(before), after=None if after is None else loads(after),
+        reason=reason, prev_hash=prev_hash))
+
+
+_string = json.encoder.encode_basestring  # what the canonical encoder (ensure_ascii=False) writes a str with
+_encode = chain._ENCODER.encode
+
+
+def _text(value) -> str:
+    return "null" if value is None else _string(value)
+
+
+def row_bytes(seq, at, actor, action, object_type, object_id, before, after, reason, prev_hash) -> bytes:
+    """The same bytes as stock_bytes, written directly: the ten keys are fixed,
+    so their sorted order is too ("action" < "actor" < "after" < "at" < ...),
+    and each value is written by the very functions the canonical encoder
+    uses (its string writer, int's repr, the encoder itself for before and
+    after). It skips building a dict and sorting it per event: the
+    full pass's largest cost after the nested JSON (BENCHMARKS.md,
+    "Verification that stays cheap"); tests/audit/test_fastverify.py holds
+    it to stock_bytes on awkward and tampered rows."""
+    return (
+        f'{{"action":{_text(action)},"actor":{_text(actor or None)},'
+        f'"after":{"null" if after is None else _encode(json.loads(after))},"at":{_text(at)},'
+        f'"before":{"null" if before is None else _encode(json.loads(before))},'
+        f'"object_id":{_text(object_id)},"object_type":{_text(object_type)},"prev_hash":{_text(prev_hash)},'
+        f'"reason":{_text(reason)},"seq":{"null" if seq is None else int.__repr__(seq)}}}'
+    ).encode()
+
+
+def check_rows(rows, first_seq: int, prev_hash: str | None, *, encode=row_bytes) -> dict:
     """Check rows (RANGE_SQL's columns) that should be seq first_seq, first_seq+1, ...
-    prev_hash None: accept the first row's prev_hash (the parent checks that joint)."""
+    prev_hash None: accept the first row's prev_hash (the parent checks that joint).
+    encode: row_bytes, or stock_bytes (the benchmark's and the tests' yardstick)."""
     expected = first_seq
     first_prev = None
     checked = 0
-    loads = json.loads
-    event_hash = chain.event_hash
+    sha256 = hashlib.sha256
     for seq, at, actor, action, object_type, object_id, before, after, reason, row_prev, row_hash in rows:
         if seq != expected:
             return {"checked": checked, "bad": expected, "first_prev": first_prev, "last_hash": prev_hash,
@@ -45,10 +81,9 @@ def check_rows(rows, first_seq: int, prev_hash: str | None) -> dict:
         if row_prev != prev_hash:
             return {"checked": checked, "bad": seq, "first_prev": first_prev, "last_hash": prev_hash,
                     "problem": f"seq {seq}: prev_hash does not match the hash of seq {seq - 1}"}
-        obj = chain.event_obj(seq=seq, at=at, actor_username=actor, action=action, object_type=object_type,
-                              object_id=object_id, before=None if before is None else loads(before),
-                              after=None if after is None else loads(after), reason=reason, prev_hash=row_prev)
-        if event_hash(row_prev, obj) != row_hash:
+        # chain.event_hash, inlined: sha256(prev_hash + "\n" + canonical).
+        data = encode(seq, at, actor, action, object_type, object_id, before, after, reason, row_prev)
+        if sha256(row_prev.encode("ascii") + b"\n" + data).hexdigest() != row_hash:
             return {"checked": checked, "bad": seq, "first_prev": first_prev, "last_hash": prev_hash,
                     "problem": f"seq {seq}: hash does not match its content (altered)"}
         prev_hash = row_hash

@@ -74,14 +74,25 @@ class Checkpoint(models.Model):
         return f"checkpoint #{self.seq} {self.hash[:12]}"
 
 
-class VerifiedHead(models.Model):
-    """The head a full verification found intact (verify_audit, the daily
-    task). Later checks verify the chain from here only; the stored signed
-    checkpoints, compared on every check, cover what lies before it."""
+class VerifiedPoint(models.Model):
+    """"A full verification found seq 1..seq intact, ending in hash, at this
+    time", signed with the commission's key (AUDIT_SIGNING_KEY).
 
-    seq = models.BigIntegerField()
+    Written by a full pass only (beat's audit.tasks.verify_trail every
+    AUDIT_VERIFY_INTERVAL, verify_audit, ?full=1); the trail page and the
+    verify API then check only the events after the newest point, plus that
+    the event at its seq still has the signed hash (docs/security.md says
+    what that does not catch). The signature covers
+    audit.chain.verified_point_message, which no checkpoint can be mistaken
+    for. Append-only: the database refuses UPDATE, DELETE and TRUNCATE
+    (audit.triggers.VERIFIED_POINTS, migration 0007).
+    """
+
+    seq = models.BigIntegerField(unique=True)
     hash = models.CharField(max_length=64)
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField()
+    signature = models.CharField(max_length=128)
+    public_key = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-seq"]

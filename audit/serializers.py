@@ -73,7 +73,7 @@ class TrailHeadSerializer(serializers.Serializer):
 class VerifyParamsSerializer(serializers.Serializer):
     full = serializers.BooleanField(
         default=False, help_text="check the whole chain (seconds per million events) instead of what follows the "
-                                 "head the last full pass found intact; checkpoints and content checks run either way")
+                                 "newest verified point a full pass signed; content checks run either way")
 
 
 class TrailCheckSerializer(serializers.Serializer):
@@ -82,6 +82,15 @@ class TrailCheckSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     first_bad_seq = serializers.IntegerField(allow_null=True)
     problem = serializers.CharField(allow_null=True)
+    skipped = serializers.BooleanField(
+        help_text="true: incremental, and no event this check reads arrived after the verified point (the full "
+                  "pass that signed it ran the check)")
+
+
+class VerifiedPointSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    hash = StrictCharField()
+    at = StrictCharField()
 
 
 class TrailVerificationSerializer(serializers.Serializer):
@@ -90,7 +99,10 @@ class TrailVerificationSerializer(serializers.Serializer):
     checkpoints_checked = serializers.IntegerField(
         help_text="stored signed checkpoints found equal to the chain at their seq")
     incremental = serializers.BooleanField(
-        help_text="true: the chain was checked after the head the last full pass found intact (?full=true for all)")
+        help_text="true: the chain was checked after `verified_point` only (?full=true for all)")
+    verified_point = VerifiedPointSerializer(
+        allow_null=True, help_text="the signed point a full pass found the trail intact up to, that this check "
+                                   "started from; null for a full check")
     checks = TrailCheckSerializer(many=True, help_text="ballots against commitments, recounts, eligibility")
     first_bad_seq = serializers.IntegerField(allow_null=True)
     problem = StrictCharField(allow_null=True)

@@ -27,9 +27,9 @@ from audit.keys import (  # noqa: F401 (CheckpointsDisabled, signing_public_key_
     signing_public_key_hex,
     trusted_public_key_hex,
 )
-from audit.models import AuditEvent, Checkpoint, VerifiedHead
+from audit.models import AuditEvent, Checkpoint, VerifiedPoint
 from audit.scopes import case_refs
-from audit.selectors import TrailReport, chain_verify, export_lines, leaf_hashes
+from audit.selectors import TrailReport, chain_verify, export_lines, leaf_hashes, verified_point_latest
 from config.celery import app as celery_app
 from config.db import array_cursor
 from config.queue import publish
@@ -389,16 +389,34 @@ def trail_seal(*, blocking: bool = False) -> int:
 
 def trail_verify(*, seal: bool = True, workers: int | None = None, full: bool = True) -> TrailReport:
     """Seal what is pending, then check the trail (selectors.chain_verify).
-    full=False checks the chain only after the head the last full pass found
-    intact (pages); a full pass that finds it intact records its head."""
+    full=False (the trail page, the verify API) checks the chain only after
+    the newest signed verified point; a full pass that finds the trail
+    intact signs a new point at the head it verified (when
+    AUDIT_SIGNING_KEY is set; without it every check is full)."""
     if seal:
         trail_seal(blocking=True)
     report = chain_verify(workers=workers, trusted_key=trusted_public_key_hex(), full=full)
-    if full and report.ok and report.head_seq:
-        latest = VerifiedHead.objects.order_by("-seq").first()
-        if latest is None or latest.seq < report.head_seq:
-            VerifiedHead.objects.create(seq=report.head_seq, hash=report.head_hash)
+    if full and report.ok and report.head_seq and settings.AUDIT_SIGNING_KEY:
+        verified_point_record(seq=report.head_seq, digest=report.head_hash)
     return report
+
+
+def verified_point_record(*, seq: int, digest: str) -> VerifiedPoint:
+    """Sign "seq 1..seq were found intact, ending in digest" (only a full
+    pass calls this, after it found them so). Idempotent: nothing new when
+    a point at or beyond seq exists."""
+    latest = verified_point_latest()
+    if latest is not None and latest.seq >= seq:
+        return latest
+    at = timezone.now()
+    signature = signing_key().sign(chain.verified_point_message(seq=seq, hash=digest, at=chain.format_at(at))).hex()
+    # Two full passes may end at the same head at once: the second insert
+    # is dropped by ON CONFLICT (an INSERT, so the append-only trigger has
+    # nothing to refuse) and both return the stored point.
+    VerifiedPoint.objects.bulk_create(
+        [VerifiedPoint(seq=seq, hash=digest, at=at, signature=signature, public_key=signing_public_key_hex())],
+        ignore_conflicts=True)
+    return VerifiedPoint.objects.get(seq=seq)
 
 
 # --- Checkpoints ------------------------------------------------------------

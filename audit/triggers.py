@@ -162,6 +162,11 @@ def refusing_every_change(*, table: str, function: str, message: str) -> Trigger
     )
 
 
+# A verified point, once signed, never changes (migration 0007): the page and
+# the API trust everything before the newest one.
+VERIFIED_POINTS = refusing_every_change(table="audit_verifiedpoint", function="audit_verified_point_append_only",
+                                        message="verified points are append-only")
+
 TRAIL = TriggerSet(postgres_install=POSTGRES_INSTALL, postgres_drop=POSTGRES_DROP,
                    postgres_drop_functions=POSTGRES_DROP_FUNCTIONS, sqlite_install=SQLITE_INSTALL,
                    sqlite_drop=SQLITE_DROP)

@@ -16,5 +16,6 @@ class CommissionConfig(AppConfig):
         case_scope_register(case_object_refs_by_reference)
         # ... and the trail's verification checks ballots, recounts and
         # eligibility the way the auditor's script does (commission/trail_checks.py).
-        trail_check_register("ballots", trail_checks.ballots_check)
-        trail_check_register("eligibility", trail_checks.eligibility_check)
+        trail_check_register("ballots", trail_checks.ballots_check,
+                             actions=(*trail_checks.BALLOT_EVENTS, "round.tallied"))
+        trail_check_register("eligibility", trail_checks.eligibility_check, actions=trail_checks.AUTHORITY_EVENTS)

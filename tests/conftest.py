@@ -171,6 +171,7 @@ def _append_only_trail_vs_flush(request):
 
     if _trail_triggers_lifted:
         trail_triggers.install(connection)
+        trail_triggers.VERIFIED_POINTS.install(connection)
         ballot_triggers.install(connection)
         for trigger_set in ballot_triggers.NEVER_CHANGED:
             trigger_set.install(connection)
@@ -179,6 +180,7 @@ def _append_only_trail_vs_flush(request):
     yield
     if transactional:
         trail_triggers.drop(connection)
+        trail_triggers.VERIFIED_POINTS.drop(connection)
         ballot_triggers.drop(connection)
         for trigger_set in ballot_triggers.NEVER_CHANGED:
             trigger_set.drop(connection)

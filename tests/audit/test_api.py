@@ -167,3 +167,18 @@ def test_verify_names_the_content_checks_and_takes_full(api, people):
     again = api(people["auditor"]).get("/api/v1/audit/verify/").json()
     assert again["ok"] and again["incremental"] is True and again["checked"] == 0
     assert api(people["auditor"]).get("/api/v1/audit/verify/?full=perhaps").status_code == 400
+
+
+def test_verify_takes_as_many_queries_after_1_as_after_50_new_events_and_full_1_checks_all(api, people):
+    record(5)
+    client = api(people["auditor"])
+    full = client.get("/api/v1/audit/verify/?full=1").json()
+    assert full["ok"] and full["incremental"] is False and full["checked"] == 5 and full["verified_point"] is None
+    record(1)
+    with CaptureQueriesContext(connection) as one:
+        body = client.get("/api/v1/audit/verify/").json()
+    assert body["incremental"] is True and body["checked"] == 1 and body["verified_point"]["seq"] == 5
+    record(49)
+    with CaptureQueriesContext(connection) as fifty:
+        assert client.get("/api/v1/audit/verify/").json()["checked"] == 50
+    assert len(fifty) == len(one)

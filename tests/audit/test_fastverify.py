@@ -5,7 +5,7 @@ down to awkward text, and both name the same first bad seq when it is altered.""
 import pytest
 from django.db import connection, transaction
 
-from audit import fastverify, triggers
+from audit import chain, fastverify, triggers
 from audit.selectors import _conninfo, chain_check, sealed_rows
 from audit.services import audit_record, trail_seal
 
@@ -55,3 +55,49 @@ def test_both_name_the_same_first_bad_seq_when_an_event_is_altered(awkward_trail
     assert not fast["ok"] and fast["first_bad_seq"] == 4 and "altered" in fast["problem"]
     assert not portable.ok and portable.first_bad_seq == 4 and "altered" in portable.problem
 
+
+
+def _rows():
+    with connection.cursor() as cursor:
+        cursor.execute(fastverify.RANGE_SQL, (1, 10**9))
+        return cursor.fetchall()
+
+
+def test_the_hand_written_bytes_are_the_recipes_bytes_on_every_awkward_row(awkward_trail):
+    rows = _rows()
+    assert len(rows) == awkward_trail
+    for row in rows:
+        assert fastverify.row_bytes(*row[:-1]) == fastverify.stock_bytes(*row[:-1])
+
+
+TAMPERING = [
+    "UPDATE audit_auditevent SET reason = 'rewritten' WHERE seq = 3",
+    "UPDATE audit_auditevent SET after = '{\"z\": [1, 2.50, null], \"a\": 1e16, \"b\": -0.0}' WHERE seq = 2",
+    "UPDATE audit_auditevent SET before = '\"a bare string\"' WHERE seq = 4",
+    "UPDATE audit_auditevent SET before = '[1, \"\\u00e9\", {\"k\": false}]' WHERE seq = 1",
+    "UPDATE audit_auditevent SET reason = '' WHERE seq = 1",
+    "UPDATE audit_auditevent SET actor_username = 'someone \"else\"' WHERE seq = 2",
+    "UPDATE audit_auditevent SET object_id = 'x\\ny' WHERE seq = 3",
+    "UPDATE audit_auditevent SET after = NULL WHERE seq = 4",
+    "UPDATE audit_auditevent SET prev_hash = repeat('0', 64) WHERE seq = 3",
+    "UPDATE audit_auditevent SET at = at + interval '1 microsecond' WHERE seq = 5",
+    "DELETE FROM audit_auditevent WHERE seq = 2",
+    "UPDATE audit_auditevent SET seq = 9 WHERE seq = 5",
+]
+
+
+@pytest.mark.parametrize("sql", TAMPERING)
+def test_the_hand_written_path_reaches_the_stock_verdict_on_a_tampered_trail(awkward_trail, sql):
+    triggers.drop(connection)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+        rows = _rows()
+        stock = fastverify.check_rows(iter(rows), 1, chain.ZERO_HASH, encode=fastverify.stock_bytes)
+        hand = fastverify.check_rows(iter(rows), 1, chain.ZERO_HASH, encode=fastverify.row_bytes)
+        portable = chain_check(sealed_rows())
+    finally:
+        triggers.install(connection)
+    assert hand == stock
+    assert stock["bad"] is not None
+    assert hand["bad"] == portable.first_bad_seq

@@ -125,3 +125,28 @@ def test_the_overview_charts_reports_by_party_and_category(people, web):
     assert 'id="map"' in page
     # No tile server configured: the vendored Natural Earth boundaries are the basemap.
     assert "Natural Earth" in page and "vendor/world-atlas/countries-50m.json" in page
+
+
+@pytest.mark.django_db
+def test_the_trail_page_checks_only_after_the_signed_point_in_bounded_queries(people, web, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from audit.services import trail_verify
+    from tests.audit.helpers import SIGNING_KEY, record
+
+    settings.AUDIT_SIGNING_KEY = SIGNING_KEY
+    record(5)
+    trail_verify(full=True)
+    record(1)
+    client = web(people["auditor"])
+    client.get("/trail/")  # the session's first request loads what every later one has cached
+    with CaptureQueriesContext(connection) as one:
+        page = client.get("/trail/").content.decode()
+    assert "Last full verification" in page and "#5," in page
+    assert "1 event checked" in page
+    record(49)
+    with CaptureQueriesContext(connection) as fifty:
+        page = client.get("/trail/").content.decode()
+    assert "50 events checked" in page
+    assert len(fifty) == len(one)
