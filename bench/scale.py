@@ -381,7 +381,8 @@ def templates_build(start: datetime, variants: int) -> dict:
 # --- the bulk build -------------------------------------------------------------
 
 ISO_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
-KEY_ID_RE = re.compile(r"(case|round|measure|deadline|returned|reply|replies-complete):(\d+)")
+KEY_ID_RE = re.compile(r"(case|round|measure|deadline|returned|reply|replies-complete|reply-ended|missed|reminder):(\d+)")
+KEY_TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 
 
 class Remap:
@@ -424,9 +425,11 @@ class Remap:
             kind, number = match.group(1), int(match.group(2))
             table = {"case": "commission_case", "round": "commission_round", "measure": "commission_measure",
                      "deadline": "commission_deadline", "returned": "reports_report", "reply": "commission_case",
-                     "replies-complete": "commission_case"}[kind]
+                     "replies-complete": "commission_case", "missed": "commission_deadline",
+                     "reminder": "commission_deadline", "reply-ended": "commission_deadline"}[kind]
             return f"{kind}:{self.ids.get(table, {}).get(number, number)}"
         text = KEY_ID_RE.sub(sub, text)
+        text = KEY_TIME_RE.sub(lambda match: self.iso(match.group(0)), text)
         for old, new in self.strings.items():
             text = text.replace(old, new)
         return text

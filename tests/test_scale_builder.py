@@ -62,7 +62,7 @@ def test_it_files_the_reports_asked_for_in_plausible_proportions(mission):
     lat_min, lat_max, lon_min, lon_max, days = conn.execute(
         "SELECT min(lat), max(lat), min(lon), max(lon), "
         "extract(epoch FROM max(created_at) - min(created_at)) / 86400 FROM reports_report").fetchone()
-    assert 45.5 < lat_min and lat_max < 52.0 and 31.0 < lon_min and lon_max < 39.5
+    assert lat_min > 45.5 and lat_max < 52.0 and lon_min > 31.0 and lon_max < 39.5
     assert 900 < days < 1100
 
 
