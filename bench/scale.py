@@ -17,7 +17,8 @@ How it stays the project's own recipe without running a million requests:
 2. Template cases: in a scratch database holding the same people, the real
    services (case_open, verification_record, reply_submit, round_open,
    ballot_cast, round_close_due, measure_propose/decide/compliance_record,
-   case_close, deadlines_sweep) play each scenario once, on a frozen clock.
+   case_close, deadline_fire: the sweep's step, on the case's own deadlines)
+   play each scenario once, on a frozen clock.
    Their rows and audit events are read back.
 3. Reports: built as Report objects and described by the intake's own event
    code (reports.services._created_event_fields: reference, sha256, ...),
