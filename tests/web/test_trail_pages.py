@@ -78,6 +78,13 @@ def written_actions() -> set[str]:
                     return values
 
                 for node in ast.walk(func):
+                    if isinstance(node, ast.Dict):
+                        # An event built as audit_record's keyword arguments (settle_event, the
+                        # sweep's batched events for audit_record_many): {"action": ..., ...}.
+                        for key, value in zip(node.keys, node.values, strict=True):
+                            if isinstance(key, ast.Constant) and key.value == "action":
+                                found |= _strings(value) or set()
+                        continue
                     if not (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None))
                             == "audit_record"):
                         continue
