@@ -20,7 +20,7 @@ CELERY_BROKER_URL = REDIS_URL
 if env_bool("DEBUG", False):
     raise ImproperlyConfigured("DEBUG must not be on in production")
 DEBUG = False
-env_str("AUDIT_SIGNING_KEY", required=True)
+AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", required=True)
 BALLOT_SEALING_KEY = env_str("BALLOT_SEALING_KEY", required=True)
 try:
     from cryptography.fernet import Fernet
