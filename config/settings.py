@@ -347,7 +347,12 @@ SPECTACULAR_SETTINGS = {
     # The report's status (what a report shows) keeps its name beside the
     # statuses a monitor may file (reports.serializers.ReportInputSerializer).
     "ENUM_NAME_OVERRIDES": {"StatusEnum": "reports.models.ReportStatus",
-                            "EmailModeEnum": "notifications.kinds.EMAIL_MODES"},
+                            "EmailModeEnum": "notifications.kinds.EMAIL_MODES",
+                            # GeoJSON's fixed "type" members (reports and map clusters): named, not
+                            # left to drf-spectacular's hashed "Type08eEnum" (a deploy-check warning).
+                            "GeoJSONPointTypeEnum": ["Point"],
+                            "GeoJSONFeatureTypeEnum": ["Feature"],
+                            "GeoJSONFeatureCollectionTypeEnum": ["FeatureCollection"]},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.document_empty_query_values",
