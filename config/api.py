@@ -81,14 +81,36 @@ class PageSizePagination(_ClientPageSize, pagination.PageNumberPagination):
 
 
 class BestMatchFirst:
-    """For a cursor pager: a searched list keeps its best-match-first order
-    (config.search annotates `search_rank`), the list's own ordering
-    breaking ties; the cursor resumes at the last row's rank."""
+    """For a cursor pager (the API's lists and the pages' keyset pagers):
+
+    - a searched list keeps its best-match-first order (config.search
+      annotates `search_rank`), the list's own ordering breaking ties; the
+      cursor resumes at the last row's rank;
+    - ties: DRF's cursor holds the first ordering field's value and, for
+      rows sharing it, an OFFSET among them. DRF caps that offset at 1,000,
+      after which `next` gives the same page again forever; but an import
+      files 10,000 reports with one `submitted_at`, a CIR date is a whole
+      day, and the inbox sorts by category. The cap is raised to a
+      mission's size: an offset reads only the rows tied with the cursor's
+      value (the position filter comes first), so the cost is bounded by
+      the largest tie, which is what the cap was guarding;
+    - a cursor whose position is not a value of its field (a hand-made one)
+      is the 404 of an unknown cursor, not a 500."""
+
+    offset_cutoff = 1_000_000
 
     def get_ordering(self, request, queryset, view):
         if "search_rank" in queryset.query.annotations:
             return ("-search_rank", *self.ordering)
         return self.ordering
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, TypeError, DjangoValidationError):
+            # The position is filtered on (`field__gt=position`) when the
+            # queryset is narrowed, before any query runs.
+            raise exceptions.NotFound(self.invalid_cursor_message) from None
 
 
 class CursorPage(_ClientPageSize, BestMatchFirst, pagination.CursorPagination):

@@ -98,6 +98,12 @@ def test_a_cursor_the_list_did_not_give_is_404(api, people):
     assert response.status_code == 404
 
 
+def test_a_cursor_whose_position_is_not_an_id_is_404_not_500(api, people):
+    # base64 of "p=abc": well formed, but the reports list orders by id.
+    response = api(people["verifier"]).get("/api/v1/reports/?cursor=cD1hYmM%3D")
+    assert response.status_code == 404, response.content
+
+
 def test_cases_deadlines_and_notifications_page_by_cursor_every_row_once(api, people, case_in):
     cases = [case_in("verification", title=f"Case {n}").pk for n in range(9)]
     for n in range(11):

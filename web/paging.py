@@ -1,7 +1,8 @@
 """The pages' pager: keyset ("newer"/"older" links), the same DRF cursor
 pagination as the API's lists (config.api.CursorPage), so a page of a list
 of a million rows is one indexed range scan from where the last page
-stopped, never a COUNT(*) nor an OFFSET that reads every row before it.
+stopped, never a COUNT(*) nor an OFFSET over every row before it (only
+over the rows tied with the cursor's value: config.api.BestMatchFirst).
 The links keep the page's other parameters (filters, search, sort)."""
 
 from urllib.parse import urlsplit

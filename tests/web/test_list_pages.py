@@ -2,6 +2,7 @@
 that keep the filters, every row once, a fixed number of queries per page
 however many rows there are."""
 
+import base64
 import re
 from datetime import timedelta
 
@@ -106,6 +107,41 @@ def test_the_inbox_and_my_reports_page_by_keyset(web, people, file_report, monke
 
 def test_a_hand_made_cursor_is_404_not_500(web, people):
     assert web(people["chair"]).get("/cases/?cursor=bm9wZQ").status_code == 404
+
+
+def test_a_cursor_whose_position_is_not_a_date_is_404_not_500(web, people, file_report):
+    file_report(people["monitor"])
+    # base64 of "p=not-a-date": a well-formed cursor whose position the
+    # inbox's submitted_at cannot be.
+    cursor = base64.b64encode(b"p=not-a-date").decode()
+    assert web(people["verifier"]).get(f"/inbox/?cursor={cursor}").status_code == 404
+
+
+def test_the_inbox_pages_past_a_thousand_reports_filed_at_one_instant(web, people, file_report, monkeypatch):
+    """An import files its whole batch with one submitted_at: DRF's cursor
+    keeps an OFFSET among the rows tied on the first ordering field, and
+    with its default cap (1,000) the pages after the cap came back the same
+    for ever. Every report must appear once, in id order."""
+    monkeypatch.setattr("web.paging.PAGE_SIZE", 100)
+    template = file_report(people["monitor"])
+    copied = [f.attname for f in Report._meta.concrete_fields if f.attname not in ("id", "idempotency_key")]
+    # Each at its own place, 30 km or more apart: identical clones would all be
+    # one another's duplicate candidates (1,250 squared pairs to render).
+    Report.objects.bulk_create([Report(**{**{name: getattr(template, name) for name in copied},
+                                          "lat": 44.5 + (i % 40) * 0.3, "lon": 22.5 + (i // 40) * 0.4})
+                                for i in range(1249)])
+    Report.objects.update(submitted_at=template.submitted_at)
+    expected = sorted(Report.objects.values_list("pk", flat=True))
+    assert len(expected) == 1250
+    client = web(people["verifier"])
+    html, seen = client.get("/inbox/").content.decode(), []
+    for _ in range(20):  # 13 pages; a pager that repeats itself stops here
+        seen += [int(n) for n in re.findall(r'name="reports" value="(\d+)"', html)]
+        link = NEWER.search(html)
+        if not link:
+            break
+        html = client.get(link.group(1).replace("&amp;", "&")).content.decode()
+    assert seen == expected
 
 
 def test_the_home_count_stops_at_its_bound(web, people, file_report, monkeypatch):
