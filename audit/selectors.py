@@ -218,14 +218,23 @@ def _chain_after_point(point: VerifiedPoint, trusted_key: str) -> TrailReport:
         return TrailReport(ok=False, checked=0, first_bad_seq=point.seq, problem=problem, head_seq=None,
                            head_hash=None)
     head = _head_seq()
-    first = point.seq + 1
+    # From the point's own event, not the one after it: _point_problem saw
+    # that its stored hash is still the signed one, but an edit of its
+    # content that left the hash column alone would pass that; re-hashing it
+    # from its stored prev_hash catches it (the link to seq N-1 is the full
+    # pass's to check, as for every event before N).
+    first = point.seq
+    prev_of_point = AuditEvent.objects.filter(seq=point.seq).values_list("prev_hash", flat=True).first()
     if connection.vendor == "postgresql":
         with connection.chunked_cursor() as cursor:
-            result = fastverify.check_rows(fastverify.range_rows(cursor, first, head), first, point.hash)
+            result = fastverify.check_rows(fastverify.range_rows(cursor, first, head), first, prev_of_point)
     else:
-        rows = (AuditEvent.objects.filter(seq__gt=point.seq).order_by("seq").values_list(*chain.COLUMNS)
+        rows = (AuditEvent.objects.filter(seq__gte=point.seq).order_by("seq").values_list(*chain.COLUMNS)
                 .iterator(chunk_size=_CHUNK))
-        result = _check_portable(rows, first, point.hash)
+        result = _check_portable(rows, first, prev_of_point)
+    # `checked` counts the events after the point; re-hashing the point's
+    # own is part of checking the point.
+    result["checked"] = max(result["checked"] - 1, 0)
     if result["bad"] is None and result["end"] != head:
         result.update(bad=result["end"] + 1, problem=f"seq {result['end'] + 1} is missing")
     if result["bad"] is not None:

@@ -107,6 +107,17 @@ def test_the_incremental_check_catches_a_rewrite_that_moves_the_points_event():
     assert not report.ok and report.first_bad_seq == 5 and "rewritten" in report.problem
 
 
+def test_the_incremental_check_catches_the_points_own_event_altered_without_rehashing():
+    # Its stored hash is still the signed one; its content no longer hashes to it.
+    record(5)
+    trail_verify(full=True)
+    record(1)
+    _tamper("UPDATE audit_auditevent SET reason = 'forged' WHERE seq = 5")
+    report = trail_verify(full=False)
+    assert report.incremental and not report.ok
+    assert report.first_bad_seq == 5 and "altered" in report.problem
+
+
 def test_an_edit_before_the_point_escapes_the_incremental_check_and_fails_the_full_pass():
     # The limit docs/security.md states: the incremental check does not
     # re-read what lies before the point; the full pass (beat, ?full=1) does.
