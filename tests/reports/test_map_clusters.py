@@ -101,7 +101,8 @@ def test_a_cells_bbox_lists_its_reports(api, people, edge_reports):
         listed = api(verifier).get("/api/v1/reports/", {"bbox": f"{west},{south},{east},{north}", "page_size": 100})
         assert listed.status_code == 200
         # Reports on the cell's edge are in the neighbour's list too: at least the cell's count.
-        assert listed.json()["count"] >= feature["properties"]["count"]
+        assert listed.json()["next"] is None  # one page holds them all (a few dozen here)
+        assert len(listed.json()["results"]) >= feature["properties"]["count"]
     # Zooming in on the Orikhiv pair: their own cell at the closest zoom.
     close = clusters(api, verifier, zoom=18, bbox="35.86,47.56,35.87,47.57")["features"]
     assert [f["properties"]["count"] for f in close] == [2]
