@@ -4,7 +4,12 @@ GeoJSON (`GET /api/v1/reports.geojson`).
 Both read keyset batches of tuples (config.db.keyset_batches: WHERE id > last
 ORDER BY id LIMIT EXPORT_BATCH_SIZE), so an export holds one batch in memory,
 keeps no transaction open while the client downloads, and resumes from the
-last id a client received (`after_id`). Rows are tuples, not model instances,
+last id a client received (`after_id`). Unlike the trail's seq, which is
+given under the sealer's lock and so commits in order, a report's id is
+given at insert: a report in a long transaction (an import) can commit after
+a higher id was already exported, and a resume from that higher id does not
+include it. A resumed export is therefore complete for the reports committed
+when the first part started; a fresh export has them all. Rows are tuples, not model instances,
 and a GeoJSON feature is one %-format, not a DRF serializer: the serializer
 costs about ten times the rest per feature (BENCHMARKS.md, "Exports").
 tests/reports/test_exports.py proves the bytes equal the stock way's (the

@@ -55,11 +55,14 @@ def _upsert(model, key: tuple[str, ...], columns: tuple[str, ...], select: Query
     table = qn(model._meta.db_table)
     targets = key + added
     picked = ", ".join(f"s.{qn(c)}" for c in columns)
+    # Rows in key order: two imports upserting overlapping keys then lock
+    # them in the same order and wait for each other instead of deadlocking.
+    in_key_order = ", ".join(f"s.{qn(c)}" for c in columns[:len(key)])
     updates = ", ".join(f"{qn(c)} = {table}.{qn(c)} + excluded.{qn(c)}" for c in added)
     # "WHERE true": SQLite needs it to read ON CONFLICT as the upsert's and
     # not as a join's; PostgreSQL does not mind.
     sql = (f"INSERT INTO {table} ({', '.join(qn(c) for c in targets)}) "  # noqa: S608 (names from the models)
-           f"SELECT {picked} FROM ({inner}) s WHERE true "
+           f"SELECT {picked} FROM ({inner}) s WHERE true ORDER BY {in_key_order} "
            f"ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET {updates}")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
