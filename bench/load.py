@@ -317,6 +317,7 @@ def main() -> int:
     report = "\n".join(lines)
     print("\n".join(lines[4 + len(rows):]))
     if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # var/ is not in a fresh clone
         Path(args.out).write_text(report + "\n")
     return 0
 
