@@ -5,7 +5,6 @@ signed-in person as actor; the service decides what is allowed and its
 refusal is shown on the form. web/reads.py is the only place that knows
 the commission app's names."""
 
-import statistics
 
 from django.conf import settings
 from django.contrib import messages
@@ -75,11 +74,8 @@ def case_of_report(user, report):
 
 def decision_times() -> list[dict]:
     rows = []
-    for stage, durations in reads.stage_durations().items():
-        if not durations:
-            continue
-        rows.append({"stage": label(stage), "count": len(durations),
-                     "median": _human(statistics.median(durations)), "longest": _human(max(durations))})
+    for stage, (count, median, longest) in reads.stage_duration_summary().items():
+        rows.append({"stage": label(stage), "count": count, "median": _human(median), "longest": _human(longest)})
     return rows
 
 
