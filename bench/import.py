@@ -13,6 +13,9 @@ What it does:
    `import_reports` does): reading, mapping, the single report's validation
    per row, the INSERTs, one audit event per report, and the trail's
    on-commit seal (hash chain) are all inside the time.
+   Then, back to back, another such CSV with REPORT_IMPORT_PART_ROWS=0: each
+   batch checked whole before it is written, the stock way that the default
+   (check the next part on a second thread while one is written) must beat.
 3. Files another such CSV through `POST /api/v1/reports/import/` on gunicorn
    (one sync worker, one client, batches of REPORT_IMPORT_MAX_ROWS rows).
 4. Re-runs the first file: everything is a duplicate, nothing is filed.
@@ -235,6 +238,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--batch", type=int, default=10000, help="rows per request (REPORT_IMPORT_MAX_ROWS)")
     parser.add_argument("--port", type=int, default=8912)
+    parser.add_argument("--part-rows", type=int, default=None,
+                        help="REPORT_IMPORT_PART_ROWS for the main runs (default: the setting's default)")
     parser.add_argument("--seal-in-request", action="store_true",
                         help="AUDIT_SEAL_IN_WORKER_ROWS=0: each batch sealed by the process that filed it (as before)")
     args = parser.parse_args()
@@ -248,6 +253,8 @@ def main() -> int:
     env["REPORT_IMPORT_MAX_ROWS"] = str(args.batch)
     if args.seal_in_request:
         env["AUDIT_SEAL_IN_WORKER_ROWS"] = "0"
+    if args.part_rows is not None:
+        env["REPORT_IMPORT_PART_ROWS"] = str(args.part_rows)
     token = prepare(env)
     before_reports, before_events, _ = counts(dsn)
 
@@ -260,12 +267,24 @@ def main() -> int:
         warm = Path(tmp) / "warm.csv"
         warm.write_text(cir_csv(WARM_ROWS, f"warm-{secrets.token_hex(3)}"), encoding="utf-8")
         print(f"  service: {args.rows} rows in batches of {args.batch} ...", flush=True)
-        results.append(("service (import_records)", service(env, path, warm)))
+        parts = env.get("REPORT_IMPORT_PART_ROWS", "default")
+        results.append((f"service (import_records), one part ahead (REPORT_IMPORT_PART_ROWS={parts})",
+                        service(env, path, warm)))
         print(f"    {results[-1][1]}", flush=True)
         reports, events, unsealed = counts(dsn)
         if (reports - before_reports, events - before_events) != (args.rows + WARM_ROWS,) * 2:
             raise SystemExit(f"expected {args.rows + WARM_ROWS} new reports and events, found {reports - before_reports} "
                              f"and {events - before_events}")
+
+        # Back to back: the same service, the whole batch checked before it is
+        # written (the stock way), against one part ahead (the default).
+        print(f"  service, whole batches (REPORT_IMPORT_PART_ROWS=0): {args.rows} rows ...", flush=True)
+        stock = Path(tmp) / "stock.csv"
+        stock.write_text(cir_csv(args.rows, "svc0"), encoding="utf-8")
+        warm.write_text(cir_csv(WARM_ROWS, f"warm-{secrets.token_hex(3)}"), encoding="utf-8")
+        results.append(("service, each batch checked whole, then written", service(
+            {**env, "REPORT_IMPORT_PART_ROWS": "0"}, stock, warm)))
+        print(f"    {results[-1][1]}", flush=True)
 
         print(f"  HTTP: {args.rows} rows, POST /api/v1/reports/import/ ...", flush=True)
         with PatientGunicorn(env, Server("sync", 1), args.port, token):

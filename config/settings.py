@@ -211,6 +211,10 @@ REPORT_DESCRIPTION_MAX = env_int("REPORT_DESCRIPTION_MAX", 10000, minimum=1)
 # either limit: the whole batch is validated and written in one request.
 REPORT_IMPORT_MAX_ROWS = env_int("REPORT_IMPORT_MAX_ROWS", 10000, minimum=1)
 REPORT_IMPORT_MAX_BYTES = env_size("REPORT_IMPORT_MAX_BYTES", "32MB")
+# A batch is checked in parts of this many rows on a second thread, each while
+# the part before it is written (reports.imports, "one part ahead"); 0: the
+# whole batch is checked first, then written.
+REPORT_IMPORT_PART_ROWS = env_int("REPORT_IMPORT_PART_ROWS", 1000, minimum=0)
 
 # The public bulletin (commission.services.bulletin): it covers one period
 # (BULLETIN_PERIOD, aligned on UTC midnight for the default 24h), published

@@ -415,7 +415,7 @@ def _differs(report: Report, field: str, value) -> bool:
 # The batch import and the evidence services live beside this module; they
 # are imported last because they use the helpers above. `from reports import
 # services` still reaches every service of the app.
-from reports.services.batch import ImportEntry, ImportOutcome, report_import  # noqa: E402
+from reports.services.batch import ImportBatch, ImportEntry, ImportOutcome, report_import  # noqa: E402
 from reports.services.evidence import (  # noqa: E402
     _inspect,
     evidence_add,
@@ -428,6 +428,7 @@ from reports.services.evidence import (  # noqa: E402
 )
 
 __all__ = [
+    "ImportBatch",
     "ImportEntry",
     "ImportOutcome",
     "evidence_add",

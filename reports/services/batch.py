@@ -64,61 +64,99 @@ def report_import(*, actor, entries: list[ImportEntry]) -> list[ImportOutcome]:
 
     A refused entry does not stop the others; the good ones are written in
     one transaction, so an unexpected database error leaves nothing stored.
-    Outcomes come back in the order of `entries`."""
-    if not has_role(actor, MONITOR):
-        raise Forbidden(_("Only monitors file reports."))
-    outcomes: dict[int, ImportOutcome] = {}
-    pending: dict[str, tuple[ImportEntry, Report]] = {}
-    repeats: list[tuple[ImportEntry, str]] = []  # (entry, key of an earlier row of this batch)
-    now = timezone.now()
-    for entry in entries:
-        try:
-            data = _normalize(entry.data)
-            status = data.pop("status", None) or ReportStatus.SUBMITTED
-            if status not in FILING_STATUSES:
-                raise ValidationError({"status": [
-                    _("Must be one of %(choices)s.") % {"choices": ", ".join(FILING_STATUSES)}]})
-            report = _new_report(author=actor, status=status, idempotency_key=entry.idempotency_key,
-                                 request_fingerprint=entry.fingerprint, **data)
-            if status == ReportStatus.SUBMITTED:
-                report.submitted_at = now
-            _check(report)
-        except ValidationError as exc:
-            outcomes[entry.number] = ImportOutcome(entry.number, "refused", errors=exc.message_dict)
-            continue
-        if entry.idempotency_key in pending:
-            repeats.append((entry, entry.idempotency_key))
-        else:
-            pending[entry.idempotency_key] = (entry, report)
-
+    Outcomes come back in the order of `entries`. (ImportBatch in steps:
+    reports.imports checks one part while the previous one is written.)"""
+    batch = ImportBatch(actor=actor)
+    fresh = batch.check(entries)
     with transaction.atomic():
+        batch.write(fresh)
+        return batch.finish()
+
+
+class ImportBatch:
+    """report_import in steps, for a caller that interleaves them:
+
+    - check(entries): the rules, in Python only, with no query, so it may run
+      on another thread while the previous part is being written;
+    - write(fresh): the INSERT of what check() returned;
+    - finish(): the events, the counts and the outcomes, in entry order.
+
+    write() and finish() run inside the caller's one transaction. The events
+    and the counts are written once, at the end: one COPY and one statement
+    per counts table for the whole batch, so the seal goes to the worker as
+    for any large batch, and two imports take the counts' rows in key order
+    (as report_counts_add explains) instead of part by part, which could
+    deadlock."""
+
+    def __init__(self, *, actor):
+        if not has_role(actor, MONITOR):
+            raise Forbidden(_("Only monitors file reports."))
+        self.actor = actor
+        self.now = timezone.now()
+        self.numbers: list[int] = []
+        self.outcomes: dict[int, ImportOutcome] = {}
+        self.pending: dict[str, tuple[ImportEntry, Report]] = {}
+        self.repeats: list[tuple[ImportEntry, str]] = []  # (entry, key of an earlier row of this batch)
+        self.events: list[dict] = []
+        self.filed_ids: list[int] = []
+
+    def check(self, entries: list[ImportEntry]) -> list[tuple[ImportEntry, Report]]:
+        """The entries' reports that are new to this batch, to write()."""
+        fresh = []
+        for entry in entries:
+            self.numbers.append(entry.number)
+            try:
+                data = _normalize(entry.data)
+                status = data.pop("status", None) or ReportStatus.SUBMITTED
+                if status not in FILING_STATUSES:
+                    raise ValidationError({"status": [
+                        _("Must be one of %(choices)s.") % {"choices": ", ".join(FILING_STATUSES)}]})
+                report = _new_report(author=self.actor, status=status, idempotency_key=entry.idempotency_key,
+                                     request_fingerprint=entry.fingerprint, **data)
+                if status == ReportStatus.SUBMITTED:
+                    report.submitted_at = self.now
+                _check(report)
+            except ValidationError as exc:
+                self.outcomes[entry.number] = ImportOutcome(entry.number, "refused", errors=exc.message_dict)
+                continue
+            if entry.idempotency_key in self.pending:
+                self.repeats.append((entry, entry.idempotency_key))
+            else:
+                self.pending[entry.idempotency_key] = (entry, report)
+                fresh.append((entry, report))
+        return fresh
+
+    def write(self, fresh: list[tuple[ImportEntry, Report]]) -> None:
         # No read first: the unique constraint on (author, idempotency_key)
         # decides, for earlier batches and concurrent ones alike; the rows
-        # it turned away are looked up afterwards.
-        fresh = list(pending.values())
+        # it turned away are looked up in finish().
         _insert_ignoring_conflicts([report for _entry, report in fresh])
-        filed_before = _references_by_key(actor, [report.idempotency_key for _e, report in fresh if report.pk is None])
-        events = []
         for entry, report in fresh:
             if report.pk is None:
                 continue
             action, after = _created_event_fields(report)
-            events.append({"action": action, "object_type": "report", "object_id": report.pk, "after": after,
-                           "reason": entry.reason})
-        audit_record_many(actor=actor, events=events)
-        # One statement per table for the whole batch (reports.services.counts).
-        report_counts_add(report_ids=[report.pk for _entry, report in fresh if report.pk is not None])
+            self.events.append({"action": action, "object_type": "report", "object_id": report.pk,
+                                "after": after, "reason": entry.reason})
+            self.filed_ids.append(report.pk)
 
-    for key, (entry, report) in pending.items():
-        if report.pk is not None:
-            outcomes[entry.number] = ImportOutcome(entry.number, "filed", reference=report.reference)
-        else:
-            outcomes[entry.number] = ImportOutcome(entry.number, "duplicate", reference=filed_before[key])
-    for entry, key in repeats:
-        first = pending[key][1]
-        outcomes[entry.number] = ImportOutcome(entry.number, "duplicate",
-                                               reference=first.reference or filed_before.get(key))
-    return [outcomes[entry.number] for entry in entries]
+    def finish(self) -> list[ImportOutcome]:
+        pending = self.pending
+        filed_before = _references_by_key(self.actor, [key for key, (_e, report) in pending.items()
+                                                       if report.pk is None])
+        audit_record_many(actor=self.actor, events=self.events)
+        # One statement per table for the whole batch (reports.services.counts).
+        report_counts_add(report_ids=self.filed_ids)
+        outcomes = self.outcomes
+        for key, (entry, report) in pending.items():
+            if report.pk is not None:
+                outcomes[entry.number] = ImportOutcome(entry.number, "filed", reference=report.reference)
+            else:
+                outcomes[entry.number] = ImportOutcome(entry.number, "duplicate", reference=filed_before[key])
+        for entry, key in self.repeats:
+            first = pending[key][1]
+            outcomes[entry.number] = ImportOutcome(entry.number, "duplicate",
+                                                   reference=first.reference or filed_before.get(key))
+        return [outcomes[number] for number in self.numbers]
 
 
 def _references_by_key(actor, keys: list[str]) -> dict[str, str]:

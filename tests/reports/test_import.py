@@ -36,9 +36,18 @@ SAMPLE_CIR = "\n".join([
 ]) + "\n"
 
 
-def post(client, text, content_type="text/csv", mapping=None):
+@pytest.fixture(autouse=True, params=[0, 2], ids=["whole", "parts-of-2"])
+def parts(request, settings):
+    """Every rule here holds both ways: the batch checked whole and then
+    written, and checked in parts of 2 rows, each on the second thread while
+    the part before it is written (reports.imports.one_part_ahead)."""
+    settings.REPORT_IMPORT_PART_ROWS = request.param
+    return request.param
+
+
+def post(client, text, content_type="text/csv", mapping=None, **extra):
     url = URL + (f"?mapping={mapping}" if mapping else "")
-    return client.post(url, data=text.encode(), content_type=content_type)
+    return client.post(url, data=text.encode(), content_type=content_type, **extra)
 
 
 def test_a_sample_csv_files_the_good_rows_once_and_reports_the_bad_ones_by_row_and_column(api, people, parties):
@@ -413,3 +422,11 @@ def test_an_import_leaves_the_cycle_collector_as_it_found_it(api, people, partie
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_refusals_in_every_part_speak_the_language_of_the_request(api, people, parties):
+    """The parts are checked on another thread: the request's language goes with them."""
+    rows = post(api(people["monitor"]), SAMPLE_CIR, HTTP_ACCEPT_LANGUAGE="fr").json()["rows"]
+    assert rows[2]["errors"] == {"date": ["Ce champ est obligatoire."]}
+    assert rows[3]["status"] == "refused" and rows[4]["status"] == "duplicate"
+
