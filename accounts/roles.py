@@ -17,7 +17,10 @@ ALL_ROLES = (MONITOR, VERIFIER, MEMBER, CHAIR, AUDITOR, PARTY_REPRESENTATIVE)
 # check their own permission and know no role names; this is where roles get
 # them. role_groups_sync() applies it after every migrate (accounts/apps.py).
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    AUDITOR: ("audit.view_auditevent",),
+    # Only the auditors, who prove the trail, ask for a full verification
+    # pass on demand (audit.permissions.VERIFY_IN_FULL); the chair reads the
+    # trail and its incremental check.
+    AUDITOR: ("audit.view_auditevent", "audit.verify_trail_in_full"),
     CHAIR: ("audit.view_auditevent",),
 }
 

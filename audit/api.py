@@ -1,6 +1,7 @@
 """The auditors' API: the trail, its verification, export and checkpoints.
 
 Only auditors and the chair read the whole trail; everyone else gets 403.
+A full verification pass on demand (?full=1) is the auditors' alone.
 """
 
 from django.http import StreamingHttpResponse
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit import scopes, selectors, services
-from audit.permissions import CanReadTrail
+from audit.permissions import VERIFY_IN_FULL_REFUSED, CanReadTrail, can_verify_trail_in_full
 from audit.serializers import (
     CheckpointKeySerializer,
     CheckpointSerializer,
@@ -27,6 +28,7 @@ from audit.serializers import (
     VerifyParamsSerializer,
 )
 from config.api import PageSizePagination
+from config.errors import Forbidden
 from config.schema import PAGE_NOT_FOUND, ErrorSerializer
 
 READ_TRAIL = [IsAuthenticated, CanReadTrail]
@@ -72,14 +74,20 @@ class AuditVerifyApi(APIView):
         responses={
             200: TrailVerificationSerializer,
             400: OpenApiResponse(response=ErrorSerializer, description="Malformed `full`."),
-            **_ERRORS,
+            401: _ERRORS[401],
+            403: OpenApiResponse(
+                response=ErrorSerializer,
+                description="Only auditors and the chair read the trail; only auditors ask for `full` "
+                            "(code `full_verification_refused`)."),
         },
     )
     def get(self, request):
         params = VerifyParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        return Response(TrailVerificationSerializer(
-            services.trail_verify(full=params.validated_data["full"]).as_dict()).data)
+        full = params.validated_data["full"]
+        if full and not can_verify_trail_in_full(request.user):
+            raise Forbidden(str(VERIFY_IN_FULL_REFUSED), code="full_verification_refused")
+        return Response(TrailVerificationSerializer(services.trail_verify(full=full).as_dict()).data)
 
 
 class AuditExportApi(APIView):

@@ -2,7 +2,7 @@
 know how to make: every revealed ballot against its commitment, every tally
 recounted, every round's eligibility recomputed (the commission's, registered
 in commission/apps.py). The trail knows no app: they register here, and the
-trail's verification (audit.selectors.chain_verify) runs them after the chain
+trail's verification (audit.verification.chain_verify) runs them after the chain
 and the checkpoints, so verify_audit, the API and the trail page give the one
 answer docs/verify_trail.py gives.
 """

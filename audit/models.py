@@ -38,6 +38,11 @@ class AuditEvent(models.Model):
             models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed_idx"),
         ]
         ordering = ["seq", "id"]
+        # Reading the trail is view_auditevent; asking for a full pass on
+        # demand (?full=1 on the verify API, every event from seq 1) is a
+        # separate right, since it costs minutes at millions of events
+        # (audit.permissions.can_verify_trail_in_full).
+        permissions = [("verify_trail_in_full", "Can ask for a full verification pass of the trail")]
 
     def __str__(self) -> str:
         return f"#{self.seq or '-'} {self.action} {self.object_type}:{self.object_id}"

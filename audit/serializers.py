@@ -73,7 +73,8 @@ class TrailHeadSerializer(serializers.Serializer):
 class VerifyParamsSerializer(serializers.Serializer):
     full = serializers.BooleanField(
         default=False, help_text="check the whole chain (seconds per million events) instead of what follows the "
-                                 "newest verified point a full pass signed; content checks run either way")
+                                 "newest verified point a full pass signed; content checks run either way. "
+                                 "Auditors only: anyone else who asks gets 403")
 
 
 class TrailCheckSerializer(serializers.Serializer):

@@ -29,7 +29,8 @@ from audit.keys import (  # noqa: F401 (CheckpointsDisabled, signing_public_key_
 )
 from audit.models import AuditEvent, Checkpoint, VerifiedPoint
 from audit.scopes import case_refs
-from audit.selectors import TrailReport, chain_verify, export_lines, leaf_hashes, verified_point_latest
+from audit.selectors import export_lines, leaf_hashes
+from audit.verification import TrailReport, chain_verify, verified_point_latest
 from config.celery import app as celery_app
 from config.db import array_cursor
 from config.queue import publish
@@ -388,7 +389,7 @@ def trail_seal(*, blocking: bool = False) -> int:
 
 
 def trail_verify(*, seal: bool = True, workers: int | None = None, full: bool = True) -> TrailReport:
-    """Seal what is pending, then check the trail (selectors.chain_verify).
+    """Seal what is pending, then check the trail (verification.chain_verify).
     full=False (the trail page, the verify API) checks the chain only after
     the newest signed verified point; a full pass that finds the trail
     intact signs a new point at the head it verified (when

@@ -257,7 +257,7 @@ def stock(name: str, auditor) -> tuple[int, int]:
     if name == "geojson":
         from rest_framework.renderers import JSONRenderer
 
-        from reports.serializers import FeatureSerializer
+        from reports.map_serializers import FeatureSerializer
         renderer = JSONRenderer()
     last = 0
     while True:

@@ -20,16 +20,14 @@ from config.errors import TooLarge
 from config.schema import CURSOR_NOT_FOUND, error_responses
 from reports import exports, imports, selectors, services
 from reports.filters import ReportFilter
+from reports.map_serializers import ClusterCollectionSerializer, FeatureCollectionSerializer, MapClustersQuerySerializer
 from reports.models import Report
 from reports.serializers import (
-    ClusterCollectionSerializer,
     EvidenceSerializer,
     EvidenceUploadSerializer,
     ExportParamsSerializer,
-    FeatureCollectionSerializer,
     FiledReportSerializer,
     ImportResultSerializer,
-    MapClustersQuerySerializer,
     ReceiptProofSerializer,
     ReportInputSerializer,
     ReportSerializer,

@@ -251,7 +251,7 @@ def _feature_collection(reports) -> str:
 
     from django.core.serializers.json import DjangoJSONEncoder
 
-    from reports.serializers import FeatureCollectionSerializer
+    from reports.map_serializers import FeatureCollectionSerializer
 
     data = FeatureCollectionSerializer([r for r in reports if r.lat is not None and r.lon is not None]).data
     return json.dumps(data, cls=DjangoJSONEncoder)

@@ -15,7 +15,8 @@ def _perms(role):
 
 def test_after_migrate_every_role_group_exists_and_only_auditor_and_chair_read_the_trail():
     assert {g.name for g in Group.objects.all()} >= set(roles.ALL_ROLES)
-    assert _perms(roles.AUDITOR) == {"audit.view_auditevent"}
+    # Only the auditors also ask for a full verification pass on demand.
+    assert _perms(roles.AUDITOR) == {"audit.view_auditevent", "audit.verify_trail_in_full"}
     assert _perms(roles.CHAIR) == {"audit.view_auditevent"}
     for role in (roles.MONITOR, roles.VERIFIER, roles.MEMBER):
         assert _perms(role) == set()
@@ -33,3 +34,9 @@ def test_the_auditor_and_the_chair_hold_the_trail_permission_and_a_member_does_n
     assert people["chair"].has_perm("audit.view_auditevent")
     assert not people["member1"].has_perm("audit.view_auditevent")
     assert not people["outsider"].has_perm("audit.view_auditevent")
+
+
+def test_only_the_auditor_holds_the_full_verification_permission(people):
+    assert people["auditor"].has_perm("audit.verify_trail_in_full")
+    for who in ("chair", "member1", "verifier", "monitor", "outsider"):
+        assert not people[who].has_perm("audit.verify_trail_in_full")

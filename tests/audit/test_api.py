@@ -182,3 +182,70 @@ def test_verify_takes_as_many_queries_after_1_as_after_50_new_events_and_full_1_
     with CaptureQueriesContext(connection) as fifty:
         assert client.get("/api/v1/audit/verify/").json()["checked"] == 50
     assert len(fifty) == len(one)
+
+
+# A full pass on demand reads every event from seq 1 (minutes at millions):
+# the auditors' alone (audit.permissions.can_verify_trail_in_full).
+FULL = "/api/v1/audit/verify/?full=1"
+
+
+def _points():
+    from audit.models import VerifiedPoint
+
+    return VerifiedPoint.objects.count()
+
+
+def test_an_auditor_may_ask_for_a_full_pass(api, people):
+    record(3)
+    response = api(people["auditor"]).get(FULL)
+    assert response.status_code == 200
+    assert response.json()["incremental"] is False and response.json()["checked"] == 3
+    assert _points() == 1  # the pass found the trail intact and signed a verified point
+
+
+def test_the_chair_asking_for_a_full_pass_is_refused_403_and_nothing_is_verified(api, people):
+    record(3)
+    client = api(people["chair"])
+    response = client.get(FULL)
+    assert response.status_code == 403
+    assert response.json()["code"] == "full_verification_refused"
+    assert "Only auditors may ask for a full verification pass" in response.json()["detail"]
+    assert _points() == 0
+    # The chair still reads the trail and its incremental check.
+    assert client.get("/api/v1/audit/verify/").status_code == 200
+    assert client.get("/api/v1/audit/verify/?full=0").status_code == 200
+
+
+@pytest.mark.parametrize(("who", "status"), [
+    ("outsider", 403), ("member1", 403), ("verifier", 403), ("monitor", 403), (None, 401),
+])
+def test_an_outsider_asking_for_a_full_pass_is_refused(api, people, who, status):
+    record(3)
+    assert api(people[who] if who else None).get(FULL).status_code == status
+    assert _points() == 0
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("fr", "Seuls les auditeurs peuvent demander une vérification complète"),
+    ("uk", "Лише аудитори можуть запросити повну перевірку"),
+])
+def test_the_full_pass_refusal_is_said_in_the_readers_language(api, people, language, words):
+    response = api(people["chair"]).get(FULL, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 403 and words in response.json()["detail"]
+
+
+def test_the_full_pass_asks_the_trails_own_permission_not_a_role_name(api, people):
+    from django.contrib.auth.models import Permission
+
+    def grant(user, codename):
+        user.user_permissions.add(Permission.objects.get(content_type__app_label="audit", codename=codename))
+        return type(user).objects.get(pk=user.pk)  # no cached permissions
+
+    record(2)
+    # The full-pass right alone does not open the trail ...
+    outsider = grant(people["outsider"], "verify_trail_in_full")
+    assert api(outsider).get(FULL).status_code == 403
+    # ... with the right to read it, it does; and the chair, granted it by hand, may.
+    outsider = grant(outsider, "view_auditevent")
+    assert api(outsider).get(FULL).status_code == 200
+    assert api(grant(people["chair"], "verify_trail_in_full")).get(FULL).status_code == 200

@@ -280,8 +280,8 @@ def test_a_commit_that_finds_another_sealer_at_work_owes_a_seal_and_pays_it_at_e
         pytest.skip("the sealer's lock is a PostgreSQL advisory lock")
     import psycopg
 
-    from audit.selectors import _conninfo
     from audit.services import SEAL_LOCK_KEY, _seal_at_exit
+    from audit.verification import _conninfo
 
     with psycopg.connect(_conninfo()) as other:
         other.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])  # another sealer, mid-seal

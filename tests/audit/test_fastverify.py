@@ -6,8 +6,8 @@ import pytest
 from django.db import connection, transaction
 
 from audit import chain, fastverify, triggers
-from audit.selectors import _conninfo, chain_check, sealed_rows
 from audit.services import audit_record, trail_seal
+from audit.verification import _conninfo, chain_check, sealed_rows
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 

@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.renderers import JSONRenderer
 
 from reports import exports, selectors
+from reports.map_serializers import FeatureCollectionSerializer
 from reports.models import Report
-from reports.serializers import FeatureCollectionSerializer
 
 pytestmark = pytest.mark.django_db
 
