@@ -95,13 +95,18 @@ def audit_record(
     return event
 
 
-def audit_record_many(*, actor, events: list[dict]) -> int:
+def audit_record_many(*, actor, events: list[dict], seal: bool = True) -> int:
     """audit_record for many changes by one actor at once (a batch import):
     the events are streamed in with COPY (PostgreSQL) instead of an INSERT
     each. Each item holds audit_record's keyword arguments other than actor
     (action, object_type, object_id, and optionally before, after, reason).
     Same rules: inside the changes' transaction, sealed after the commit.
-    Returns how many were written."""
+    Returns how many were written.
+
+    seal=False: one batch written in several calls (an import written part
+    by part) asks for its seal once, after the last call, with
+    audit_seal_after_commit(rows=<all of them>): the batch's size, not a
+    part's, decides who seals it."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record_many must be called inside the change's transaction")
     if not events:
@@ -121,11 +126,18 @@ def audit_record_many(*, actor, events: list[dict]) -> int:
         _copy_events(rows)
     else:
         AuditEvent.objects.bulk_create([AuditEvent(**_decoded(row)) for row in rows], batch_size=1000)
-    if settings.AUDIT_SEAL_IN_WORKER_ROWS and len(rows) >= settings.AUDIT_SEAL_IN_WORKER_ROWS:
+    if seal:
+        audit_seal_after_commit(rows=len(rows))
+    return len(rows)
+
+
+def audit_seal_after_commit(*, rows: int) -> None:
+    """The seal of `rows` events written in this transaction: by a worker
+    for a large batch, else by this process (see below)."""
+    if settings.AUDIT_SEAL_IN_WORKER_ROWS and rows >= settings.AUDIT_SEAL_IN_WORKER_ROWS:
         _seal_in_worker_after_commit()
     else:
         _seal_after_commit_once()
-    return len(rows)
 
 
 def _seal_in_worker_after_commit() -> None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import MONITOR, has_role
-from audit.services import audit_record_many
+from audit.services import audit_record_many, audit_seal_after_commit
 from config.db import array_cursor
 from config.errors import Forbidden
 from reports.models import Report, ReportStatus
@@ -81,12 +81,12 @@ class ImportBatch:
     - write(fresh): the INSERT of what check() returned;
     - finish(): the events, the counts and the outcomes, in entry order.
 
-    write() and finish() run inside the caller's one transaction. The events
-    and the counts are written once, at the end: one COPY and one statement
-    per counts table for the whole batch, so the seal goes to the worker as
-    for any large batch, and two imports take the counts' rows in key order
-    (as report_counts_add explains) instead of part by part, which could
-    deadlock."""
+    write() and finish() run inside the caller's one transaction. write()
+    adds each part's events; the counts are moved once, in finish(): one
+    statement per counts table for the whole batch, so that two imports take
+    the counts' rows in key order (as reports.services.counts explains)
+    instead of part by part, which could deadlock. The seal is asked once
+    too, for the whole batch's events."""
 
     def __init__(self, *, actor):
         if not has_role(actor, MONITOR):
@@ -97,7 +97,7 @@ class ImportBatch:
         self.outcomes: dict[int, ImportOutcome] = {}
         self.pending: dict[str, tuple[ImportEntry, Report]] = {}
         self.repeats: list[tuple[ImportEntry, str]] = []  # (entry, key of an earlier row of this batch)
-        self.events: list[dict] = []
+        self.events_written = 0
         self.filed_ids: list[int] = []
 
     def check(self, entries: list[ImportEntry]) -> list[tuple[ImportEntry, Report]]:
@@ -131,19 +131,24 @@ class ImportBatch:
         # decides, for earlier batches and concurrent ones alike; the rows
         # it turned away are looked up in finish().
         _insert_ignoring_conflicts([report for _entry, report in fresh])
+        events = []
         for entry, report in fresh:
             if report.pk is None:
                 continue
             action, after = _created_event_fields(report)
-            self.events.append({"action": action, "object_type": "report", "object_id": report.pk,
-                                "after": after, "reason": entry.reason})
+            events.append({"action": action, "object_type": "report", "object_id": report.pk,
+                           "after": after, "reason": entry.reason})
             self.filed_ids.append(report.pk)
+        # Each part's events with its reports (the COPY then overlaps the
+        # next part's check too); the seal is asked once, in finish().
+        self.events_written += audit_record_many(actor=self.actor, events=events, seal=False)
 
     def finish(self) -> list[ImportOutcome]:
         pending = self.pending
         filed_before = _references_by_key(self.actor, [key for key, (_e, report) in pending.items()
                                                        if report.pk is None])
-        audit_record_many(actor=self.actor, events=self.events)
+        if self.events_written:
+            audit_seal_after_commit(rows=self.events_written)
         # One statement per table for the whole batch (reports.services.counts).
         report_counts_add(report_ids=self.filed_ids)
         outcomes = self.outcomes
