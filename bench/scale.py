@@ -322,8 +322,12 @@ def _max_ids(cursor) -> dict:
 
 
 def _fetch(cursor, table, where, params):
-    cursor.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY id", params)  # noqa: S608 (constant names)
-    columns = [c.name for c in cursor.description]
+    # The stored columns only: a generated one (a case's search vector) is
+    # the database's to compute, and COPY refuses a value for it.
+    cursor.execute("SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+                   "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum", [table])
+    columns = [row[0] for row in cursor.fetchall()]
+    cursor.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where} ORDER BY id", params)  # noqa: S608 (constant names)
     return columns, cursor.fetchall()
 
 

@@ -13,6 +13,8 @@ from django.db.models import Q
 # What the full-text search reads (config.search; commission.selectors.case_search).
 # Its GIN index lives in migration 0010_search only (PostgreSQL; see config.search.index_operations).
 CASE_SEARCH_FIELDS = ("title", "findings", "summary")
+# Their vector, kept by PostgreSQL in this column (migration 0014; not a model field: SQLite has none).
+CASE_SEARCH_VECTOR = "search_vector"
 
 
 class Stage(models.TextChoices):

@@ -13,7 +13,16 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from commission.models import CASE_SEARCH_FIELDS, OPEN_DEADLINE, Case, CaseReport, Deadline, DeadlineStatus, Stage
+from commission.models import (
+    CASE_SEARCH_FIELDS,
+    CASE_SEARCH_VECTOR,
+    OPEN_DEADLINE,
+    Case,
+    CaseReport,
+    Deadline,
+    DeadlineStatus,
+    Stage,
+)
 from commission.selectors.reads import case_list_for
 from config.search import text_search
 from reports.selectors import report_search
@@ -27,7 +36,7 @@ def case_search(cases: QuerySet[Case], query: str | None, *, full_text: bool | N
     the case's reference (CASE-2026-000012) anywhere in the query."""
     refs = [m.group(0).upper() for m in REFERENCE.finditer(query or "")]
     return text_search(cases, query, fields=CASE_SEARCH_FIELDS, extra=Q(reference__in=refs) if refs else None,
-                       full_text=full_text)
+                       full_text=full_text, stored=CASE_SEARCH_VECTOR)
 
 
 def _live_links(**report_filter) -> QuerySet[CaseReport]:

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from commission import selectors, services
-from commission.models import Case, Deadline
+from commission.models import CASE_SEARCH_FIELDS, CASE_SEARCH_VECTOR, Case, Deadline
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +107,26 @@ def test_search_ranks_the_better_match_first(api, people, submitted):
     twice = services.case_open(actor=v, title="Bridge shelling, bridge destroyed", reports=[
         submitted(people["monitor"], lat=48.0, lon=37.0)])
     assert _ids(api(v).get("/api/v1/cases/?search=bridge")) == [twice.pk, once.pk]
+
+
+def test_the_stored_vector_finds_and_ranks_exactly_as_the_expression(people, submitted, cases):
+    """Cases keep their search vector in a generated column (migration 0014),
+    read instead of computing to_tsvector again per match: the same cases,
+    in the same order, with the same ranks, as the expression itself. Also
+    after an edit, which the database applies to the column."""
+    from config.search import text_search
+
+    v = people["verifier"]
+    services.case_open(actor=v, title="Bridge shelling, bridge destroyed", reports=[
+        submitted(people["monitor"], lat=48.0, lon=37.0)])
+    Case.objects.filter(pk=cases["kharkiv"].pk).update(summary="Shelling of the bridge confirmed; «міст» зруйновано")
+    every = Case.objects.all()
+    for query in ("bridge", "shelling", "artillerie", "ДРОНА", "міст", '"bridge destroyed"', "shelling -bridge",
+                  "bridge or school", "nothing like this"):
+        stored = text_search(every, query, fields=CASE_SEARCH_FIELDS, stored=CASE_SEARCH_VECTOR, full_text=True)
+        computed = text_search(every, query, fields=CASE_SEARCH_FIELDS, full_text=True)
+        assert list(stored.values_list("pk", "search_rank")) == list(computed.values_list("pk", "search_rank")), query
+    assert selectors.case_search(every, "зруйновано").get() == cases["kharkiv"]
 
 
 def test_the_sqlite_fallback_finds_the_same_cases(cases):
