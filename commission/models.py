@@ -346,6 +346,10 @@ class Deadline(models.Model):
                          name="deadline_case_running_idx"),
             models.Index(fields=["due_at"], condition=Q(status__in=OPEN_DEADLINE, reminded_at__isnull=True),
                          name="deadline_unreminded_due_idx"),
+            # The homes' "coming soonest" (paused ones too): without it the
+            # walk along due_at passes every settled deadline of the mission.
+            models.Index(fields=["due_at"], condition=Q(status__in=UNSETTLED_DEADLINE),
+                         name="deadline_unsettled_due_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["case", "kind"], condition=Q(kind__in=["verification", "measures"]),
