@@ -2,11 +2,9 @@
 and the exports (JSON Lines through audit.services.trail_export, CSV of the
 reports through reports.selectors.report_list_for)."""
 
-from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from accounts.roles import AUDITOR, CHAIR
@@ -20,20 +18,9 @@ from reports.serializers import ExportParamsSerializer
 from web.access import role_required, trail_reader_required
 from web.forms import TrailFilterForm
 from web.labels import action_choices
+from web.paging import keyset_page
 
 EVENTS_PER_PAGE = 50
-
-
-class KnownCountPaginator(Paginator):
-    """A paginator told its count instead of asking COUNT(*)."""
-
-    def __init__(self, object_list, per_page, *, count: int):
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._known_count
 
 
 def integrity_context() -> dict:
@@ -89,17 +76,25 @@ def trail(request):
         except ApplicationError as exc:
             error = exc.message
             refs = set()
-    events = audit_selectors.event_list(refs=refs, **where).order_by("-seq", "-id")
-    if refs is None and not any(where.values()):
-        # The whole trail: its count from the head's seq, not COUNT(*) over
-        # millions of rows (most of this page's time at five million).
-        paginator = KnownCountPaginator(events, EVENTS_PER_PAGE, count=audit_selectors.event_count_all())
-    else:
-        paginator = Paginator(events, EVENTS_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
-    ctx = {"page": page, "events": page.object_list, "filter_error": error, **filter_context(filters),
+    events = audit_selectors.event_list(refs=refs, **where)
+    ctx = {**trail_page(request, events, newest_first=True), "filter_error": error, **filter_context(filters),
            **integrity_context()}
     return render(request, "web/trail.html", ctx)
+
+
+def trail_page(request, events, *, newest_first: bool) -> dict:
+    """{"events", "pager"}: a keyset page of `events` along seq (web.paging:
+    one range of the seq index from where the last page stopped, never a
+    COUNT(*) nor an OFFSET over millions of events), and, at the newest end,
+    the few events not sealed yet (they have no seq until the seal, a moment
+    after their commit), newest first like the rest."""
+    pager = keyset_page(request, events.filter(seq__isnull=False), ordering=("-seq",) if newest_first else ("seq",),
+                        size=EVENTS_PER_PAGE)
+    items = pager["items"]
+    if pager["newer"] is None:
+        waiting = list(events.filter(seq__isnull=True).order_by("-id" if newest_first else "id")[:EVENTS_PER_PAGE])
+        items = waiting + items if newest_first else items + waiting
+    return {"events": items, "pager": pager}
 
 
 def event_rows(events) -> list[dict]:

@@ -500,10 +500,8 @@ def board(request):
 
 @trail_reader_required
 def case_trail(request, pk: int):
-    from django.core.paginator import Paginator
-
     from audit import selectors as audit_selectors
-    from web.audit_pages import EVENTS_PER_PAGE, filter_context, integrity_context, trail_filters
+    from web.audit_pages import filter_context, integrity_context, trail_filters, trail_page
 
     case = case_or_404(request.user, pk)
     filters, where = trail_filters(request)
@@ -511,6 +509,5 @@ def case_trail(request, pk: int):
         return render(request, "web/message.html", {"title": _("Trail"), "text": _("These filters are not valid.")},
                       status=400)
     events = audit_selectors.event_list(refs=set(commission_selectors.case_object_refs(case)), **where)
-    page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "web/case_trail.html", {"case": case, "page": page, "events": page.object_list,
+    return render(request, "web/case_trail.html", {"case": case, **trail_page(request, events, newest_first=False),
                                                    **filter_context(filters), **integrity_context()})

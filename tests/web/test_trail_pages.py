@@ -241,3 +241,60 @@ def test_the_trail_pages_read_in_a_bounded_number_of_queries(people, case_in, we
                                  description=f"Measure {n}.")
         case_in("verification", title=f"More {n}")
     assert count(first) == few
+
+
+
+def _numbers(page: str) -> list[int]:
+    import re
+
+    return [int(n) for n in re.findall(r"Reason: n(\d+)<", page)]
+
+
+def _link(page: str, label: str) -> str | None:
+    import re
+
+    found = re.search(rf'<a class="button secondary" href="([^"]+)">{label}</a>', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("newest_first", [True, False], ids=["trail", "case-trail"])
+def test_the_trail_pages_go_through_every_event_once_in_chain_order(people, case_in, web, newest_first):
+    """Keyset pages along seq (no count, no offset): following the links
+    shows each event once, in the chain's order (the trail newest first, a
+    case's oldest first); the events not sealed yet come at the newest end."""
+    from django.db import transaction
+
+    from audit.services import audit_record, trail_seal
+
+    case = case_in("verification", title="Paged")
+
+    def write(numbers):
+        with transaction.atomic():
+            for n in numbers:
+                audit_record(actor=None, action="test.paged", object_type="case", object_id=case.pk,
+                             after={"n": n}, reason=f"n{n}")
+
+    write(range(120))
+    trail_seal(blocking=True)
+    write(range(120, 123))  # after the seal: no seq yet
+    assert AuditEvent.objects.filter(action="test.paged", seq__isnull=True).count() == 3
+    client = web(people["auditor"])
+    url = "/trail/?action=test.paged" if newest_first else f"/cases/{case.pk}/trail/?action=test.paged"
+    # The trail runs newest first, its "Older" link goes on; a case's runs
+    # oldest first, its "Newer" link goes on.
+    onwards = "Older →" if newest_first else "← Newer"
+    seen, pages = [], 0
+    page = first = client.get(url).content.decode()
+    while True:
+        pages += 1
+        seen += _numbers(page)
+        link = _link(page, onwards)
+        if link is None:
+            break
+        page = client.get(link).content.decode()
+    expected = list(range(123))
+    assert seen == (expected[::-1] if newest_first else expected)
+    assert pages == 3
+    if newest_first:  # shown before the page's own integrity check sealed them
+        assert first.count("being sealed") == 3
