@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Avg,
+    BigIntegerField,
     BooleanField,
     CharField,
     Count,
@@ -219,7 +220,7 @@ def _coarsely_narrowed(cuts, qs: QuerySet[Report]) -> QuerySet[Report]:
 
 
 # The cuts as rows `p` of the PostgreSQL query below (unnest of one array per column).
-_CUT_COLUMNS = (("category", "text"), ("lat", "float8"), ("lon", "float8"), ("occurred_at", "timestamptz"),
+_CUT_COLUMNS = (("alone", "bigint"), ("category", "text"), ("lat", "float8"), ("lon", "float8"), ("occurred_at", "timestamptz"),
                 ("earliest", "timestamptz"), ("latest", "timestamptz"), ("min_lat", "float8"), ("max_lat", "float8"),
                 ("west1", "float8"), ("east1", "float8"), ("west2", "float8"), ("east2", "float8"),
                 ("west", "float8"), ("east", "float8"))
@@ -259,17 +260,18 @@ def _haversine(lat, lon):
 
 
 def _nearest_in_sql(cuts, qs: QuerySet[Report], limit: int) -> RawSQL:
-    """The ids of the `limit` + 1 rows of `qs` nearest each cut report that
-    pass its cut (category, time, box), in _nearness's order computed in
-    PostgreSQL: one LATERAL subquery per cut, a scan of report_similar_idx
-    and a top-N sort. Those within distance_m come first in that order, so
-    its first `limit` candidates are among them (the distance is computed
-    once a row, for the order only; _passes keeps those within).
+    """The ids of the rows of `qs` nearest each cut report that pass its cut
+    (category, time, box), in _nearness's order computed in PostgreSQL: one
+    LATERAL subquery per cut, a scan of report_similar_idx and a top-N sort.
+    Those within distance_m come first in that order, so the report's first
+    `limit` candidates are among them (_passes keeps those within; the
+    distance is computed once a row, for the order only).
 
     Reports with the same category, place and time have the same cut and the
-    same candidates (but themselves): one subquery serves them all, one row
-    more (the report itself, which _passes leaves out). A page of a row
-    imported a thousand times is then one subquery, not fifty."""
+    same candidates but themselves: one subquery serves them all, with one
+    row more (each report is among the others' rows). A page of a row
+    imported a thousand times is one subquery, not fifty. A report alone
+    with its cut is left out of its own rows."""
     at = DateTimeField()
     mine = (qs.alias(_end=Coalesce("occurred_until", "occurred_at"), _d=_haversine(_p("lat"), _p("lon")),
                      _dt=Greatest(F("occurred_at") - _p("occurred_at", at), _p("occurred_at", at) - F("occurred_at"),
@@ -279,13 +281,17 @@ def _nearest_in_sql(cuts, qs: QuerySet[Report], limit: int) -> RawSQL:
             .filter(category=_p("category", CharField()), occurred_at__lte=_p("latest", at),
                     _end__gte=_p("earliest", at), lat__gte=_p("min_lat"), lat__lte=_p("max_lat"))
             .filter(Q(lon__gte=_p("west1"), lon__lte=_p("east1")) | Q(lon__gte=_p("west2"), lon__lte=_p("east2")))
+            .exclude(pk=_p("alone", BigIntegerField()))
             .order_by("_d", "_dt", "pk").values("pk")[:limit + 1])
     sql, params = mine.query.sql_with_params()
-    rows = set()
-    for report, earliest, latest, min_lat, max_lat, lon_ranges in cuts.values():
+    shared: dict[tuple, list[int]] = {}
+    for pk, (report, earliest, latest, min_lat, max_lat, lon_ranges) in cuts.items():
         (west1, east1), (west2, east2) = lon_ranges[0], (lon_ranges[1:] or [(None, None)])[0]
-        rows.add((report.category, report.lat, report.lon, report.occurred_at, earliest, latest, min_lat, max_lat,
-                  west1, east1, west2, east2, min(w for w, _e in lon_ranges), max(e for _w, e in lon_ranges)))
+        shared.setdefault((report.category, report.lat, report.lon, report.occurred_at, earliest, latest, min_lat,
+                           max_lat, west1, east1, west2, east2, min(w for w, _e in lon_ranges),
+                           max(e for _w, e in lon_ranges)), []).append(pk)
+    # `alone`: the report a cut is for, left out of its rows, when it is the only one (0 leaves none out).
+    rows = [(pks[0] if len(pks) == 1 else 0, *cut) for cut, pks in shared.items()]
     arrays = ", ".join(f"%s::{kind}[]" for _name, kind in _CUT_COLUMNS)
     names = ", ".join(name for name, _type in _CUT_COLUMNS)
     # Names and types from _CUT_COLUMNS, the subquery compiled by the ORM; every value a parameter.
