@@ -170,6 +170,7 @@ def _urls(ids: dict) -> list[tuple[str, str]]:
         ("inbox, newest first (clones)", "/inbox/?sort=newest"),
         ("inbox, by time of the incident", "/inbox/?sort=occurred"),
         ("inbox ?category=drone_strike", "/inbox/?category=drone_strike"),
+        ("inbox, newest drone strikes", "/inbox/?sort=newest&category=drone_strike"),
         ("inbox ?duplicates=on", "/inbox/?duplicates=on"),
         ("API similar (a report)", f"/api/v1/reports/{ids['normal']}/similar/"),
         ("API similar (a clone)", f"/api/v1/reports/{ids['clone']}/similar/"),
