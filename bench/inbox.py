@@ -158,8 +158,12 @@ def _ids() -> dict:
         cursor.execute("SELECT min(id), max(id) FROM reports_report "
                        "WHERE description LIKE 'Shelling reported near Pokrovsk;%%'")
         first_clone, clone = cursor.fetchone()
-        cursor.execute("SELECT id FROM reports_report WHERE status = 'submitted' AND category = 'shelling' "
-                       "AND place_name = 'near Pokrovsk' AND id < %s ORDER BY id DESC LIMIT 1 OFFSET 50", [first_clone])
+        # The newest report before the clones with two or more neighbours of its category (a normal card).
+        cursor.execute("SELECT r.id FROM reports_report r WHERE r.status = 'submitted' AND r.id < %s AND ("
+                       "SELECT count(*) FROM reports_report o WHERE o.status = 'submitted' AND o.id <> r.id "
+                       "AND o.category = r.category AND o.occurred_at BETWEEN r.occurred_at - interval '3 hours' "
+                       "AND r.occurred_at + interval '3 hours' AND abs(o.lat - r.lat) < 0.02 "
+                       "AND abs(o.lon - r.lon) < 0.03) >= 2 ORDER BY r.id DESC LIMIT 1", [first_clone])
         normal = cursor.fetchone()[0]
     return {"clone": clone, "normal": normal}
 
