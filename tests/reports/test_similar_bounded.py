@@ -145,3 +145,12 @@ def test_the_database_ranks_the_candidates_as_the_rule_does(people, parties, mon
     everything = _shown(_in_python(monkeypatch, lambda: selectors.report_similar_many(page, among=among, limit=10**6)))
     bounded = _shown(selectors.report_similar_many(page, among=among, limit=3))
     assert [(found[:3], len(found) > 3) for found, _more in everything] == bounded
+
+
+@ON_POSTGRESQL
+def test_the_candidates_have_their_index():
+    # reports/0010: what makes one card's candidates one index scan at any size.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'report_similar_idx'")
+        (definition,) = cursor.fetchone()
+    assert "USING gist" in definition and "WHERE ((status)::text = 'submitted'::text)" in definition
