@@ -303,7 +303,7 @@ def main() -> int:
     parser.add_argument("--clones", type=int, default=1_250)
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL",
                                                               "postgres://postgres@127.0.0.1:5432/postgres"))
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8"))
     parser.add_argument("--repeat", type=int, default=30, help="requests per page (fewer if it is slow)")
     parser.add_argument("--budget", type=float, default=15.0, help="seconds per page at most (at least one request)")
     parser.add_argument("--walk", action="store_true", help="also page through the whole clone cluster")
