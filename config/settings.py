@@ -203,6 +203,10 @@ EVIDENCE_MAX_BYTES = env_size("EVIDENCE_MAX_BYTES", "25MB")
 EVIDENCE_IMAGE_MAX_PIXELS = env_int("EVIDENCE_IMAGE_MAX_PIXELS", 40_000_000, minimum=1)
 SIMILAR_DISTANCE_M = env_float("SIMILAR_DISTANCE_M", 5000.0, minimum=0)
 SIMILAR_WINDOW = env_duration("SIMILAR_WINDOW", "6h")
+# Duplicate candidates shown per report (the inbox's cards, the similar/ API): the
+# nearest ones. Bounded, so that a cluster of identical reports (one row
+# imported a thousand times) costs each card this many, not a thousand.
+SIMILAR_LIMIT = env_int("SIMILAR_LIMIT", 10, minimum=1)
 # Tile server of the overview map, e.g. https://tiles.example.org/{z}/{x}/{y}.png;
 # empty: the points are drawn on a plain background (closed networks).
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")

@@ -264,6 +264,9 @@ class ReportSimilarApi(APIView):
     @extend_schema(
         operation_id="reports_similar",
         summary="Duplicate candidates: same category, within SIMILAR_DISTANCE_M and SIMILAR_WINDOW, nearest first",
+        description="The nearest SIMILAR_LIMIT (default 10) of them, among the reports you may see: a cluster of "
+                    "identical reports (one row imported many times) answers with its nearest, not all of it. "
+                    "The inbox's cards show the same list (reports.selectors.report_similar).",
         responses={200: SimilarReportSerializer(many=True), **_errors(401, 403, 404)},
     )
     def get(self, request, pk: int):

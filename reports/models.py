@@ -135,9 +135,11 @@ class Report(models.Model):
                          name="report_inbox_occurred_idx"),
             models.Index(fields=["category", "submitted_at", "id"], condition=Q(status="submitted"),
                          name="report_inbox_category_idx"),
-            # Duplicate candidates (report_similar_many): a span ending after the
-            # window's start. With report_cat_time_idx (starting before its end)
-            # the planner has a short range either way, for old and new reports.
+            # Duplicate candidates where the coarse cuts find them (report_similar_many
+            # off PostgreSQL): a span ending after the window's start. With
+            # report_cat_time_idx (starting before its end) the planner has a short
+            # range either way, for old and new reports. On PostgreSQL a GiST index
+            # on span and point answers instead (report_similar_idx, migration 0010).
             models.Index(F("category"), Coalesce("occurred_until", "occurred_at"), name="report_cat_end_idx"),
         ]
 

@@ -155,7 +155,7 @@ def inbox(request, open_form=None, status=200, return_form=None, bulk_return_for
         "bulk_return_form": bulk_return_form or f.InboxBulkReturnForm(),
         "bulk_link_form": bulk_link_form or f.InboxBulkLinkForm(),
         "map_points": _feature_collection([item["report"] for item in items]),
-        "tile_url": settings.MAP_TILE_URL}, status=status)
+        "similar_limit": settings.SIMILAR_LIMIT, "tile_url": settings.MAP_TILE_URL}, status=status)
 
 
 def _selected_reports(request) -> list:

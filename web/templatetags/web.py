@@ -109,3 +109,27 @@ def local_time(value) -> str:
     at = value.astimezone(UTC)
     return format_html('<time datetime="{}" data-local>{} UTC</time>',
                        at.isoformat().replace("+00:00", "Z"), at.strftime("%Y-%m-%d %H:%M"))
+
+
+# The report id in a blank return box, replaced by each card's own (see return_box).
+_ANY_REPORT = "__report__"
+
+
+@register.simple_tag(takes_context=True)
+def return_box(context, form):
+    """An inbox card's "Return to the monitor" box (web/_return_box.html) for
+    its own ReportReturnForm. A form not bound (every card's but the one just
+    refused) differs from card to card only by the report id in its prefix:
+    the box is rendered once a page and each card's id put in it. Fifty
+    cards rendered the same box fifty times, half of the inbox's rendering
+    (BENCHMARKS.md, "The inbox")."""
+    from django.template.loader import render_to_string
+
+    request = context.get("request")
+    if form.is_bound:
+        return render_to_string("web/_return_box.html", {"rf": form}, request=request)
+    blanks = context.render_context.setdefault("return_box", {})
+    if type(form) not in blanks:
+        blank = type(form)(report_pk=_ANY_REPORT)
+        blanks[type(form)] = render_to_string("web/_return_box.html", {"rf": blank}, request=request)
+    return mark_safe(blanks[type(form)].replace(_ANY_REPORT, str(int(form.report_pk))))  # noqa: S308 (ours, an int put in)
