@@ -210,6 +210,9 @@ SIMILAR_LIMIT = env_int("SIMILAR_LIMIT", 10, minimum=1)
 # Tile server of the overview map, e.g. https://tiles.example.org/{z}/{x}/{y}.png;
 # empty: the points are drawn on a plain background (closed networks).
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+# The overview's "time to decision" table (an aggregate over every verified
+# case) is kept this many seconds in the cache; 0: computed on every view.
+OVERVIEW_CACHE_SECONDS = env_int("OVERVIEW_CACHE_SECONDS", 60, minimum=0)
 REPORT_DESCRIPTION_MAX = env_int("REPORT_DESCRIPTION_MAX", 10000, minimum=1)
 # A batch import (POST /api/v1/reports/import/) is refused with 413 above
 # either limit: the whole batch is validated and written in one request.

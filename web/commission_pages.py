@@ -8,6 +8,7 @@ the commission app's names."""
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Select
 from django.http import Http404
@@ -73,8 +74,17 @@ def case_of_report(user, report):
 
 
 def decision_times() -> list[dict]:
+    # The whole history in one aggregate over every verified case (0.14 s at
+    # 100,000 cases, on every view of the overview: most of its time at 8
+    # readers): kept OVERVIEW_CACHE_SECONDS, for medians over months that a
+    # minute does not move. 0: computed on every view.
+    if settings.OVERVIEW_CACHE_SECONDS:
+        summary = cache.get_or_set("overview:stage-duration-summary", reads.stage_duration_summary,
+                                   settings.OVERVIEW_CACHE_SECONDS)
+    else:
+        summary = reads.stage_duration_summary()
     rows = []
-    for stage, (count, median, longest) in reads.stage_duration_summary().items():
+    for stage, (count, median, longest) in summary.items():
         rows.append({"stage": label(stage), "count": count, "median": _human(median), "longest": _human(longest)})
     return rows
 

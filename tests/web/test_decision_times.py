@@ -66,3 +66,20 @@ def test_a_round_without_quorum_does_not_count_as_the_decision(timed_cases):
     assert commission_reads.stage_duration_summary()["attribution"] == before
     if connection.vendor == "postgresql":
         assert commission_reads.stage_duration_summary() == _python_summary()
+
+
+def _aggregates(client) -> int:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/overview/").status_code == 200
+    return sum("percentile_cont" in q["sql"] or "commission_round" in q["sql"] for q in queries)
+
+
+def test_the_overview_computes_the_table_once_per_cache_period(timed_cases, people, web, settings):
+    client = web(people["chair"])
+    settings.OVERVIEW_CACHE_SECONDS = 60
+    assert _aggregates(client) == 1
+    assert _aggregates(client) == 0  # the next view, within the minute: from the cache
+    settings.OVERVIEW_CACHE_SECONDS = 0
+    assert _aggregates(client) == _aggregates(client) == 1
