@@ -27,8 +27,9 @@ def cases_awaiting_round(user, *, limit: int = HOME_AWAITING_ROUND) -> list[dict
     now = timezone.now()
     items = []
     for case in cases:
-        held = reply_window_refusal(case, now=now)
+        window = reply_window(case)  # read once for both (the home lists ten)
+        held = reply_window_refusal(case, now=now, window=window)
         refusal = round_open_refusal(case)
-        items.append({"case": case, "held_until": reply_window(case).due_at if held is not None else None,
+        items.append({"case": case, "held_until": window.due_at if held is not None else None,
                       "refusal": str(refusal) if refusal is not None else None})
     return items

@@ -83,18 +83,24 @@ def waiting_parties(case: Case) -> QuerySet[Party]:
     return Party.objects.filter(pk__in=notified).order_by("code")
 
 
-def reply_window_refusal(case: Case, *, now: datetime | None = None) -> Conflict | None:
+_UNREAD = object()
+
+
+def reply_window_refusal(case: Case, *, now: datetime | None = None, window=_UNREAD) -> Conflict | None:
     """Whether the reply window still holds a round back: it is open and a
-    notified party has not replied. The chair may override with a reason."""
+    notified party has not replied. The chair may override with a reason.
+    `window`: reply_window(case), when the caller has read it already."""
     now = now or timezone.now()
-    if not _window_open(reply_window(case), now):
+    if window is _UNREAD:
+        window = reply_window(case)
+    if not _window_open(window, now):
         return None
     waiting = list(waiting_parties(case).values_list("code", flat=True))
     if not waiting:
         return None
     return Conflict(_("The parties' reply window is open until %(due)s and %(parties)s has not replied; "
                       "give a reason to open the round anyway.")
-                    % {"due": reply_window(case).due_at.strftime("%Y-%m-%d %H:%M UTC"), "parties": ", ".join(waiting)},
+                    % {"due": window.due_at.strftime("%Y-%m-%d %H:%M UTC"), "parties": ", ".join(waiting)},
                     code="reply_window_open")
 
 
