@@ -79,6 +79,8 @@ def test_reports_filed_while_paging_neither_repeat_nor_hide_a_row(api, people, f
 
 
 def test_a_searched_list_keeps_best_match_first_across_pages(api, people, file_report):
+    if connection.vendor != "postgresql":
+        pytest.skip("ranking is PostgreSQL's full text (SQLite's fallback matches words, unranked)")
     # Ranks tie within each group: the cursor must carry both the rank and the offset among equals.
     strong = _file(file_report, people["monitor"], 5, description="bridge bridge bridge shelled near the bridge")
     weak = _file(file_report, people["monitor"], 6, description="the bridge, and impacts elsewhere in town")
@@ -135,7 +137,10 @@ def test_a_filtered_list_costs_the_same_at_3_and_at_30_rows(api, people, case_in
 def test_the_cursor_orders_have_their_index():
     # Each list's ordering is served by an index of the apps' migrations (0007, 0013, 0004).
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")
+        else:  # SQLite (`make test` on a fresh machine): the same indexes, in its own catalogue
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
         names = {row[0] for row in cursor.fetchall()}
     assert {"report_author_id_idx", "report_inbox_idx", "report_inbox_occurred_idx", "report_inbox_category_idx",
             "report_cat_end_idx", "case_stage_id_idx", "case_flagged_id_idx", "deadline_due_id_idx", "deadline_case_running_idx",
