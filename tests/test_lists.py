@@ -78,9 +78,8 @@ def test_reports_filed_while_paging_neither_repeat_nor_hide_a_row(api, people, f
     assert seen == sorted(filed, reverse=True)
 
 
+@pytest.mark.postgres  # ranking is PostgreSQL's full text
 def test_a_searched_list_keeps_best_match_first_across_pages(api, people, file_report):
-    if connection.vendor != "postgresql":
-        pytest.skip("ranking is PostgreSQL's full text (SQLite's fallback matches words, unranked)")
     # Ranks tie within each group: the cursor must carry both the rank and the offset among equals.
     strong = _file(file_report, people["monitor"], 5, description="bridge bridge bridge shelled near the bridge")
     weak = _file(file_report, people["monitor"], 6, description="the bridge, and impacts elsewhere in town")

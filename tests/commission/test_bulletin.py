@@ -169,7 +169,9 @@ def test_the_database_refuses_to_change_or_delete_a_published_bulletin(people):
 
 
 def test_a_re_run_for_the_same_period_publishes_nothing_twice(people):
-    now = timezone.now()
+    # Yesterday noon: a run 30 minutes later is in the same period (from
+    # 23:30 UTC on, "now + 30 minutes" fell into the next day's period).
+    now = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
     first, created = services.bulletin_publish(now=now)
     again, created_again = services.bulletin_publish(now=now + timedelta(minutes=30))
     assert created and not created_again and again.pk == first.pk
@@ -228,8 +230,9 @@ def test_beat_publishes_each_due_period_once_catching_up_after_downtime(people):
     ends = sorted(Bulletin.objects.values_list("period_end", flat=True))
     assert all(later - earlier == timedelta(hours=24) for earlier, later in zip(ends, ends[1:], strict=False))
     assert ends[-1] == scheduled_period(now=now, period=timedelta(hours=24), delay=timedelta(hours=48))[1]
-    # The next ticks publish nothing more.
-    assert services.bulletins_publish_due(now=now + timedelta(minutes=5)) == []
+    # The next ticks publish nothing more (the same moment: "5 minutes later"
+    # fell into the next day's period when the test ran after 23:55 UTC).
+    assert services.bulletins_publish_due(now=now) == []
     assert publish_bulletin() == []
     assert all(b.published_by is None and not b.on_demand for b in Bulletin.objects.all())
 

@@ -91,6 +91,7 @@ def test_a_missed_deadline_is_overdue_while_the_case_stays_flagged(people, cases
     assert not selectors.case_filter_overdue(Case.objects.all(), True).exists()
 
 
+@pytest.mark.postgres
 def test_search_finds_french_and_ukrainian_words_and_references(api, people, cases):
     client = api(people["verifier"])
     assert _ids(client.get("/api/v1/cases/?search=artillerie")) == [cases["kharkiv"].pk]
@@ -109,6 +110,7 @@ def test_search_ranks_the_better_match_first(api, people, submitted):
     assert _ids(api(v).get("/api/v1/cases/?search=bridge")) == [twice.pk, once.pk]
 
 
+@pytest.mark.postgres
 def test_the_stored_vector_finds_and_ranks_exactly_as_the_expression(people, submitted, cases):
     """Cases keep their search vector in a generated column (migration 0014),
     read instead of computing to_tsvector again per match: the same cases,
@@ -116,8 +118,6 @@ def test_the_stored_vector_finds_and_ranks_exactly_as_the_expression(people, sub
     after an edit, which the database applies to the column."""
     from config.search import text_search
 
-    if connection.vendor != "postgresql":
-        pytest.skip("the stored vector is PostgreSQL's (SQLite has no tsvector)")
     v = people["verifier"]
     services.case_open(actor=v, title="Bridge shelling, bridge destroyed", reports=[
         submitted(people["monitor"], lat=48.0, lon=37.0)])
@@ -131,6 +131,7 @@ def test_the_stored_vector_finds_and_ranks_exactly_as_the_expression(people, sub
     assert selectors.case_search(every, "зруйновано").get() == cases["kharkiv"]
 
 
+@pytest.mark.postgres
 def test_the_sqlite_fallback_finds_the_same_cases(cases):
     """The substring branch that SQLite uses, run on this database."""
     every = Case.objects.all()

@@ -31,6 +31,7 @@ def filed(people, submitted, file_report):
     }
 
 
+@pytest.mark.postgres
 def test_search_finds_french_and_ukrainian_words(api, people, filed):
     client = api(people["verifier"])
     assert _refs(client.get("/api/v1/reports/?search=artillerie")) == [filed["fr"].reference]
@@ -41,6 +42,7 @@ def test_search_finds_french_and_ukrainian_words(api, people, filed):
     assert _refs(client.get("/api/v1/reports/?search=kharkiv")) == [filed["en"].reference]
 
 
+@pytest.mark.postgres
 def test_search_reads_quotes_or_and_minus(api, people, filed):
     client = api(people["verifier"])
     assert _refs(client.get("/api/v1/reports/?search=%22fuel%20depot%22")) == [filed["en"].reference]
@@ -81,6 +83,7 @@ def test_search_combines_with_the_other_filters_and_the_map(api, people, filed):
     assert [f["properties"]["reference"] for f in streamed_json(geo)["features"]] == [filed["fr"].reference]
 
 
+@pytest.mark.postgres
 def test_the_sqlite_fallback_finds_the_same_reports(people, filed):
     every = Report.objects.all()
     for query in ("artillerie", "ШКОЛУ", "Shahed", filed["uk"].reference, "fuel depot"):
@@ -96,6 +99,7 @@ def test_a_nul_or_overlong_query_is_a_clean_answer(api, people, filed):
     assert response.status_code == 400 and set(response.json()) == {"search"}
 
 
+@pytest.mark.postgres
 def test_the_search_uses_the_gin_index_on_postgresql(people, filed):
     qs = selectors.report_search(Report.objects.all(), "artillerie")
     with connection.cursor() as cursor:
