@@ -17,6 +17,7 @@ from commission.services.conflicts import conflict_declare
 from commission.services.deadlines import deadline_extend, deadline_pause, deadline_resume
 from commission.services.measures import measure_compliance_record, measure_decide, measure_propose
 from commission.services.record import case_record_prepare
+from commission.services.reminders import deadline_remind, deadlines_remind_page
 from commission.services.replies import (
     MAX_REPLY_FILES,
     reply_evidence_download_name,
@@ -34,9 +35,7 @@ from commission.services.rounds import (
 from commission.services.sweep import (
     SweepResult,
     deadline_fire,
-    deadline_remind,
     deadlines_fire_page,
-    deadlines_remind_page,
     deadlines_sweep,
 )
 from commission.services.triage import (

@@ -319,7 +319,7 @@ def test_a_page_another_sweep_holds_is_skipped_without_waiting_and_reminded_once
             assert release.wait(30)
         return real_notify_many(**kwargs)
 
-    monkeypatch.setattr("commission.services.sweep.notify_many", notify_many)
+    monkeypatch.setattr("commission.services.reminders.notify_many", notify_many)
     first = _in_thread(lambda: services.deadlines_remind_page(deadline_ids=ids[:20], now=now), name="first")
     try:
         assert claimed.wait(30), "the first sweep did not claim its page"
