@@ -18,7 +18,7 @@ from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, HasRole
 from config.api import CursorPage, JSONParser
 from config.errors import TooLarge
 from config.schema import CURSOR_NOT_FOUND, error_responses
-from reports import exports, imports, selectors, services
+from reports import exports, imports, selectors, services, similar
 from reports.filters import ReportFilter
 from reports.map_serializers import ClusterCollectionSerializer, FeatureCollectionSerializer, MapClustersQuerySerializer
 from reports.models import Report
@@ -266,13 +266,13 @@ class ReportSimilarApi(APIView):
         summary="Duplicate candidates: same category, within SIMILAR_DISTANCE_M and SIMILAR_WINDOW, nearest first",
         description="The nearest SIMILAR_LIMIT (default 10) of them, among the reports you may see: a cluster of "
                     "identical reports (one row imported many times) answers with its nearest, not all of it. "
-                    "The inbox's cards show the same list (reports.selectors.report_similar).",
+                    "The inbox's cards show the same list (reports.similar.report_similar).",
         responses={200: SimilarReportSerializer(many=True), **_errors(401, 403, 404)},
     )
     def get(self, request, pk: int):
         report = _report_or_404(request.user, pk)
-        similar = selectors.report_similar(report, among=selectors.report_list_for(request.user))
-        return Response(SimilarReportSerializer(similar, many=True).data)
+        candidates = similar.report_similar(report, among=selectors.report_list_for(request.user))
+        return Response(SimilarReportSerializer(candidates, many=True).data)
 
 
 class ReportGeoJsonApi(GenericAPIView):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from config.api import CursorPage
 from notifications.models import Notification
 from reports import selectors as report_selectors
+from reports import similar
 
 pytestmark = pytest.mark.django_db
 
@@ -163,10 +164,10 @@ def test_the_candidates_of_a_page_are_those_of_each_report_alone(people, file_re
         file_report(people["monitor"], occurred_at=now - timedelta(hours=1), lat=65.0, lon=-179.99),
     ]
     among = report_selectors.report_list_for(people["verifier"])
-    one_by_one = [[(o.pk, round(o.distance_m, 6)) for o in report_selectors.report_similar(r, among=among)]
+    one_by_one = [[(o.pk, round(o.distance_m, 6)) for o in similar.report_similar(r, among=among)]
                   for r in reports]
     with CaptureQueriesContext(connection) as ctx:
-        together = report_selectors.report_similar_many(reports, among=among)
+        together = similar.report_similar_many(reports, among=among)
     assert len(ctx.captured_queries) == 1
     assert [[(o.pk, round(o.distance_m, 6)) for o in found] for found in together] == one_by_one
     assert one_by_one[0] and one_by_one[5]  # the test compares something

@@ -78,11 +78,11 @@ def similar_with_case(report, visible) -> list:
 
 def similar_with_cases(reports, visible) -> list[list]:
     """similar_with_case for a page of reports: one query for the
-    candidates of the whole page (reports.selectors.report_similar_many)
+    candidates of the whole page (reports.similar.report_similar_many)
     and one for the cases of all the candidates."""
-    from reports import selectors as report_selectors
+    from reports import similar as report_similar
 
-    lists = report_selectors.report_similar_many(list(reports), among=visible)
+    lists = report_similar.report_similar_many(list(reports), among=visible)
     ids = {other.pk for similar in lists for other in similar}
     cases = _sel.live_cases_of(ids) if ids else {}
     for similar in lists:

@@ -1,4 +1,4 @@
-"""report_similar_idx: the duplicate candidates' index (reports.selectors._nearest_in_sql).
+"""report_similar_idx: the duplicate candidates' index (reports.similar._nearest_in_sql).
 
 A GiST index on each submitted report's time span and position, so that the
 candidates of one report are found by one index scan whatever the size of the

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reports import geo
-from reports.selectors import report_similar
+from reports.similar import report_similar
 from tests.conftest import streamed_json
 from tests.reports.conftest import KHARKIV, M_PER_DEG_LAT, ORIKHIV, iso
 

@@ -2,7 +2,7 @@
 SIMILAR_LIMIT candidates and says when there are more, whatever the size of
 the cluster it is in (1,250 identical rows from one import made the inbox
 quadratic: minutes to page through them). On PostgreSQL the database picks
-each report's nearest (reports.selectors._nearest_in_sql); the rule itself
+each report's nearest (reports.similar._nearest_in_sql); the rule itself
 (_passes, _nearness) is the one Python applies everywhere, and these tests
 hold the two to the same answers."""
 
@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reports import selectors
+from reports import selectors, similar
 from reports.models import Report, ReportStatus
 from tests.reports.conftest import M_PER_DEG_LAT, ORIKHIV
 
@@ -47,7 +47,7 @@ def _in_python(monkeypatch, call):
     """`call()` the way every database but PostgreSQL answers it: the coarse
     cuts OR-ed, the rule in Python over all that comes back."""
     with monkeypatch.context() as m:
-        m.setattr(selectors, "_narrowed", lambda cuts, qs, limit: selectors._coarsely_narrowed(cuts, qs))
+        m.setattr(similar, "_narrowed", lambda cuts, qs, limit: similar._coarsely_narrowed(cuts, qs))
         return call()
 
 
@@ -55,13 +55,13 @@ def test_a_card_shows_at_most_the_limit_and_says_there_are_more(people, parties,
     settings.SIMILAR_LIMIT = 4
     at = timezone.now() - timedelta(hours=3)
     clones = _clones(people, parties, 30, at)
-    found = selectors.report_similar(clones[0])
+    found = similar.report_similar(clones[0])
     assert len(found) == 4 and found.more
     # All at the same place and time: the order is the id's.
     assert [o.pk for o in found] == [c.pk for c in clones[1:5]]
     assert {o.distance_m for o in found} == {0.0}
     lonely = _bulk(people["monitor"], parties["RU"], [{"occurred_at": at, "lat": 50.5, "lon": 30.5}])[0]
-    assert selectors.report_similar(lonely) == [] and not selectors.report_similar(lonely).more
+    assert similar.report_similar(lonely) == [] and not similar.report_similar(lonely).more
 
 
 def test_the_candidates_of_a_page_of_clones_cost_one_query_and_the_limit_each(people, parties, settings):
@@ -71,7 +71,7 @@ def test_the_candidates_of_a_page_of_clones_cost_one_query_and_the_limit_each(pe
     among = selectors.report_list_for(people["verifier"])
     page = clones[-50:]
     with CaptureQueriesContext(connection) as ctx:
-        lists = selectors.report_similar_many(page, among=among)
+        lists = similar.report_similar_many(page, among=among)
     assert len(ctx.captured_queries) == 1
     assert [len(found) for found in lists] == [5] * 50 and all(found.more for found in lists)
     for report, found in zip(page, lists, strict=True):
@@ -101,7 +101,7 @@ def test_a_monitor_sees_candidates_among_their_own_reports_only_up_to_the_limit(
     _bulk(people["monitor2"], parties["RU"],
           [{"occurred_at": at, "lat": ORIKHIV[0], "lon": ORIKHIV[1]} for _ in range(6)])
     among = selectors.report_list_for(people["monitor"])
-    found = selectors.report_similar(theirs[-1], among=among)
+    found = similar.report_similar(theirs[-1], among=among)
     assert [o.pk for o in found] == [theirs[0].pk, theirs[1].pk] and found.more
     assert {o.author_id for o in found} == {people["monitor"].pk}
 
@@ -134,16 +134,16 @@ def test_the_database_ranks_the_candidates_as_the_rule_does(people, parties, mon
     for limit in (1, 3, 10, 1000):
         for start in range(0, len(reports), 50):
             page = reports[start:start + 50]
-            in_sql = _shown(selectors.report_similar_many(page, among=among, limit=limit))
-            in_python = _shown(_in_python(monkeypatch, lambda page=page, limit=limit: selectors.report_similar_many(
+            in_sql = _shown(similar.report_similar_many(page, among=among, limit=limit))
+            in_python = _shown(_in_python(monkeypatch, lambda page=page, limit=limit: similar.report_similar_many(
                 page, among=among, limit=limit)))
             assert in_sql == in_python
             compared += sum(len(found) for found, _more in in_sql)
     assert compared > 1000  # the test compares something
     # and with the unbounded answer: the first `limit` of it
     page = reports[:50]
-    everything = _shown(_in_python(monkeypatch, lambda: selectors.report_similar_many(page, among=among, limit=10**6)))
-    bounded = _shown(selectors.report_similar_many(page, among=among, limit=3))
+    everything = _shown(_in_python(monkeypatch, lambda: similar.report_similar_many(page, among=among, limit=10**6)))
+    bounded = _shown(similar.report_similar_many(page, among=among, limit=3))
     assert [(found[:3], len(found) > 3) for found, _more in everything] == bounded
 
 

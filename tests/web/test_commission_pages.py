@@ -527,7 +527,7 @@ def test_the_case_lists_cost_the_same_queries_for_two_cases_or_six(people, case_
 
 
 def test_the_inbox_finds_the_duplicate_candidates_of_its_page_in_one_query(people, submitted, web):  # noqa: F811
-    # reports.selectors.report_similar_many: one query for the whole page's
+    # reports.similar.report_similar_many: one query for the whole page's
     # candidates, one for the cases they are in, however many cards.
     client = web(people["verifier"])
     for i in range(2):

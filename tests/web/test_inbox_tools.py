@@ -174,7 +174,7 @@ def test_the_inbox_costs_the_same_queries_with_every_filter(web, people, inbox, 
         assert len(listed(client.get(url).text)) == 2
     for i in range(4):
         submitted(people["monitor2"], admin1="Zaporizhzhia Oblast", description=f"Artillerie, salve {i}.")
-    # Duplicate candidates are looked up once per report (reports.selectors.report_similar): that
+    # Duplicate candidates are looked up once per report (reports.similar.report_similar): that
     # lookup is the only query that grows with the page, one per extra card.
     with django_assert_max_num_queries(len(ctx.captured_queries) + 4):
         assert len(listed(client.get(url).text)) == 6
