@@ -9,7 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.api import AuditEventListApi
+from audit.api import SealedThenWaiting
 from audit.selectors import event_list
 from audit.serializers import EventSerializer, EventWhereSerializer
 from commission import selectors, services
@@ -235,8 +235,8 @@ class CaseTrailApi(GenericAPIView):
     permission_classes = TRAIL
     serializer_class = EventSerializer
     filter_backends: list = []
-    # Pages like the whole trail's (page_size up to 500).
-    pagination_class = AuditEventListApi.Pagination
+    # Pages like the whole trail's: a cursor along seq (page_size up to 500).
+    pagination_class = SealedThenWaiting
 
     @extend_schema(
         operation_id="cases_trail",
@@ -244,7 +244,7 @@ class CaseTrailApi(GenericAPIView):
         description="Events on the case, its reports (linked now or ever) and their evidence, rounds, ballots "
                     "(commitments only while a round is open), measures and deadlines; in the export's form.",
         parameters=[EventWhereSerializer],
-        responses={200: EventSerializer(many=True), **errors(400, 401, 403, 404, missing="case (or page)")},
+        responses={200: EventSerializer(many=True), **errors(400, 401, 403, 404, missing="case (or cursor)")},
     )
     def get(self, request, pk: int):
         case = case_or_404(request.user, pk)

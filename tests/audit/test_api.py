@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit import triggers
+from audit.services import trail_seal
 from tests.audit.helpers import PUBLIC_KEY, SIGNING_KEY, record, run_script
 
 pytestmark = pytest.mark.django_db
@@ -36,8 +37,7 @@ def test_only_auditors_and_the_chair_read_the_trail(api, people, url, who, statu
 def test_the_event_list_is_in_chain_order_in_the_export_form(api, people):
     record(3, actor=people["monitor"])
     body = api(people["auditor"]).get("/api/v1/audit/events/").json()
-    assert body["count"] == 3
-    assert [e["seq"] for e in body["results"]] == [1, 2, 3]
+    assert [e["seq"] for e in body["results"]] == [1, 2, 3] and body["next"] is None
     assert body["results"][0]["actor"] == "monitor1" and len(body["results"][0]["hash"]) == 64
 
 
@@ -45,12 +45,12 @@ def test_the_event_list_filters_by_actor_action_and_time(api, people):
     record(2, actor=people["monitor"], action="report.submitted")
     record(1, actor=people["verifier"], action="case.opened")
     client = api(people["auditor"])
-    assert client.get("/api/v1/audit/events/?actor=verifier1").json()["count"] == 1
-    assert client.get("/api/v1/audit/events/?action=report.submitted").json()["count"] == 2
+    assert len(client.get("/api/v1/audit/events/?actor=verifier1").json()["results"]) == 1
+    assert len(client.get("/api/v1/audit/events/?action=report.submitted").json()["results"]) == 2
     future = (timezone.now() + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
     past = (timezone.now() - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
-    assert client.get("/api/v1/audit/events/", {"after": future}).json()["count"] == 0
-    assert client.get("/api/v1/audit/events/", {"after": past, "before": future}).json()["count"] == 3
+    assert client.get("/api/v1/audit/events/", {"after": future}).json()["results"] == []
+    assert len(client.get("/api/v1/audit/events/", {"after": past, "before": future}).json()["results"]) == 3
     bad = client.get("/api/v1/audit/events/?after=yesterday")
     assert bad.status_code == 400 and "after" in bad.json()
 
@@ -101,7 +101,7 @@ def test_lists_take_the_same_number_of_queries_for_1_and_50_items(api, people, u
     for _ in range(49):
         record(1, actor=people["monitor"])
         checkpoint_publish()
-    assert client.get(url).json()["count"] == 50
+    assert len(client.get(url).json()["results"]) == 50
     assert count_queries() == one
 
 
@@ -249,3 +249,70 @@ def test_the_full_pass_asks_the_trails_own_permission_not_a_role_name(api, peopl
     outsider = grant(outsider, "view_auditevent")
     assert api(outsider).get(FULL).status_code == 200
     assert api(grant(people["chair"], "verify_trail_in_full")).get(FULL).status_code == 200
+
+
+def _walk_events(client, url) -> list[list]:
+    """The seqs of every page of a cursor list, following `next` to the end."""
+    pages = []
+    while url:
+        body = client.get(url).json()
+        pages.append([e["seq"] for e in body["results"]])
+        url = body["next"]
+    return pages
+
+
+def test_the_event_list_pages_along_seq_and_shows_each_event_once(api, people):
+    record(23, actor=people["monitor"])
+    pages = _walk_events(api(people["auditor"]), "/api/v1/audit/events/?page_size=5")
+    assert [len(p) for p in pages] == [5, 5, 5, 5, 3]
+    assert sum(pages, []) == list(range(1, 24))
+
+
+def test_events_not_sealed_yet_follow_on_the_last_page_only(api, people):
+    record(7, actor=people["monitor"])
+    record(2, actor=people["verifier"], seal=False)
+    client = api(people["auditor"])
+    pages = _walk_events(client, "/api/v1/audit/events/?page_size=3")
+    assert pages == [[1, 2, 3], [4, 5, 6], [7, None, None]]
+    last = client.get("/api/v1/audit/events/?page_size=3&actor=verifier1").json()
+    assert [(e["seq"], e["actor"]) for e in last["results"]] == [(None, "verifier1"), (None, "verifier1")]
+    trail_seal()
+    assert _walk_events(client, "/api/v1/audit/events/?page_size=3") == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+
+
+def test_the_previous_link_leads_back_without_the_waiting_events(api, people):
+    record(5, actor=people["monitor"])
+    record(1, seal=False)
+    client = api(people["auditor"])
+    second = client.get(client.get("/api/v1/audit/events/?page_size=3").json()["next"]).json()
+    assert [e["seq"] for e in second["results"]] == [4, 5, None]
+    first = client.get(second["previous"]).json()
+    assert [e["seq"] for e in first["results"]] == [1, 2, 3]
+
+
+def test_the_event_list_costs_the_same_at_3_and_at_60_events(api, people):
+    client = api(people["auditor"])
+
+    def count_queries(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    record(3, actor=people["monitor"])
+    client.get("/api/v1/audit/events/")  # the user's roles are cached on it after the first request
+    few = count_queries("/api/v1/audit/events/?page_size=10")  # the newest end: sealed, then waiting
+    record(57, actor=people["monitor"])
+    record(2, seal=False)
+    url, pages = "/api/v1/audit/events/?page_size=10", []
+    while url:
+        pages.append(url)
+        url = client.get(url).json()["next"]
+    assert len(pages) == 6
+    assert count_queries(pages[0]) == few - 1  # no waiting events before the newest end
+    assert count_queries(pages[-1]) == few
+
+
+def test_a_page_number_is_refused_with_what_to_do_instead(api, people):
+    record(3)
+    refused = api(people["auditor"]).get("/api/v1/audit/events/", {"page": 2})
+    assert refused.status_code == 400 and "next" in refused.json()["page"][0]
