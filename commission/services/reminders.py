@@ -102,7 +102,11 @@ def _claim_reminders(deadline_ids: list[int], now: datetime) -> list[int]:
     judge by the statement's snapshot). The rows are first locked with SKIP
     LOCKED: a row another sweep has just claimed (or a person's transaction
     holds) is left to it instead of waited for, so two sweeps never queue
-    behind each other's pages, and never deadlock."""
+    behind each other's pages, and never deadlock. They are locked in a
+    MATERIALIZED CTE, run once: as a subquery of the UPDATE (id IN (...)),
+    the planner, taking the window for a row or two when the table had not
+    been analyzed since thousands were written, ran it again for every row
+    of the window, and a page of 50 among 2,000 took a second."""
     table = connection.ops.quote_name(Deadline._meta.db_table)
     statuses = ", ".join(["%s"] * len(OPEN_DEADLINE))
     window = f"status IN ({statuses}) AND reminded_at IS NULL AND due_at > %s AND due_at <= %s"  # reminders_due_q
@@ -110,9 +114,11 @@ def _claim_reminders(deadline_ids: list[int], now: datetime) -> list[int]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"UPDATE {table} SET reminded_at = %s WHERE {window} AND id IN ("  # noqa: S608 (names from the model)
-                f"SELECT id FROM {table} WHERE id = ANY(%s) AND {window} FOR UPDATE SKIP LOCKED) RETURNING id",
-                [now, *params, list(deadline_ids), *params])
+                f"WITH claimable AS MATERIALIZED (SELECT id FROM {table} "  # noqa: S608 (names from the model)
+                f"WHERE id = ANY(%s) AND {window} FOR UPDATE SKIP LOCKED) "
+                f"UPDATE {table} SET reminded_at = %s FROM claimable "
+                f"WHERE {table}.id = claimable.id AND {window} RETURNING {table}.id",
+                [list(deadline_ids), *params, now, *params])
         else:  # SQLite: one writer at a time, no row locks to skip
             ids = ", ".join(["%s"] * len(deadline_ids))
             cursor.execute(f"UPDATE {table} SET reminded_at = %s WHERE {window} AND id IN ({ids}) "  # noqa: S608

@@ -226,9 +226,10 @@ def test_a_case_another_transaction_holds_is_skipped_without_waiting_and_settled
 # --- Real workers ---------------------------------------------------------------------------------
 
 
-def _many_due(people, n: int) -> list[int]:
-    """n cases in verification with their verification deadlines due an hour
-    ago, written in bulk (as bench/deadlines.py does) and committed; their
+def _many_due(people, n: int, *, due_at=None) -> list[int]:
+    """n cases in verification with their verification deadlines due at
+    due_at (an hour ago unless given; the reminder tests give a time to
+    come), written in bulk (as bench/deadlines.py does) and committed; their
     deadline ids in the order a sweep walks them."""
     verifier = people["verifier"]
     cases = Case.objects.bulk_create([Case(title=f"Shelling #{i}", stage="verification", opened_by=verifier,
@@ -236,7 +237,7 @@ def _many_due(people, n: int) -> list[int]:
     for case in cases:
         case.reference = f"CASE-2026-{case.pk:05d}"
     Case.objects.bulk_update(cases, ["reference"])
-    due = timezone.now() - timedelta(hours=1)
+    due = due_at or timezone.now() - timedelta(hours=1)
     Deadline.objects.bulk_create([Deadline(case=case, kind="verification", due_at=due + timedelta(microseconds=i))
                                   for i, case in enumerate(cases)])
     return list(Deadline.objects.filter(kind="verification", status="pending").order_by("due_at", "id")
