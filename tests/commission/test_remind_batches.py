@@ -87,7 +87,7 @@ def _effects(deadline_ids, *, now, since) -> list[dict]:
         d = Deadline.objects.select_related("case").get(pk=pk)
         names = {d.case.reference: "<reference>", d.due_at.isoformat(): "<due_at>", f":{d.pk}:": ":<deadline>:"}
         events = AuditEvent.objects.filter(pk__gt=since[0], object_type="deadline", object_id=str(d.pk)).order_by("id")
-        notes = (Notification.objects.filter(pk__gt=since[1], key__contains=f":{d.pk}:")
+        notes = (Notification.objects.filter(pk__gt=since[1], key__startswith=f"reminder:{d.pk}:")
                  .select_related("recipient").order_by("recipient_id"))
         text = json.dumps({
             "deadline": [d.kind, d.status, d.reminded_at == now, d.settled_at],

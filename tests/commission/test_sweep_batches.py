@@ -73,7 +73,10 @@ def _effects(deadline_ids, *, now) -> list[dict]:
 
         events = AuditEvent.objects.filter(Q(object_type="deadline", object_id=str(d.pk))
                                            | Q(object_type="measure", object_id=str(d.measure_id))).order_by("id")
-        notes = Notification.objects.filter(case_id=d.case_id, key__contains=f":{d.pk}:").order_by("recipient_id")
+        # By the key's head ("missed:<id>:"): ":<id>:" alone also matches a
+        # due time's minutes ("T10:16:34") when they equal the id.
+        notes = (Notification.objects.filter(case_id=d.case_id, key__regex=rf"^[\w-]+:{d.pk}:")
+                 .order_by("recipient_id"))
         found.append(named({
             "deadline": [d.kind, d.status, d.settled_at == now, d.paused_at, d.pause_reason, d.paused_from],
             "case": [d.case.stage, d.case.flagged],
