@@ -4,7 +4,8 @@ events as one deadline at a time (deadline_remind), for every kind of
 deadline and recipient; each deadline reminded once, two sweeps at once
 too; a few queries a page whatever its size, and a page claimed at once
 however many are in the window; and a page that fails sent again one
-deadline at a time.
+deadline at a time. With real Celery workers (one killed in the middle of a
+sweep, two sweeps on two workers): test_remind_batches_workers.py.
 
 Every deadline is brought to its state through the services; the reminder
 window (DEADLINE_REMINDER_BEFORE) is widened so that all of them, due in
