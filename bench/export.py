@@ -2,6 +2,7 @@
 
     nice -n 10 .venv/bin/python bench/export.py            # 1,000,000 events and 1,000,000 reports
     nice -n 10 .venv/bin/python bench/export.py --events 100000 --reports 100000 --keep
+    .venv/bin/python bench/export.py --database bench_scale_1m --reuse --keep --no-before   # the mission's (bench/scale.py)
 
 What it does:
 1. (Re)creates its own PostgreSQL database (default `bench_export`), migrates it,
@@ -346,6 +347,8 @@ def main() -> int:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"))
     parser.add_argument("--only", help="comma-separated exports (trail,csv,geojson)")
     parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--no-before", action="store_true",
+                        help="time this tree's code only (no `before`, no stock encoder): e.g. on bench_scale_1m")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards (and reuse it with --reuse)")
     parser.add_argument("--reuse", action="store_true", help="do not rebuild: use the kept database")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -414,7 +417,8 @@ def main() -> int:
         print(f"\n[{name}] PostgreSQL ceiling, COPY (SELECT ... ORDER BY key) TO STDOUT: {rows:,} rows in "
               f"{took:.2f} s = {rows / took:,.0f} rows/s")
         results = {}
-        for label, code in (("before", before), ("after", ROOT)):
+        codes = (("after", ROOT),) if args.no_before else (("before", before), ("after", ROOT))
+        for label, code in codes:
             inproc = run_worker(code, env, name, "view")
             results[label] = inproc
             print(f"  {label:6} in-process (view):  {inproc['rows']:>9,} rows {inproc['bytes'] / 1e6:8.1f} MB "
@@ -426,6 +430,8 @@ def main() -> int:
                 print(f"  {label:6} HTTP (gunicorn 1 sync worker, curl): {http['bytes'] / 1e6:8.1f} MB "
                       f"{http['seconds']:7.2f} s = {inproc['rows'] / http['seconds']:>9,.0f} rows/s, "
                       f"worker peak RSS {http['maxrss_mb']:.0f} MB")
+        if args.no_before:
+            continue
         stocked = run_worker(ROOT, env, name, "stock")
         fast = run_worker(ROOT, env, name, "view")
         print(f"  stock encoder on the same keyset batches: {stocked['rows'] / stocked['seconds']:,.0f} rows/s "
