@@ -30,7 +30,9 @@ How it stays the project's own recipe without running a million requests:
 5. Every event is COPYed into a staging table, then into the trail in time
    order with seq, prev_hash and hash computed by audit.chain (the sealer's
    recipe) from the values as PostgreSQL stores them.
-6. VACUUM ANALYZE; trail_verify; pg_database_size.
+6. The overview's daily counts and the map's cells, rebuilt from the
+   reports (what `manage.py rebuild_report_counts` runs after a restore).
+7. VACUUM ANALYZE; trail_verify; pg_database_size.
 
 The database is kept (others reuse it). Every user's password is --password.
 """
@@ -820,6 +822,14 @@ def run(args) -> int:
         clock.uninstall()
     trail_seal(blocking=True)
     counts = build(args, template_data)
+    # The reports went in by COPY, past the services that keep the
+    # overview's daily counts and the map's cells on write: fill them the
+    # way a restore does (rebuild_report_counts), or the overview and the
+    # map of the mission would show no report at all.
+    from reports.services.counts import report_counts_rebuild
+    t0 = time.perf_counter()
+    report_counts_rebuild()
+    print(f"report counts (rebuild_report_counts): {time.perf_counter() - t0:.0f} s", flush=True)
     connection.close()
     drop(args.admin_url, scratch)
 

@@ -66,6 +66,19 @@ def test_it_files_the_reports_asked_for_in_plausible_proportions(mission):
     assert 900 < days < 1100
 
 
+def test_its_overview_counts_and_map_cells_count_every_submitted_report(mission):
+    # Filled the way a restore fills them (rebuild_report_counts): the
+    # reports go in by COPY, past the services that keep them on write.
+    conn = mission["conn"]
+    submitted = conn.execute("SELECT count(*) FROM reports_report WHERE status = 'submitted'").fetchone()[0]
+    assert submitted > 0
+    assert conn.execute("SELECT sum(n) FROM reports_reportdailycount WHERE status = 'submitted'").fetchone()[0] == (
+        submitted)
+    per_zoom = conn.execute("SELECT zoom, sum(n) FROM reports_reportmapcell WHERE status = 'submitted' "
+                            "GROUP BY zoom ORDER BY zoom").fetchall()
+    assert per_zoom and {n for _zoom, n in per_zoom} == {submitted}
+
+
 def test_it_has_cases_in_every_stage_with_their_decisions(mission):
     conn = mission["conn"]
     stages = dict(conn.execute("SELECT stage, count(*) FROM commission_case GROUP BY stage").fetchall())
