@@ -282,6 +282,12 @@ class Measure(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The chair's home lists the measures awaiting a decision, oldest
+            # first: a few among every measure the mission ever proposed
+            # (92,000 decided at a million reports, 16 ms scanned per view).
+            models.Index(fields=["proposed_at", "id"], condition=Q(status="proposed"), name="measure_proposed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.addressee_id}"
