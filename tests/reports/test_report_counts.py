@@ -90,12 +90,30 @@ def test_an_import_moves_the_counts_with_one_statement_per_table(people, parties
 
 
 def test_the_overview_reads_the_kept_counts_of_submitted_reports(people, file_report):
+    from reports.selectors import report_counts_by_month
     from web.overview import _counts_by_month
 
     reports = [file_report(people["monitor"], occurred_at=datetime(2026, 1 + i % 3, 10, tzinfo=UTC)) for i in range(5)]
     report_return(actor=people["verifier"], report=reports[2], reason="?")  # March's only one
-    periods, series = _counts_by_month("category")
+    rows = report_counts_by_month()
+    periods, series = _counts_by_month(rows, "category")
     assert periods == ["2026-01", "2026-02"]
     assert series == {"shelling": [2, 2]}
-    periods, series = _counts_by_month("party")
+    periods, series = _counts_by_month(rows, "party")
     assert series == {"RU": [2, 2]}
+    assert sum(row["total"] for row in rows) == 4
+
+
+def test_each_chart_adds_up_the_other_field_and_the_total_counts_every_month(people, parties, file_report):
+    from reports.selectors import report_counts_by_month
+    from web.overview import _counts_by_month
+
+    january = datetime(2026, 1, 10, tzinfo=UTC)
+    for category, party in [("shelling", "RU"), ("shelling", "UA"), ("drone_strike", "RU"), ("drone_strike", None)]:
+        file_report(people["monitor"], occurred_at=january, category=category,
+                    alleged_party=parties[party] if party else None)
+    file_report(people["monitor"], occurred_at=datetime(2026, 3, 2, tzinfo=UTC), category="drone_strike")
+    rows = report_counts_by_month()
+    assert _counts_by_month(rows, "category") == (["2026-01", "2026-03"], {"drone_strike": [2, 1], "shelling": [2, 0]})
+    assert _counts_by_month(rows, "party") == (["2026-01", "2026-03"], {"RU": [2, 1], "UA": [1, 0], "unknown": [1, 0]})
+    assert sum(row["total"] for row in rows) == 5
