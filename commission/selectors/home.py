@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.roles import CHAIR, has_role
 from commission.models import Case, Round, RoundStatus, Stage
 from commission.selectors.actions import round_open_refusal
-from commission.selectors.replies import reply_window, reply_window_refusal
+from commission.selectors.replies import reply_window_refusal, reply_windows
 
 HOME_AWAITING_ROUND = 10
 
@@ -20,14 +20,15 @@ def cases_awaiting_round(user, *, limit: int = HOME_AWAITING_ROUND) -> list[dict
     if not has_role(user, CHAIR):
         return []
     open_round = Round.objects.filter(case=OuterRef("pk"), status=RoundStatus.OPEN)
-    cases = (Case.objects.filter(stage=Stage.ATTRIBUTION).exclude(Exists(open_round))
-             # The first few only: each costs the reply-window and eligibility
-             # checks (a few queries); the board's attribution column has the rest.
-             .order_by("stage_changed_at", "id")[:limit])
+    cases = list(Case.objects.filter(stage=Stage.ATTRIBUTION).exclude(Exists(open_round))
+                 # The first few only: each costs the eligibility check (a few
+                 # queries); the board's attribution column has the rest.
+                 .order_by("stage_changed_at", "id")[:limit])
     now = timezone.now()
+    windows = reply_windows(cases)  # one query for the ten, each read once for both checks
     items = []
     for case in cases:
-        window = reply_window(case)  # read once for both (the home lists ten)
+        window = windows.get(case.pk)
         held = reply_window_refusal(case, now=now, window=window)
         refusal = round_open_refusal(case)
         items.append({"case": case, "held_until": window.due_at if held is not None else None,

@@ -64,8 +64,17 @@ def case_get_for_hearing(user, pk) -> Case | None:
     return case_list_for_representative(user).filter(pk=pk).first()
 
 
+def reply_windows(cases) -> dict[int, Deadline]:
+    """case id -> its reply window (the first by due time), for several
+    cases in one query: the chair's home asks it of ten cases at once."""
+    windows: dict[int, Deadline] = {}
+    for window in Deadline.objects.filter(case__in=cases, kind=DeadlineKind.REPLY).order_by("due_at", "id"):
+        windows.setdefault(window.case_id, window)
+    return windows
+
+
 def reply_window(case: Case) -> Deadline | None:
-    return Deadline.objects.filter(case=case, kind=DeadlineKind.REPLY).first()
+    return reply_windows([case]).get(case.pk)
 
 
 def _window_open(window: Deadline | None, now: datetime) -> bool:

@@ -26,6 +26,17 @@ def test_a_case_held_back_by_the_reply_window_says_so_on_the_chairs_home(people,
     assert case.reference in page and "held back by the parties' reply window until" in page
 
 
+def test_each_case_waiting_for_a_round_shows_its_own_reply_window(people, representatives, case_naming, web):
+    # The windows of the listed cases are read in one query: each must land on its own case.
+    free = case_naming("RU", title="Shelling of Kupiansk")
+    services.reply_submit(actor=representatives["RU"], case=free, text="We deny it.")  # the window closes early
+    held = case_naming("RU", title="Strikes on Huliaipole")
+    page = home(web, people["chair"])
+    items = {ref: page[page.index(ref):].split("</li>", 1)[0] for ref in (free.reference, held.reference)}
+    assert "a round may open" in items[free.reference]
+    assert "held back by the parties' reply window until" in items[held.reference]
+
+
 def test_nobody_but_the_chair_is_shown_cases_waiting_for_a_round(people, case_in, web):
     case_in("attribution")
     for who in ("member1", "verifier", "auditor"):
