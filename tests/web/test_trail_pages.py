@@ -189,6 +189,23 @@ def test_a_changed_field_reads_as_before_and_after(people, decided, web):
     assert "Stored data (JSON)" in page  # the stored form is still one click away
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "words"), [("en", ("(not there)", "added", "removed")),
+                                                 ("fr", ("(absent)", "ajouté", "retiré")),
+                                                 ("uk", ("(відсутнє)", "додано", "вилучено"))])
+def test_each_added_or_removed_field_says_so_in_the_readers_language(people, web, language, words):
+    from audit.services import audit_record
+
+    audit_record(actor=people["chair"], action="case.flagged", object_type="case", object_id=1,
+                 before={"gone": "x", "kept": 1}, after={"kept": 1, "new": "y"})
+    client = web(people["auditor"])
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    page = html.unescape(client.get("/trail/").content.decode())
+    not_there, added, removed = words
+    assert page.count(f'<span class="muted">{not_there}</span>') == 2  # one per side, one per row
+    assert f'<span class="badge ok">{added}</span>' in page and f'<span class="badge bad">{removed}</span>' in page
+
+
 def _listed(page: str) -> list[str]:
     import re
 
