@@ -12,9 +12,6 @@ commission's tables (those are what a forger would have changed).
   account history (a trail begun before authority changes were audited).
 """
 
-from django.db.models import Case, F, JSONField, When
-from django.db.models.fields.json import KT
-
 from audit.checks import CheckOutcome
 from audit.models import AuditEvent
 from commission.tally import commitment, tally
@@ -29,32 +26,16 @@ def _events(actions):
             .values_list("seq", "action", "object_id", "after").iterator(chunk_size=2000))
 
 
-def _ballot_events():
-    """(seq, action, object_id, round, voter, commitment, tally's after) in
-    seq order. A ballot event's three values are taken out of its `after` by
-    PostgreSQL (->>, as text), not decoded in Python: a million ballot events
-    at five million events, where decoding each `after` was half the check's
-    time (BENCHMARKS.md, "Verification that stays cheap"). Only a tally's
-    `after` is decoded. As text, a voter or commitment that is not a string
-    (the app writes strings) no longer equals its revealed value: stricter,
-    never looser."""
-    return (AuditEvent.objects.filter(seq__isnull=False, action__in=(*BALLOT_EVENTS, "round.tallied"))
-            .order_by("seq")
-            .annotate(b_round=KT("after__round"), b_voter=KT("after__voter"), b_commitment=KT("after__commitment"),
-                      tally=Case(When(action="round.tallied", then=F("after")), output_field=JSONField()))
-            .values_list("seq", "action", "object_id", "b_round", "b_voter", "b_commitment", "tally")
-            .iterator(chunk_size=2000))
-
-
 def ballots_check() -> CheckOutcome:
     cast: dict[str, list[tuple[int, str, str]]] = {}
     rounds = 0
-    for seq, action, object_id, round_id, voter, sealed, tallied in _ballot_events():
+    for seq, action, object_id, after in _events((*BALLOT_EVENTS, "round.tallied")):
+        after = after or {}
         if action in BALLOT_EVENTS:
-            cast.setdefault(str(round_id), []).append((seq, voter, sealed))
+            cast.setdefault(str(after.get("round")), []).append((seq, after.get("voter"), after.get("commitment")))
             continue
         rounds += 1
-        problem = _tally_problem(tallied or {}, cast.get(str(object_id), []))
+        problem = _tally_problem(after, cast.get(str(object_id), []))
         if problem:
             return CheckOutcome("ballots", rounds - 1, first_bad_seq=seq, problem=f"seq {seq}: {problem}")
     return CheckOutcome("ballots", rounds)
