@@ -9,7 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.api import SealedThenWaiting
+from audit.api import EVENT_PAGES, SealedThenWaiting
 from audit.selectors import event_list
 from audit.serializers import EventSerializer, EventWhereSerializer
 from commission import selectors, services
@@ -242,7 +242,8 @@ class CaseTrailApi(GenericAPIView):
         operation_id="cases_trail",
         summary="The case's decision trail in chain order (auditors, the chair)",
         description="Events on the case, its reports (linked now or ever) and their evidence, rounds, ballots "
-                    "(commitments only while a round is open), measures and deadlines; in the export's form.",
+                    "(commitments only while a round is open), measures and deadlines; in the export's form. "
+                    + EVENT_PAGES,
         parameters=[EventWhereSerializer],
         responses={200: EventSerializer(many=True), **errors(400, 401, 403, 404, missing="case (or cursor)")},
     )

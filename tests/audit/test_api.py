@@ -316,3 +316,27 @@ def test_a_page_number_is_refused_with_what_to_do_instead(api, people):
     record(3)
     refused = api(people["auditor"]).get("/api/v1/audit/events/", {"page": 2})
     assert refused.status_code == 400 and "next" in refused.json()["page"][0]
+
+
+def test_the_newest_end_lists_what_was_sealed_after_the_page_was_read_once_and_with_its_seq(people):
+    # Between the page's read and the newest end's, the sealer may give the
+    # waiting events their seq: they must be neither missed nor listed twice.
+    from audit.api import newest_end
+    from audit.models import AuditEvent
+
+    record(3)
+    record(2, seal=False)
+    trail_seal()  # sealed "between the two reads": seq 4 and 5
+    record(1, seal=False)
+    rows = newest_end(AuditEvent.objects.all(), after_seq=3, size=10)
+    assert [e.seq for e in rows] == [4, 5, None]
+    assert [e.seq for e in newest_end(AuditEvent.objects.all(), after_seq=3, size=2)] == [4, 5]
+
+
+def test_a_hand_made_cursor_cannot_skip_entries_by_offset(api, people):
+    import base64
+
+    record(5)
+    cursor = base64.b64encode(b"o=999999&p=1").decode()
+    body = api(people["auditor"]).get("/api/v1/audit/events/", {"cursor": cursor, "page_size": 2}).json()
+    assert [e["seq"] for e in body["results"]] == [3, 4]  # the offset is capped at one row past seq 1
