@@ -51,10 +51,7 @@ class SealedThenWaiting(CursorPage):
     is sealed. The links are made from the sealed events only, so a cursor
     is always a seq."""
 
-    ordering = ("seq",)
-    # seq is unique: a cursor the list gives never carries an offset, and a
-    # hand-made one may not make PostgreSQL skip a million index entries.
-    offset_cutoff = 1
+    ordering = ("seq",)  # unique: a cursor's offset is capped at one row (config.api.BestMatchFirst)
 
     def paginate_queryset(self, queryset, request, view=None):
         page = super().paginate_queryset(queryset.filter(seq__isnull=False), request, view)

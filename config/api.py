@@ -1,3 +1,4 @@
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, pagination, parsers, serializers
 from rest_framework.response import Response
@@ -80,6 +81,14 @@ class PageSizePagination(_ClientPageSize, pagination.PageNumberPagination):
         return self._document_page_size(super().get_schema_operation_parameters(view))
 
 
+def _is_unique(model, name: str) -> bool:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:  # an annotation, such as search_rank
+        return False
+    return bool(field.unique)
+
+
 class BestMatchFirst:
     """For a cursor pager (the API's lists and the pages' keyset pagers):
 
@@ -91,9 +100,11 @@ class BestMatchFirst:
       after which `next` gives the same page again forever; but an import
       files 10,000 reports with one `submitted_at`, a CIR date is a whole
       day, and the inbox sorts by category. The cap is raised to a
-      mission's size: an offset reads only the rows tied with the cursor's
-      value (the position filter comes first), so the cost is bounded by
-      the largest tie, which is what the cap was guarding;
+      mission's size: the offset of a cursor the list gave counts only the
+      rows tied with its value (the position filter comes first), so its
+      cost is bounded by the largest tie. A hand-made cursor can ask for
+      more, up to the cap; where the first field is unique (-id, seq) the
+      list never gives an offset, and the cap is one row;
     - a cursor whose position is not a value of its field (a hand-made one)
       is the 404 of an unknown cursor, not a 500."""
 
@@ -105,6 +116,14 @@ class BestMatchFirst:
         return self.ordering
 
     def paginate_queryset(self, queryset, request, view=None):
+        # Ordered by a unique field first (-id, seq), no two rows tie: a
+        # cursor this list gives never carries an offset, and a hand-made one
+        # (o=999999) would make PostgreSQL step over a million index entries
+        # for any signed-in reader. Capped at one row there; the cap above
+        # stays for orders whose first field ties.
+        lead = self.get_ordering(request, queryset, view)[0].lstrip("-")
+        if _is_unique(queryset.model, lead):
+            self.offset_cutoff = 1
         try:
             return super().paginate_queryset(queryset, request, view)
         except (ValueError, TypeError, DjangoValidationError):

@@ -171,3 +171,17 @@ def test_the_candidates_of_a_page_are_those_of_each_report_alone(people, file_re
     assert len(ctx.captured_queries) == 1
     assert [[(o.pk, round(o.distance_m, 6)) for o in found] for found in together] == one_by_one
     assert one_by_one[0] and one_by_one[5]  # the test compares something
+
+
+def test_a_hand_made_cursor_cannot_make_a_list_ordered_by_id_skip_rows_by_offset(api, people, file_report):
+    # Ordered newest first by id (unique), the list never gives an offset: a
+    # forged o=999999 is read as one row, not a million index entries stepped over.
+    import base64
+
+    url = "/api/v1/reports/"
+    client = api(people["verifier"])
+    _file(file_report, people["monitor"], 6)
+    whole = _walk(client, url)
+    cursor = base64.b64encode(f"o=999999&p={whole[0]}".encode()).decode()
+    body = client.get(url, {"cursor": cursor, "page_size": 2}).json()
+    assert [row["id"] for row in body["results"]] == whole[2:4]  # after the position, one row skipped
