@@ -9,7 +9,6 @@ reminder window of an hour (set for the workers and this process alike), so
 the sweep settles none of them and reminds them all.
 """
 
-import ast
 import time
 from datetime import timedelta
 
@@ -23,7 +22,7 @@ from commission.models import Deadline
 from notifications.models import Notification
 from tests.commission.test_sweep_batches import _many_due
 from tests.commission.test_worker_deadlines import cluster  # noqa: F401 (the fixture)
-from tests.commission.worker_helpers import wait_for
+from tests.commission.worker_helpers import sweep_counts, two_sweeps_at_once, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres]
 
@@ -38,11 +37,6 @@ def _to_remind(people) -> list[int]:
 
 def _reminded(ids) -> int:
     return Deadline.objects.filter(pk__in=ids, reminded_at__isnull=False).count()
-
-
-def _reminded_by(worker) -> int:
-    # The task's result as the worker logs it: "{'fired': 0, 'reminded': 50, 'emailed': 0}".
-    return sum(ast.literal_eval(t["result"])["reminded"] for t in worker.succeeded("commission.tasks.sweep_deadlines"))
 
 
 def _reminded_once(ids, people) -> None:
@@ -85,7 +79,7 @@ def test_a_worker_killed_mid_sweep_leaves_whole_pages_and_every_reminder_sent_ex
     wait_for(lambda: _reminded(ids) == len(ids), timeout=120, what="every deadline to be reminded")
     wait_for(lambda: [t["id"] for t in second.succeeded("commission.tasks.sweep_deadlines")] == [sweep_id],
              timeout=120, what="the redelivered sweep to finish")
-    assert _reminded_by(second) == len(ids) - len(by_first)
+    assert sweep_counts(second, "reminded") == len(ids) - len(by_first)
     # The dead sweep's pages were not claimed again (reminded_at is the claim).
     assert dict(Deadline.objects.filter(pk__in=by_first).values_list("pk", "reminded_at")) == by_first
     _reminded_once(ids, people)
@@ -95,16 +89,7 @@ def test_a_worker_killed_mid_sweep_leaves_whole_pages_and_every_reminder_sent_ex
 def test_two_sweeps_at_once_on_two_workers_send_each_reminder_once(cluster, people):  # noqa: F811
     cluster.apply_durations(DEADLINE_REMINDER_BEFORE=WINDOW)
     ids = _to_remind(people)
-    workers = [cluster.start_worker(DEADLINE_SWEEP_PAGE=str(PAGE)) for _ in range(2)]
-    for _ in workers:  # two sweeps (two task ids); each worker takes one
-        cluster.send(tasks.sweep_deadlines)
-
-    wait_for(lambda: sum(len(w.succeeded("commission.tasks.sweep_deadlines")) for w in workers) == 2,
-             timeout=120, what="both sweeps to finish")
-    sweeps = [w.succeeded("commission.tasks.sweep_deadlines") for w in workers]
-    assert [len(s) for s in sweeps] == [1, 1]
-    a, b = sweeps[0][0], sweeps[1][0]
-    assert a["started"] < b["ended"] and b["started"] < a["ended"]  # at the same time
-    assert sum(_reminded_by(w) for w in workers) == len(ids)  # between them, once each
+    workers = two_sweeps_at_once(cluster, page=PAGE)
+    assert sum(sweep_counts(w, "reminded") for w in workers) == len(ids)  # between them, once each
     _reminded_once(ids, people)
     cluster.check_logs()

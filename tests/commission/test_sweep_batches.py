@@ -28,7 +28,7 @@ from commission import services, tasks
 from commission.models import Case, Deadline
 from notifications.models import Notification, NotificationPreference
 from tests.commission.test_worker_deadlines import cluster  # noqa: F401 (the fixture)
-from tests.commission.worker_helpers import database_url, wait_for
+from tests.commission.worker_helpers import database_url, sweep_counts, two_sweeps_at_once, wait_for
 
 # --- The same effects as one at a time ------------------------------------------------------------
 
@@ -251,11 +251,6 @@ def _missed(ids) -> int:
     return Deadline.objects.filter(pk__in=ids, status="missed").count()
 
 
-def _fired(worker) -> int:
-    return sum(int(json.loads(t["result"].replace("'", '"'))["fired"])
-               for t in worker.succeeded("commission.tasks.sweep_deadlines"))
-
-
 KILLED = 2000
 PAGE = 50
 
@@ -286,7 +281,7 @@ def test_a_worker_killed_mid_sweep_leaves_whole_pages_and_every_deadline_settled
     wait_for(lambda: _missed(ids) == len(ids), timeout=120, what="every deadline to be settled")
     wait_for(lambda: [t["id"] for t in second.succeeded("commission.tasks.sweep_deadlines")] == [sweep_id],
              timeout=120, what="the redelivered sweep to finish")
-    assert _fired(second) == len(ids) - done_by_first
+    assert sweep_counts(second, "fired") == len(ids) - done_by_first
     _settled_once(ids)
     assert Notification.objects.filter(recipient=people["chair"], kind="deadline_missed").count() == len(ids)
     cluster.check_logs()
@@ -296,16 +291,7 @@ def test_a_worker_killed_mid_sweep_leaves_whole_pages_and_every_deadline_settled
 @pytest.mark.postgres
 def test_two_sweeps_at_once_on_two_workers_settle_each_deadline_once(cluster, people):  # noqa: F811
     ids = _many_due(people, KILLED)
-    workers = [cluster.start_worker(DEADLINE_SWEEP_PAGE="100") for _ in range(2)]
-    for _ in workers:  # two sweeps (two task ids); each worker takes one
-        cluster.send(tasks.sweep_deadlines)
-
-    wait_for(lambda: sum(len(w.succeeded("commission.tasks.sweep_deadlines")) for w in workers) == 2,
-             timeout=120, what="both sweeps to finish")
-    sweeps = [w.succeeded("commission.tasks.sweep_deadlines") for w in workers]
-    assert [len(s) for s in sweeps] == [1, 1]
-    a, b = sweeps[0][0], sweeps[1][0]
-    assert a["started"] < b["ended"] and b["started"] < a["ended"]  # at the same time
-    assert sum(_fired(w) for w in workers) == len(ids)  # between them, once each
+    workers = two_sweeps_at_once(cluster, page=100)
+    assert sum(sweep_counts(w, "fired") for w in workers) == len(ids)  # between them, once each
     _settled_once(ids)
     cluster.check_logs()

@@ -6,6 +6,7 @@ Nothing here fakes the broker or the worker: the tests only start and stop
 processes, send tasks through Redis, and read the database and the logs.
 """
 
+import ast
 import contextlib
 import os
 import re
@@ -253,3 +254,27 @@ class Cluster:
         for proc in self.processes:
             proc.kill()
         self.redis.stop()
+
+
+def sweep_counts(worker, key: str) -> int:
+    """One count ("fired", "reminded") summed over the sweeps this worker
+    logged as succeeded, from their results as Celery logs them:
+    "{'fired': 3, 'reminded': 0, 'emailed': 0}"."""
+    return sum(int(ast.literal_eval(t["result"])[key]) for t in worker.succeeded("commission.tasks.sweep_deadlines"))
+
+
+def two_sweeps_at_once(cluster, *, page: int) -> list:
+    """Two workers and two sweeps (two task ids): each worker runs one, and
+    the two overlap in time. The workers, once both sweeps are done."""
+    from commission import tasks
+
+    workers = [cluster.start_worker(DEADLINE_SWEEP_PAGE=str(page)) for _ in range(2)]
+    for _ in workers:
+        cluster.send(tasks.sweep_deadlines)
+    wait_for(lambda: sum(len(w.succeeded("commission.tasks.sweep_deadlines")) for w in workers) == 2,
+             timeout=120, what="both sweeps to finish")
+    sweeps = [w.succeeded("commission.tasks.sweep_deadlines") for w in workers]
+    assert [len(s) for s in sweeps] == [1, 1]
+    a, b = sweeps[0][0], sweeps[1][0]
+    assert a["started"] < b["ended"] and b["started"] < a["ended"]  # at the same time
+    return workers
