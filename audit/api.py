@@ -4,7 +4,6 @@ Only auditors and the chair read the whole trail; everyone else gets 403.
 A full verification pass on demand (?full=1) is the auditors' alone.
 """
 
-from django.db.models import F, Q
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -58,21 +57,11 @@ class SealedThenWaiting(CursorPage):
         if self.has_next:
             return page
         after = page[-1].seq if page else self._position()
-        return page + newest_end(queryset, after_seq=after, size=self.page_size)
+        return page + selectors.newest_end(queryset, after_seq=after, size=self.page_size)
 
     def _position(self) -> int:
         position = self.cursor.position if self.cursor is not None else None
         return int(position) if position is not None else 0
-
-
-def newest_end(events, *, after_seq: int, size: int) -> list:
-    """What follows the newest sealed page (whose last seq is after_seq):
-    events sealed since that page was read, in seq order, then events still
-    waiting for their seq, oldest first; at most `size`. One statement, one
-    snapshot: an event sealed between the page's read and this one is listed
-    once, with its seq, rather than missed by both."""
-    later = events.filter(Q(seq__gt=after_seq) | Q(seq__isnull=True))
-    return list(later.order_by(F("seq").asc(nulls_last=True), "id")[:size])
 
 
 EVENT_PAGES = (

@@ -7,7 +7,7 @@ from datetime import UTC
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from audit import chain, merkle
 from audit.models import AuditEvent, Checkpoint
@@ -47,6 +47,16 @@ def event_list(*, refs: set[tuple[str, str]] | None = None, actor: str | None = 
     if before is not None:
         qs = qs.filter(at__lt=before)
     return qs.order_by("seq", "id")
+
+
+def newest_end(events, *, after_seq: int, size: int) -> list:
+    """What follows the newest sealed page (whose last seq is after_seq):
+    events sealed since that page was read, in seq order, then events still
+    waiting for their seq, oldest first; at most `size`. One statement, one
+    snapshot: an event sealed between the page's read and this one is listed
+    once, with its seq, rather than missed by both."""
+    later = events.filter(Q(seq__gt=after_seq) | Q(seq__isnull=True))
+    return list(later.order_by(F("seq").asc(nulls_last=True), "id")[:size])
 
 
 def event_export_dict(event: AuditEvent) -> dict:

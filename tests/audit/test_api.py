@@ -321,8 +321,8 @@ def test_a_page_number_is_refused_with_what_to_do_instead(api, people):
 def test_the_newest_end_lists_what_was_sealed_after_the_page_was_read_once_and_with_its_seq(people):
     # Between the page's read and the newest end's, the sealer may give the
     # waiting events their seq: they must be neither missed nor listed twice.
-    from audit.api import newest_end
     from audit.models import AuditEvent
+    from audit.selectors import newest_end
 
     record(3)
     record(2, seal=False)
