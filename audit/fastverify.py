@@ -37,7 +37,7 @@ def stock_bytes(seq, at, actor, action, object_type, object_id, before, after, r
 
 
 _string = json.encoder.encode_basestring  # what the canonical encoder (ensure_ascii=False) writes a str with
-_encode = chain._ENCODER.encode
+_canonical = chain.canonical_of_json  # the canonical text of a JSON text (before, after)
 
 
 def _text(value) -> str:
@@ -48,15 +48,16 @@ def row_bytes(seq, at, actor, action, object_type, object_id, before, after, rea
     """The same bytes as stock_bytes, written directly: the ten keys are fixed,
     so their sorted order is too ("action" < "actor" < "after" < "at" < ...),
     and each value is written by the very functions the canonical encoder
-    uses (its string writer, int's repr, the encoder itself for before and
-    after). It skips building a dict and sorting it per event: the
-    full pass's largest cost after the nested JSON (BENCHMARKS.md,
-    "Verification that stays cheap"); tests/audit/test_fastverify.py holds
-    it to stock_bytes on awkward and tampered rows."""
+    uses (its string writer, int's repr; for before and after, the
+    encoder's own bytes through chain.canonical_of_json). It skips building
+    a dict and sorting it per event: the full pass's largest cost after the
+    nested JSON (BENCHMARKS.md, "Verification that stays cheap");
+    tests/audit/test_fastverify.py holds it to stock_bytes on awkward and
+    tampered rows."""
     return (
         f'{{"action":{_text(action)},"actor":{_text(actor or None)},'
-        f'"after":{"null" if after is None else _encode(json.loads(after))},"at":{_text(at)},'
-        f'"before":{"null" if before is None else _encode(json.loads(before))},'
+        f'"after":{"null" if after is None else _canonical(after)},"at":{_text(at)},'
+        f'"before":{"null" if before is None else _canonical(before)},'
         f'"object_id":{_text(object_id)},"object_type":{_text(object_type)},"prev_hash":{_text(prev_hash)},'
         f'"reason":{_text(reason)},"seq":{"null" if seq is None else int.__repr__(seq)}}}'
     ).encode()

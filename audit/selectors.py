@@ -7,7 +7,8 @@ from datetime import UTC
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from audit import chain, merkle
 from audit.models import AuditEvent, Checkpoint
@@ -121,8 +122,10 @@ def _at_text(at) -> str:
 
 
 def event_lines(rows: Iterable[tuple]) -> str:
-    """Export lines of rows in _EXPORT_COLUMNS order (JSON already decoded)."""
-    encode = chain.canonical_text
+    """Export lines of rows in _EXPORT_COLUMNS order, before and after as
+    the database's JSON text (export_lines reads them so): re-encoded by
+    chain.canonical_of_json, without Django decoding them first."""
+    encode = chain.canonical_of_json
     string = _string
     return "".join([
         _EVENT_LINE % (string(action), string(actor) if actor else "null",
@@ -151,8 +154,11 @@ def export_lines(*, refs: set[tuple[str, str]] | None = None, after_seq: int = 0
     batch_size = batch_size or settings.EXPORT_BATCH_SIZE
     head = trail_head()
     head_seq = head[0] if head else 0
-    events = AuditEvent.objects.filter(seq__lte=head_seq)
-    fields = _EXPORT_COLUMNS
+    # before and after as JSON text, not decoded by the JSONField: event_lines
+    # writes them with chain.canonical_of_json, which parses them itself.
+    events = AuditEvent.objects.filter(seq__lte=head_seq).annotate(
+        before_text=Cast("before", TextField()), after_text=Cast("after", TextField()))
+    fields = tuple(f"{name}_text" if name in ("before", "after") else name for name in _EXPORT_COLUMNS)
     if formats_time_in_database():
         # Django parses each timestamptz in Python: the row's largest cost.
         events = events.annotate(at_text=utc_text("at", style="recipe"))
