@@ -74,7 +74,8 @@ def _tally_problem(after: dict, cast: list[tuple[int, str, str]]) -> str:
 def eligibility_check() -> CheckOutcome:
     users: dict[str, dict] = {}
     parties: dict[str, str | None] = {}
-    conflicts: set[tuple[str, str]] = set()
+    conflicts: dict[str, set[str]] = {}  # case -> members who declared a conflict in it
+    standing = None  # (eligible, recused) before conflicts; None: an authority event came since
     rounds = 0
     for seq, action, _object_id, after in _events(AUTHORITY_EVENTS):
         after = after or {}
@@ -86,19 +87,28 @@ def eligibility_check() -> CheckOutcome:
                 user["delegation"] = after.get("delegation")
             if "is_active" in after:
                 user["is_active"] = after["is_active"]
+            standing = None
         elif action.startswith("party."):
             parties[after["party"]] = after.get("delegation")
+            standing = None
         elif action == "conflict.declared":
-            conflicts.add((after.get("case"), after.get("member")))
+            conflicts.setdefault(after.get("case"), set()).add(after.get("member"))
         elif action == "round.opened" and users:
             rounds += 1
-            problem = _eligibility_problem(after, users, parties, conflicts)
+            # Who stands as a voter changes only with an authority event, and
+            # a mission opens tens of thousands of rounds between a few of
+            # them: worked out once per change, not once per round.
+            if standing is None:
+                standing = _standing(users, parties)
+            problem = _eligibility_problem(after, users, standing, conflicts.get(after.get("case"), set()))
             if problem:
                 return CheckOutcome("eligibility", rounds - 1, first_bad_seq=seq, problem=f"seq {seq}: {problem}")
     return CheckOutcome("eligibility", rounds)
 
 
-def _eligibility_problem(after: dict, users: dict, parties: dict, conflicts: set) -> str:
+def _standing(users: dict, parties: dict) -> tuple[set[str], dict[str, dict]]:
+    """The active members who may vote in any case, and those recused from
+    every case because their delegation is a party's."""
     party_of = {delegation: party for party, delegation in parties.items() if delegation}
     eligible, recused = set(), {}
     for name, user in users.items():
@@ -106,13 +116,22 @@ def _eligibility_problem(after: dict, users: dict, parties: dict, conflicts: set
             continue
         if user["delegation"] in party_of:
             recused[name] = {"member": name, "reason": "party_delegation", "party": party_of[user["delegation"]]}
-        elif (after.get("case"), name) in conflicts:
-            recused[name] = {"member": name, "reason": "conflict_declared"}
         else:
             eligible.add(name)
+    return eligible, recused
+
+
+def _eligibility_problem(after: dict, users: dict, standing: tuple[set[str], dict[str, dict]],
+                         conflicted: set[str]) -> str:
+    """A party's delegation is recused first; of the others, those who
+    declared a conflict in the round's case."""
+    eligible, recused = standing
+    if conflicted & eligible:
+        recused = {**recused, **{name: {"member": name, "reason": "conflict_declared"} for name in conflicted & eligible}}
+        eligible = eligible - conflicted
     said_eligible = set(after.get("eligible") or [])
     said_recused = {r["member"]: r for r in after.get("recused") or []}
-    unknown = (said_eligible | set(said_recused)) - set(users)
+    unknown = {name for name in said_eligible | set(said_recused) if name not in users}
     if unknown:
         return f"the round names {sorted(unknown)}, whom the trail never gave an account"
     if said_eligible != eligible:

@@ -104,3 +104,47 @@ def test_the_apps_verification_fails_on_a_round_the_trail_does_not_explain(demo,
     assert not report.ok and report.first_bad_seq == opened.seq and report.problem.startswith("eligibility:")
     body = api(demo["auditor1"]).get("/api/v1/audit/verify/").json()
     assert body["ok"] is False and body["first_bad_seq"] == opened.seq
+
+
+def _round_event(rnd):
+    return AuditEvent.objects.get(action="round.opened", object_id=str(rnd.pk))
+
+
+def test_a_conflict_declared_in_one_case_recuses_the_member_in_that_case_only(demo):
+    from audit.services import trail_verify
+
+    first, second = _new_case_in_attribution(demo), _new_case_in_attribution(demo)
+    services.conflict_declare(actor=demo["member1"], case=first, reason="I inspected this site myself.")
+    in_first = services.round_open(actor=demo["chair"], case=first)
+    in_second = services.round_open(actor=demo["chair"], case=second)
+    assert "member1" not in _round_event(in_first).after["eligible"]
+    assert "member1" in _round_event(in_second).after["eligible"]
+    report = trail_verify()
+    assert report.ok, report.problem
+
+
+def test_an_authority_change_between_two_rounds_is_followed_by_the_next_rounds_check(demo):
+    """The check works out who may vote once per authority change: a change
+    through the services between two rounds is the second round's rule."""
+    from accounts.services import user_authority_set
+    from audit.services import trail_verify
+
+    first, second = _new_case_in_attribution(demo), _new_case_in_attribution(demo)
+    services.round_open(actor=demo["chair"], case=first)
+    user_authority_set(actor=demo["admin"], user=demo["member1"], roles=[], reason="Left the commission.")
+    later = services.round_open(actor=demo["chair"], case=second)
+    assert "member1" not in _round_event(later).after["eligible"]
+    report = trail_verify()
+    assert report.ok, report.problem
+
+
+def test_a_role_taken_away_behind_the_services_between_two_rounds_is_caught_at_the_second(demo):
+    from audit.services import trail_verify
+
+    first, second = _new_case_in_attribution(demo), _new_case_in_attribution(demo)
+    services.round_open(actor=demo["chair"], case=first)
+    demo["member1"].groups.clear()  # an operator, not the services: no event
+    later = services.round_open(actor=demo["chair"], case=second)
+    report = trail_verify()
+    assert not report.ok and report.first_bad_seq == _round_event(later).seq
+    assert report.problem.startswith("eligibility:") and "member1" in report.problem
