@@ -13,8 +13,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
+from accounts.models import Party, User
 from reports import exports, selectors
 from reports.map_serializers import FeatureCollectionSerializer
 from reports.models import Report
@@ -167,28 +169,50 @@ def _stock_csv(reports) -> str:
 
 @pytest.fixture
 def tricky(people, file_report):
-    """Reports whose text and numbers test every escape either writer makes."""
+    """Reports whose text, numbers, times and NULLs test every escape and
+    format either writer makes (on PostgreSQL the database writes the rows:
+    exports' "Written by PostgreSQL")."""
     texts = ['=HYPERLINK("http://evil")', "+1", "-5 km", "@cmd", "\tTab", "quote \" and, comma",
-             "line\nbreak", "Кураховe ✓ 🕊", "sep\u2028and\u2029", "", "back\\slash \x01 ctrl"]
+             "line\nbreak", "Кураховe ✓ 🕊", "sep\u2028and\u2029", "", "back\\slash \x01 ctrl",
+             "\rstarts with CR", "ends with CR\r", "crlf\r\ninside", '"', "'already quoted", "-", "=",
+             "del \x7f and \x1f \b \f", "\U0001F600 non-BMP", "a,b", "  spaces  ", "tab\tinside"]
+    # Python's float repr: ".0" on whole numbers, "-0.0", the switch to an
+    # exponent below 1e-4, 17 significant digits.
+    lats = [47.5689, 48.123456789012345, -0.0, 1e-05, 50.0, 0.0001, 9.999999999999999e-05, -1.2345678901234567,
+            5e-324, 89.99999999999999, 0.30000000000000004, -90.0, 0.0]
+    lons = [35.8612, 37.1, 179.999999, -180.0, 0.0, -1.5e-07, 123.45678901234568, 1e-100, -0.0, 180.0, 2.5e-05]
+    odd = User.objects.create_user(username="-dash+@odd", password="x-unused-9", delegation=people["monitor"].delegation)
+    odd_party = Party.objects.create(code='=P,"Q', name="A code with a formula, a comma and a quote")
     made = []
     for i, text in enumerate(texts):
         report = file_report(people["monitor"], description=text or "plain",
                              alleged_party=None if i % 3 == 0 else report_party(i))
         Report.objects.filter(pk=report.pk).update(
             place_name=text, admin1=texts[-1 - i], weapons=texts[(i + 3) % len(texts)],
-            lat=[47.5689, 48.123456789012345, -0.0, 1e-05, 50.0][i % 5], lon=[35.8612, 37.1, 179.999999, -180.0][i % 4],
-            precision_m=None if i % 2 else 250, severity=None if i % 4 else 3,
-            occurred_at=datetime(2026, 3, 1, 10, 0, 0, 0 if i % 2 else 123456, tzinfo=UTC),
-            occurred_until=None if i % 3 else datetime(2026, 3, 1, 11, 30, tzinfo=UTC))
+            # (The category is the GeoJSON's too, whose schema holds it to its choices.)
+            source_type=texts[(i + 7) % len(texts)] or "other",
+            lat=lats[i % len(lats)], lon=lons[i % len(lons)],
+            precision_m=None if i % 2 else 250 + i, severity=None if i % 4 else 3,
+            civilian_killed=i, military_injured=1000 * i,
+            occurred_at=datetime(2026, 3, 1, 10, 0, 0, [0, 123456, 1, 999999, 100000][i % 5], tzinfo=UTC),
+            occurred_until=None if i % 3 else datetime(2026, 3, 1, 11, 30, 0, 0 if i % 2 else 500, tzinfo=UTC),
+            submitted_at=datetime(2026, 3, 2, 8, 0, 0, 0 if i % 3 else 42, tzinfo=UTC))
         made.append(report)
+    Report.objects.filter(pk__in=[r.pk for r in made[2::5]]).update(author=odd)
+    Report.objects.filter(pk__in=[r.pk for r in made[1::5]]).update(alleged_party=odd_party)
+    # A report filed in the last microsecond of 2025 (UTC: RPT-2025-...), whose
+    # id has more than six digits.
+    big = Report.objects.get(pk=made[5].pk)
+    big.pk, big.idempotency_key = 1_234_567, None
+    big.save(force_insert=True)
+    Report.objects.filter(pk=big.pk).update(created_at=datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
+    made.append(big)
     file_report(people["monitor"], status="draft", description="a draft", lat=None, lon=None)
     file_report(people["monitor"], status="draft", description="a mapped draft")
     return made
 
 
 def report_party(i):
-    from accounts.models import Party
-
     return Party.objects.get(code="RU" if i % 2 else "UA")
 
 
@@ -210,3 +234,27 @@ def test_the_geojson_is_byte_for_byte_the_serializers_rendering(api, people, tri
     assert "\\u2028" in fast  # DRF's escape of the line separator, kept
     # batch size does not change a byte
     assert "".join(exports.reports_geojson(reports, batch_size=2)) == stock
+
+
+def test_in_another_time_zone_both_exports_are_still_the_stock_bytes(people, tricky):
+    # The CSV's times and every reference's year stay in UTC (as the stock
+    # CSV wrote them); the GeoJSON's times move to the zone, as DRF writes
+    # them (there Python writes the features: the database's text is UTC).
+    with timezone.override("Europe/Kyiv"):
+        reports = selectors.report_list_for(people["auditor"])
+        stock_csv = _stock_csv(reports)
+        assert "".join(exports.reports_csv(reports)) == stock_csv
+        assert "\r\nRPT-2025-1234567," in stock_csv  # filed in 2025 in UTC, in 2026 in Kyiv
+        mappable = selectors.report_mappable(reports).order_by("id")
+        stock = JSONRenderer().render(FeatureCollectionSerializer(mappable).data).decode("utf-8")
+        assert "".join(exports.reports_geojson(mappable, batch_size=4)) == stock
+        assert '"occurred_at":"2026-03-01T12:00:00.123456+02:00"' in stock
+
+
+def test_on_postgresql_the_database_writes_each_row_and_elsewhere_python_does(people, web, tricky):
+    with CaptureQueriesContext(connection) as queries:
+        body(web(people["auditor"]).get(CSV_URL))
+    batch_reads = [q["sql"] for q in queries.captured_queries if '"reports_report"."id" >' in q["sql"]]
+    assert batch_reads
+    in_database = connection.vendor == "postgresql"
+    assert all(('AS "export_text"' in sql) == in_database for sql in batch_reads)
