@@ -113,18 +113,31 @@ def verify_range(conninfo: str, first: int, last: int, prev_hash: str | None) ->
     return result
 
 
-def verify_chain(conninfo: str, head: int, *, workers: int = 1) -> dict:
-    """Verify seq 1..head. Returns {ok, checked, first_bad_seq, problem, head_hash}."""
-    if head <= 0:
-        return {"ok": True, "checked": 0, "first_bad_seq": None, "problem": "", "head_hash": None}
+def verify_chain(conninfo: str, head: int, *, workers: int = 1, meanwhile=None) -> dict:
+    """Verify seq 1..head. Returns {ok, checked, first_bad_seq, problem,
+    head_hash, meanwhile}.
+
+    meanwhile: a callable run in this process while the workers check their
+    ranges; its result is returned under "meanwhile". The trail's content
+    checks run there: they read other events' payloads and wait on the
+    database a third of their time, so beside the workers they cost the
+    pass little (BENCHMARKS.md, "Verification that stays cheap")."""
     if workers <= 1 or head < PARALLEL_MIN_EVENTS:
-        parts = [verify_range(conninfo, 1, head, ZERO_HASH)]
+        parts = [verify_range(conninfo, 1, head, ZERO_HASH)] if head > 0 else []
+        side = meanwhile() if meanwhile is not None else None
     else:
         step = -(-head // workers)
         bounds = [(a, min(a + step - 1, head)) for a in range(1, head + 1, step)]
         with ProcessPoolExecutor(max_workers=len(bounds), mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(verify_range, conninfo, a, b, ZERO_HASH if a == 1 else None) for a, b in bounds]
+            side = meanwhile() if meanwhile is not None else None
             parts = [f.result() for f in futures]
+    return {**_joined(parts), "meanwhile": side}
+
+
+def _joined(parts: list[dict]) -> dict:
+    """The ranges' results as one pass's: each range's first prev_hash must
+    be the hash its predecessor ended on."""
     checked = 0
     prev_hash = ZERO_HASH
     first = 1
@@ -138,4 +151,5 @@ def verify_chain(conninfo: str, head: int, *, workers: int = 1) -> dict:
                     "head_hash": None}
         prev_hash = part["last_hash"]
         first = part["end"] + 1
-    return {"ok": True, "checked": checked, "first_bad_seq": None, "problem": "", "head_hash": prev_hash}
+    return {"ok": True, "checked": checked, "first_bad_seq": None, "problem": "",
+            "head_hash": prev_hash if parts else None}

@@ -110,11 +110,13 @@ def _conninfo() -> str:
     return make_conninfo(**{k: v for k, v in params.items() if k in keep and v not in (None, "")})
 
 
-def _chain_only(*, workers: int | None) -> TrailReport:
+def _chain_only(*, workers: int | None, meanwhile=None) -> tuple[TrailReport, object]:
     """The sealed chain alone: seq gap-free from 1, each prev_hash equal to
-    the previous hash, each hash recomputed (audit.chain's recipe)."""
+    the previous hash, each hash recomputed (audit.chain's recipe). Returns
+    the report and what `meanwhile` (a callable, or None) returned: it runs
+    in this process while worker processes check the chain, else after."""
     if connection.vendor != "postgresql":
-        return chain_check(sealed_rows())
+        return chain_check(sealed_rows()), meanwhile() if meanwhile is not None else None
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(seq), 0) FROM audit_auditevent")
         head = cursor.fetchone()[0]
@@ -127,15 +129,18 @@ def _chain_only(*, workers: int | None) -> TrailReport:
         if result["bad"] is None and result["end"] != head:
             result.update(bad=result["end"] + 1, problem=f"seq {result['end'] + 1} is missing")
         outcome = {"ok": result["bad"] is None, "checked": result["checked"], "first_bad_seq": result["bad"],
-                   "problem": result["problem"], "head_hash": result["last_hash"]}
+                   "problem": result["problem"], "head_hash": result["last_hash"],
+                   "meanwhile": meanwhile() if meanwhile is not None else None}
     else:
         # Rows 1..head are sealed and immutable: separate snapshots agree.
-        outcome = fastverify.verify_chain(_conninfo(), head, workers=workers)
+        outcome = fastverify.verify_chain(_conninfo(), head, workers=workers, meanwhile=meanwhile)
     if outcome["ok"]:
-        return TrailReport(ok=True, checked=outcome["checked"], first_bad_seq=None, problem="",
-                           head_seq=head or None, head_hash=outcome["head_hash"] if head else None)
-    return TrailReport(ok=False, checked=outcome["checked"], first_bad_seq=outcome["first_bad_seq"],
-                       problem=outcome["problem"], head_seq=None, head_hash=None)
+        report = TrailReport(ok=True, checked=outcome["checked"], first_bad_seq=None, problem="",
+                             head_seq=head or None, head_hash=outcome["head_hash"] if head else None)
+    else:
+        report = TrailReport(ok=False, checked=outcome["checked"], first_bad_seq=outcome["first_bad_seq"],
+                             problem=outcome["problem"], head_seq=None, head_hash=None)
+    return report, outcome["meanwhile"]
 
 
 def stored_checkpoints_check(*, head_seq: int | None, trusted_key: str | None,
@@ -278,7 +283,8 @@ def _check_portable(rows, first: int, prev_hash: str) -> dict:
 def chain_verify(*, workers: int | None = None, trusted_key: str | None = None, full: bool = True) -> TrailReport:
     """The whole trail's check: the chain, then the stored signed checkpoints
     compared with it, then the registered content checks (ballots, tallies,
-    eligibility). `ok` only when all hold.
+    eligibility; in a full pass they run while the chain's worker processes
+    work). `ok` only when all hold; a bad chain is named first.
 
     full=True reads every event. full=False, when a key is configured and a
     full pass signed a verified point, reads only what follows the newest
@@ -287,11 +293,13 @@ def chain_verify(*, workers: int | None = None, trusted_key: str | None = None, 
     from audit.checks import trail_checks_run
 
     point = verified_point_latest() if not full and trusted_key is not None else None
+    checks = None
     if point is not None:
         report = _chain_after_point(point, trusted_key)
         report.verified_point = point
     else:
-        report = _chain_only(workers=workers)
+        # The content checks run beside the chain's worker processes.
+        report, checks = _chain_only(workers=workers, meanwhile=trail_checks_run)
     if not report.ok:
         return report
     checked, bad_seq, problem = stored_checkpoints_check(head_seq=report.head_seq, trusted_key=trusted_key,
@@ -300,13 +308,13 @@ def chain_verify(*, workers: int | None = None, trusted_key: str | None = None, 
     if bad_seq is not None:
         report.ok, report.first_bad_seq, report.problem = False, bad_seq, problem
         return report
-    # Incremental: the content checks re-read every event of their kinds
-    # (a million ballot events at five million): run only those for which
-    # an event of those kinds arrived after the point (the tail is small).
-    new_actions = None
-    if point is not None:
+    if checks is None:
+        # Incremental: the content checks re-read every event of their kinds
+        # (a million ballot events at five million): run only those for which
+        # an event of those kinds arrived after the point (the tail is small).
         new_actions = set(AuditEvent.objects.filter(seq__gt=point.seq).values_list("action", flat=True).distinct())
-    report.checks = trail_checks_run(new_actions=new_actions)
+        checks = trail_checks_run(new_actions=new_actions)
+    report.checks = checks
     for outcome in report.checks:
         if not outcome.ok:
             report.ok, report.first_bad_seq = False, outcome.first_bad_seq

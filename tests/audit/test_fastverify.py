@@ -101,3 +101,48 @@ def test_the_hand_written_path_reaches_the_stock_verdict_on_a_tampered_trail(awk
     assert hand == stock
     assert stock["bad"] is not None
     assert hand["bad"] == portable.first_bad_seq
+
+
+# --- The content checks run beside the chain's workers ------------------------------
+
+
+@pytest.fixture
+def a_failing_check(monkeypatch):
+    """A registered content check that fails at seq 2, and counts its runs."""
+    from audit import checks
+
+    runs = []
+
+    def check():
+        runs.append(1)
+        return checks.CheckOutcome("probe", 1, first_bad_seq=2, problem="seq 2: made to fail")
+
+    monkeypatch.setitem(checks._checks, "probe", (check, None))
+    return runs
+
+
+def test_a_parallel_full_pass_runs_each_content_check_once_and_reports_it(awkward_trail, a_failing_check,
+                                                                          monkeypatch):
+    from audit.verification import chain_verify
+
+    monkeypatch.setattr(fastverify, "PARALLEL_MIN_EVENTS", 1)
+    report = chain_verify(workers=2)
+    assert a_failing_check == [1]
+    assert not report.ok and report.first_bad_seq == 2 and report.problem == "probe: seq 2: made to fail"
+    assert report.checked == awkward_trail  # the chain itself was checked, and held
+    assert {c.name for c in report.checks} >= {"probe", "ballots", "eligibility"}
+
+
+def test_a_parallel_full_pass_names_a_broken_chain_before_a_failing_content_check(awkward_trail, a_failing_check,
+                                                                                 monkeypatch):
+    from audit.verification import chain_verify
+
+    monkeypatch.setattr(fastverify, "PARALLEL_MIN_EVENTS", 1)
+    triggers.drop(connection)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE audit_auditevent SET reason = 'rewritten' WHERE seq = 4")
+        report = chain_verify(workers=2)
+    finally:
+        triggers.install(connection)
+    assert not report.ok and report.first_bad_seq == 4 and "altered" in report.problem
