@@ -165,7 +165,8 @@ def export_lines(*, refs: set[tuple[str, str]] | None = None, after_seq: int = 0
         fields = tuple("at_text" if name == "at" else name for name in fields)
     if refs is not None:
         events = events.filter(_refs_q(refs))
-    for rows in keyset_batches(events, key="seq", after=after_seq, fields=fields, batch_size=batch_size):
+    for rows in keyset_batches(events, key="seq", after=after_seq, fields=fields, batch_size=batch_size,
+                               prefetch=True):
         yield event_lines(rows)
     checkpoint = Checkpoint.objects.filter(seq__lte=head_seq).order_by("-seq").first()
     if checkpoint is not None:

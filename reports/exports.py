@@ -82,7 +82,7 @@ def reports_csv(reports: QuerySet[Report], *, after_id: int = 0, batch_size: int
             yield "\r\n".join(lines) + "\r\n"  # the csv writer's line terminator
         return
     for rows in keyset_batches(reports.annotate(year=_YEAR), key="id", after=after_id, fields=_CSV_FIELDS,
-                               batch_size=batch_size):
+                               batch_size=batch_size, prefetch=True):
         writer.writerows(_csv_rows(rows))
         yield _take(buffer)
 
@@ -100,7 +100,8 @@ def reports_geojson(reports: QuerySet[Report], *, after_id: int = 0,
     else:
         zone = timezone.get_current_timezone()
         batches = (_features(rows, zone) for rows in keyset_batches(
-            reports.annotate(year=_YEAR), key="id", after=after_id, fields=_GEO_FIELDS, batch_size=batch_size))
+            reports.annotate(year=_YEAR), key="id", after=after_id, fields=_GEO_FIELDS, batch_size=batch_size,
+            prefetch=True))
     yield GEOJSON_HEAD
     separator = ""
     for text in batches:
@@ -125,7 +126,7 @@ def _texts_by_database(reports: QuerySet[Report], text: Func, *, after_id: int, 
     """The `text` of each report, one list per keyset batch."""
     reports = reports.annotate(export_text=text)
     for rows in keyset_batches(reports, key="id", after=after_id, fields=("id", "export_text"),
-                               batch_size=batch_size):
+                               batch_size=batch_size, prefetch=True):
         yield [text for _pk, text in rows]
 
 
