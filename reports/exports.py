@@ -82,7 +82,7 @@ def reports_csv(reports: QuerySet[Report], *, after_id: int = 0, batch_size: int
             yield "\r\n".join(lines) + "\r\n"  # the csv writer's line terminator
         return
     for rows in keyset_batches(reports.annotate(year=_YEAR), key="id", after=after_id, fields=_CSV_FIELDS,
-                               batch_size=batch_size, prefetch=True):
+                               batch_size=batch_size):
         writer.writerows(_csv_rows(rows))
         yield _take(buffer)
 
@@ -100,8 +100,7 @@ def reports_geojson(reports: QuerySet[Report], *, after_id: int = 0,
     else:
         zone = timezone.get_current_timezone()
         batches = (_features(rows, zone) for rows in keyset_batches(
-            reports.annotate(year=_YEAR), key="id", after=after_id, fields=_GEO_FIELDS, batch_size=batch_size,
-            prefetch=True))
+            reports.annotate(year=_YEAR), key="id", after=after_id, fields=_GEO_FIELDS, batch_size=batch_size))
     yield GEOJSON_HEAD
     separator = ""
     for text in batches:
@@ -123,10 +122,13 @@ def _writes_in_database() -> bool:
 
 
 def _texts_by_database(reports: QuerySet[Report], text: Func, *, after_id: int, batch_size: int) -> Iterator[list]:
-    """The `text` of each report, one list per keyset batch."""
+    """The `text` of each report, one list per keyset batch. Not prefetched
+    (config.db.keyset_batches' prefetch): the database writing the text is
+    nearly all of the time, so there is little Python work to overlap with
+    it; measured back to back, neither this nor the GeoJSON gained (±5 %)."""
     reports = reports.annotate(export_text=text)
     for rows in keyset_batches(reports, key="id", after=after_id, fields=("id", "export_text"),
-                               batch_size=batch_size, prefetch=True):
+                               batch_size=batch_size):
         yield [text for _pk, text in rows]
 
 
