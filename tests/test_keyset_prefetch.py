@@ -25,7 +25,8 @@ from config.db import keyset_batches
 from reports import selectors as report_selectors
 from tests.audit.helpers import record
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
+postgres = pytest.mark.postgres  # the worker thread runs on PostgreSQL only
 
 BATCH = 5
 
@@ -85,6 +86,7 @@ def _batch_reads(queries) -> int:
 # --- The same batches -----------------------------------------------------------
 
 
+@postgres
 @pytest.mark.parametrize(("refs", "after_seq"), [(None, 0), (None, 7), ({("thing", "1"), ("thing", "3")}, 0),
                                                  ({("thing", "1"), ("thing", "3")}, 9)])
 def test_it_exports_the_trail_in_the_same_batches_as_the_plain_way(worker, plain, refs, after_seq):
@@ -99,6 +101,7 @@ def test_it_exports_the_trail_in_the_same_batches_as_the_plain_way(worker, plain
     assert worker.all_closed()
 
 
+@postgres
 @pytest.mark.parametrize("reader", ["auditor", "monitor2"])
 def test_it_reads_a_scoped_joined_queryset_in_the_same_batches_as_the_plain_way(worker, plain, people,
                                                                                   file_report, reader):
@@ -122,6 +125,7 @@ def test_it_reads_a_scoped_joined_queryset_in_the_same_batches_as_the_plain_way(
     assert worker.all_closed()
 
 
+@postgres
 def test_it_reads_one_batch_ahead_at_most(worker):
     record(23)
     held = []
@@ -132,6 +136,7 @@ def test_it_reads_one_batch_ahead_at_most(worker):
     assert held == [5, 5, 5, 5, 3] and worker.queries == 5
 
 
+@postgres
 def test_a_trail_of_whole_batches_ends_with_one_empty_read_as_the_plain_way(worker):
     record(20)
     batches = list(keyset_batches(AuditEvent.objects.all(), key="seq", after=0, fields=("seq",),
@@ -142,12 +147,14 @@ def test_a_trail_of_whole_batches_ends_with_one_empty_read_as_the_plain_way(work
 # --- The worker's connection ------------------------------------------------------
 
 
+@postgres
 def test_it_closes_the_workers_connection_when_the_export_ends(worker):
     record(12)
     assert sum(chunk.count("\n") for chunk in audit_selectors.export_lines()) == 12
     assert len(worker.connections) == 1 and worker.all_closed()
 
 
+@postgres
 def test_it_closes_the_workers_connection_when_the_client_goes_away(worker):
     record(23)
     # The export view's response (the test client would read it all).
@@ -159,6 +166,7 @@ def test_it_closes_the_workers_connection_when_the_client_goes_away(worker):
     assert worker.all_closed() and worker.queries <= 2
 
 
+@postgres
 def test_it_closes_the_workers_connection_when_a_query_fails(worker):
     record(23)
     worker.fail_at = 3
@@ -169,6 +177,7 @@ def test_it_closes_the_workers_connection_when_a_query_fails(worker):
     assert worker.all_closed() and worker.queries == 3
 
 
+@postgres
 def test_it_opens_no_thread_for_a_generator_never_started(worker):
     record(3)
     lines = audit_selectors.export_lines()
@@ -179,6 +188,7 @@ def test_it_opens_no_thread_for_a_generator_never_started(worker):
 # --- Inside a transaction, the plain way ----------------------------------------------
 
 
+@postgres
 def test_inside_a_transaction_it_reads_on_the_callers_connection_and_sees_its_rows(worker, people, file_report):
     with transaction.atomic():
         made = [file_report(people["monitor"], occurred_at=timezone.now() - timedelta(hours=i)) for i in range(7)]
@@ -186,3 +196,11 @@ def test_inside_a_transaction_it_reads_on_the_callers_connection_and_sees_its_ro
                                   fields=("id",), batch_size=BATCH, prefetch=True))
     assert [pk for rows in got for (pk,) in rows] == [r.pk for r in made]  # uncommitted rows: only the caller sees
     assert not worker.connections and worker.queries == 0
+
+
+def test_it_is_the_plain_way_on_sqlite_and_a_worker_thread_on_postgresql(worker, people, file_report):
+    made = [file_report(people["monitor"]) for _ in range(7)]
+    got = list(keyset_batches(report_selectors.report_list_for(people["auditor"]), key="id", after=0,
+                              fields=("id",), batch_size=BATCH, prefetch=True))
+    assert [pk for rows in got for (pk,) in rows] == [r.pk for r in made]
+    assert bool(worker.connections) == (connection.vendor == "postgresql")
