@@ -143,8 +143,11 @@ def export_lines(*, refs: set[tuple[str, str]] | None = None, after_seq: int = 0
 
     Keyset batches (WHERE seq > last ORDER BY seq LIMIT n) through the
     unique index on seq: each batch is one short query, so memory holds at
-    most EXPORT_BATCH_SIZE rows and no transaction or server-side cursor is
-    kept open while a slow client downloads. Sealed rows never change and
+    most two batches of EXPORT_BATCH_SIZE rows and no transaction or
+    server-side cursor is kept open while a slow client downloads. The next
+    batch is read while this one is encoded (keyset_batches' prefetch): the
+    encoding is most of the time here, and the overlap paid 27-29 % back to
+    back (300,000 events, in-process and over HTTP, on 2 cores). Sealed rows never change and
     seq is gap-free, so the batches are one consistent sequence even though
     each sees its own snapshot; the export stops at the head it found when it
     started (events sealed meanwhile belong to the next export, which can
