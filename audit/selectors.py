@@ -147,11 +147,11 @@ def export_lines(*, refs: set[tuple[str, str]] | None = None, after_seq: int = 0
     server-side cursor is kept open while a slow client downloads. The next
     batch is read while this one is encoded (keyset_batches' prefetch): the
     encoding is most of the time here, and the overlap paid 27-29 % back to
-    back (300,000 events, in-process and over HTTP, on 2 cores). Sealed rows never change and
-    seq is gap-free, so the batches are one consistent sequence even though
-    each sees its own snapshot; the export stops at the head it found when it
-    started (events sealed meanwhile belong to the next export, which can
-    start from the last seq received). Yields one string per batch: a
+    back (300,000 events, in-process and over HTTP, on 2 cores). Sealed
+    rows never change and seq is gap-free, so the batches are one
+    consistent sequence even though each sees its own snapshot; the export
+    stops at the head it found when it started (events sealed meanwhile
+    belong to the next export, which can start from the last seq received). Yields one string per batch: a
     WSGI server writes each yielded string on its own, so a line per yield
     would cost a write per event."""
     batch_size = batch_size or settings.EXPORT_BATCH_SIZE
