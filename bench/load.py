@@ -70,8 +70,11 @@ def path_plan(ids: dict) -> list[tuple[str, list[str]]]:
         (f"/cases/{case}/", ["verifier", "member", "chair", "auditor", "party_representative"]),
         ("/board/", ["chair"]),
         ("/overview/", ["member", "chair"]),
-        ("/api/v1/reports.geojson", ["verifier", "member"]),
-        (f"/api/v1/reports.geojson?bbox={BBOX}", ["member"]),
+        # Not /api/v1/reports.geojson: since issue 14 it is the full export
+        # (352 MB at the mission's size; 177 MB for the Donetsk front's bbox),
+        # timed by bench/export.py. Under wrk no request finished within a
+        # row, which made it the "slowest" row and its plan the session's.
+        # The map reads the clusters.
         (f"/api/v1/map/clusters/?zoom=7&bbox={BBOX}", ["member"]),
         ("/trail/", ["auditor"]),
         ("/trail/?action=ballot.cast", ["auditor"]),
