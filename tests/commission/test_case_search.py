@@ -202,3 +202,17 @@ def test_the_cases_page_says_a_bad_filter_by_its_field(client, people, cases):
     assert response.status_code == 400
     assert 'id="id_overdue_errors"' in response.text
     assert cases["orikhiv"].reference not in response.text
+
+
+def test_the_cases_page_reads_the_columns_it_shows_and_joins_nothing_to_rank_a_search(client, people, cases):
+    """A search ranks every match before it keeps a page: the opener, the
+    party and the long texts would be carried through the ranking of tens of
+    thousands of rows, and the page shows none of them."""
+    client.force_login(people["member1"])
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/cases/?search=Orikhiv")
+    assert response.status_code == 200 and cases["orikhiv"].reference in response.text
+    listed = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "commission_case"."id"')]
+    assert len(listed) == 1
+    assert " JOIN " not in listed[0].split(" FROM ", 1)[1].split(" WHERE ", 1)[0]
+    assert '"findings"' not in listed[0] and '"summary"' not in listed[0]
