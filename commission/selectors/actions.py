@@ -56,15 +56,20 @@ def recusal_reason(*, case: Case, member) -> str | None:
     return None
 
 
+def standing_members():
+    """Active members whose delegation is not a party to the conflict: the
+    eligible voters of every case, less those who declared a conflict of
+    interest on it (eligible_members)."""
+    User = get_user_model()
+    party_delegations = Party.objects.filter(delegation__isnull=False).values("delegation_id")
+    return User.objects.filter(groups__name=MEMBER, is_active=True).exclude(delegation_id__in=party_delegations)
+
+
 def eligible_members(case: Case):
     """Members at this moment, less those recused: a delegation that is a
     party to the conflict, or a declared conflict of interest on the case."""
-    User = get_user_model()
-    party_delegations = Party.objects.filter(delegation__isnull=False).values("delegation_id")
     conflicted = ConflictDeclaration.objects.filter(case=case).values("member_id")
-    return (User.objects.filter(groups__name=MEMBER, is_active=True)
-            .exclude(delegation_id__in=party_delegations).exclude(pk__in=conflicted)
-            .distinct().order_by("username"))
+    return standing_members().exclude(pk__in=conflicted).distinct().order_by("username")
 
 
 def recused_members(case: Case) -> list[dict]:
@@ -139,13 +144,28 @@ def conflict_refusal(case: Case, member, *, open_round: Round | None, now: datet
 
 
 def round_open_refusal(case: Case) -> Conflict | None:
-    if case.stage != Stage.ATTRIBUTION:
-        return Conflict(_("A round opens only in attribution; the case is in %(stage)s.") % {"stage": case.stage})
-    if Round.objects.filter(case=case, status=RoundStatus.OPEN).exists():
-        return Conflict(_("A round is already open on this case."), code="round_open")
-    if not eligible_members(case).exists():
-        return Conflict(_("No member is eligible to vote on this case."), code="no_eligible_voters")
-    return None
+    return round_open_refusals([case])[case.pk]
+
+
+def round_open_refusals(cases: list[Case]) -> dict[int, Conflict | None]:
+    """Why a round cannot open on each case (None: it can), in three queries
+    however many cases: the chair's home asks for ten at once."""
+    open_rounds = set(Round.objects.filter(case__in=cases, status=RoundStatus.OPEN).values_list("case_id", flat=True))
+    standing = set(standing_members().values_list("pk", flat=True))
+    conflicted: dict[int, set[int]] = {}
+    for case_id, member_id in ConflictDeclaration.objects.filter(case__in=cases).values_list("case_id", "member_id"):
+        conflicted.setdefault(case_id, set()).add(member_id)
+    refusals = {}
+    for case in cases:
+        refusal = None
+        if case.stage != Stage.ATTRIBUTION:
+            refusal = Conflict(_("A round opens only in attribution; the case is in %(stage)s.") % {"stage": case.stage})
+        elif case.pk in open_rounds:
+            refusal = Conflict(_("A round is already open on this case."), code="round_open")
+        elif not standing - conflicted.get(case.pk, set()):  # eligible_members(case), in memory
+            refusal = Conflict(_("No member is eligible to vote on this case."), code="no_eligible_voters")
+        refusals[case.pk] = refusal
+    return refusals
 
 
 def round_clock_paused(rnd: Round) -> bool:

@@ -76,3 +76,34 @@ def test_the_home_lists_notifications_in_the_readers_language(people, case_in, w
     services.round_open(actor=people["chair"], case=case)
     page = home(web, people["member2"], "uk")
     assert f"{case.reference}: раунд 1 відкрито" in page
+
+
+def test_a_case_where_every_member_declared_a_conflict_says_no_member_is_eligible(people, case_in, web):
+    # The eligibility of the listed cases is read for all of them at once: each case keeps its own conflicts.
+    conflicted, free = case_in("attribution"), case_in("attribution")
+    for name in ("member1", "member2", "member3", "member4"):  # member5 is UA's: recused already
+        services.conflict_declare(actor=people[name], case=conflicted, reason="I served on this sector.")
+    page = home(web, people["chair"])
+    items = {case.reference: page[page.index(case.reference):].split("</li>", 1)[0] for case in (conflicted, free)}
+    assert "No member is eligible to vote on this case." in items[conflicted.reference]
+    assert "a round may open" in items[free.reference]
+
+
+def test_the_chairs_home_costs_the_same_queries_for_one_or_ten_cases_waiting_for_a_round(people, case_in, web):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = web(people["chair"])
+
+    def queries() -> int:
+        client.get("/")
+        with CaptureQueriesContext(connection) as ctx:
+            client.get("/")
+        return len(ctx.captured_queries)
+
+    case_in("attribution")
+    one = queries()
+    for _ in range(9):
+        case_in("attribution")
+    assert home(web, people["chair"]).count("a round may open") == 10
+    assert queries() == one
