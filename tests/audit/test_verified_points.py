@@ -228,3 +228,19 @@ def test_the_incremental_check_skips_content_checks_no_new_event_feeds():
     report = trail_verify(full=False)
     assert report.ok and {c.name: c.skipped for c in report.checks} == {"ballots": True, "eligibility": True}
     assert {c.name: c.skipped for c in trail_verify(full=True).checks} == {"ballots": False, "eligibility": False}
+
+
+def test_the_incremental_check_reads_each_new_action_once_not_each_new_event():
+    """Which content checks to run is asked of the actions after the point:
+    one row per action, whatever the number of events (the model's ordering
+    must not join the DISTINCT)."""
+    record(5)
+    trail_verify(full=True)
+    record(49)
+    record(1, action="test.other")
+    with CaptureQueriesContext(connection) as queries:
+        assert trail_verify(full=False).ok
+    [asked] = [q["sql"] for q in queries if "DISTINCT" in q["sql"] and '"action"' in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(asked)
+        assert sorted(row[0] for row in cursor.fetchall()) == ["test.changed", "test.other"]
