@@ -118,21 +118,38 @@ def verify_chain(conninfo: str, head: int, *, workers: int = 1, meanwhile=None) 
     head_hash, meanwhile}.
 
     meanwhile: a callable run in this process while the workers check their
-    ranges; its result is returned under "meanwhile". The trail's content
+    ranges; what it returned, or the exception it raised, is returned under
+    "meanwhile" (the caller decides, once it knows the chain held: a
+    tampered payload may well break the content checks that run there, and
+    the chain's verdict names where it was altered). The trail's content
     checks run there: they read other events' payloads and wait on the
     database a third of their time, so beside the workers they cost the
     pass little (BENCHMARKS.md, "Verification that stays cheap")."""
     if workers <= 1 or head < PARALLEL_MIN_EVENTS:
         parts = [verify_range(conninfo, 1, head, ZERO_HASH)] if head > 0 else []
-        side = meanwhile() if meanwhile is not None else None
+        side = None
     else:
         step = -(-head // workers)
         bounds = [(a, min(a + step - 1, head)) for a in range(1, head + 1, step)]
         with ProcessPoolExecutor(max_workers=len(bounds), mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(verify_range, conninfo, a, b, ZERO_HASH if a == 1 else None) for a, b in bounds]
-            side = meanwhile() if meanwhile is not None else None
+            side = run_meanwhile(meanwhile)
             parts = [f.result() for f in futures]
-    return {**_joined(parts), "meanwhile": side}
+            meanwhile = None  # done
+    outcome = _joined(parts)
+    if meanwhile is not None and outcome["ok"]:
+        side = run_meanwhile(meanwhile)  # one process: after the chain, and only if it held
+    return {**outcome, "meanwhile": side}
+
+
+def run_meanwhile(meanwhile):
+    """meanwhile() (None: nothing), or the exception it raised."""
+    if meanwhile is None:
+        return None
+    try:
+        return meanwhile()
+    except Exception as exc:  # noqa: BLE001 (handed to the caller, raised there if the chain held)
+        return exc
 
 
 def _joined(parts: list[dict]) -> dict:

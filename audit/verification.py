@@ -113,10 +113,12 @@ def _conninfo() -> str:
 def _chain_only(*, workers: int | None, meanwhile=None) -> tuple[TrailReport, object]:
     """The sealed chain alone: seq gap-free from 1, each prev_hash equal to
     the previous hash, each hash recomputed (audit.chain's recipe). Returns
-    the report and what `meanwhile` (a callable, or None) returned: it runs
-    in this process while worker processes check the chain, else after."""
+    the report and what `meanwhile` (a callable, or None) returned or
+    raised (fastverify.run_meanwhile): it runs in this process while worker
+    processes check the chain, else after the chain, if it held."""
     if connection.vendor != "postgresql":
-        return chain_check(sealed_rows()), meanwhile() if meanwhile is not None else None
+        report = chain_check(sealed_rows())
+        return report, fastverify.run_meanwhile(meanwhile) if report.ok else None
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(seq), 0) FROM audit_auditevent")
         head = cursor.fetchone()[0]
@@ -128,9 +130,10 @@ def _chain_only(*, workers: int | None, meanwhile=None) -> tuple[TrailReport, ob
             result = fastverify.check_rows(fastverify.range_rows(cursor, 1, head), 1, chain.ZERO_HASH)
         if result["bad"] is None and result["end"] != head:
             result.update(bad=result["end"] + 1, problem=f"seq {result['end'] + 1} is missing")
-        outcome = {"ok": result["bad"] is None, "checked": result["checked"], "first_bad_seq": result["bad"],
+        ok = result["bad"] is None
+        outcome = {"ok": ok, "checked": result["checked"], "first_bad_seq": result["bad"],
                    "problem": result["problem"], "head_hash": result["last_hash"],
-                   "meanwhile": meanwhile() if meanwhile is not None else None}
+                   "meanwhile": fastverify.run_meanwhile(meanwhile) if ok else None}
     else:
         # Rows 1..head are sealed and immutable: separate snapshots agree.
         outcome = fastverify.verify_chain(_conninfo(), head, workers=workers, meanwhile=meanwhile)
@@ -308,6 +311,10 @@ def chain_verify(*, workers: int | None = None, trusted_key: str | None = None, 
     if bad_seq is not None:
         report.ok, report.first_bad_seq, report.problem = False, bad_seq, problem
         return report
+    if isinstance(checks, Exception):
+        # A content check broke on the trail's content while the chain and
+        # the checkpoints held: raised as it was before they ran beside the chain.
+        raise checks
     if checks is None:
         # Incremental: the content checks re-read every event of their kinds
         # (a million ballot events at five million): run only those for which

@@ -146,3 +146,48 @@ def test_a_parallel_full_pass_names_a_broken_chain_before_a_failing_content_chec
     finally:
         triggers.install(connection)
     assert not report.ok and report.first_bad_seq == 4 and "altered" in report.problem
+
+
+def _a_trail_whose_first_event_is_an_account():
+    with transaction.atomic():
+        audit_record(actor=None, action="user.created", object_type="user", object_id=1,
+                     after={"username": "m1", "roles": ["member"], "delegation": None, "is_active": True})
+    for i in range(3):
+        with transaction.atomic():
+            audit_record(actor=None, action="test.changed", object_type="thing", object_id=i, after={"i": i})
+    trail_seal(blocking=True)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_payload_rewritten_so_that_a_content_check_breaks_is_named_where_it_was_altered(parallel, monkeypatch):
+    """The content checks run beside the chain: one that cannot read a
+    rewritten payload must not hide the chain's verdict behind an error."""
+    from audit.verification import chain_verify
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the fast verifier reads PostgreSQL's text rows")
+    _a_trail_whose_first_event_is_an_account()
+    if parallel:
+        monkeypatch.setattr(fastverify, "PARALLEL_MIN_EVENTS", 1)
+    assert chain_verify(workers=2).ok
+    triggers.drop(connection)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("""UPDATE audit_auditevent SET after = '{"roles": ["member"]}' WHERE seq = 1""")
+        report = chain_verify(workers=2)
+    finally:
+        triggers.install(connection)
+    assert not report.ok and report.first_bad_seq == 1 and "altered" in report.problem
+
+
+def test_a_content_check_that_breaks_on_an_intact_chain_still_raises(awkward_trail, monkeypatch):
+    from audit import checks
+    from audit.verification import chain_verify
+
+    def broken():
+        raise KeyError("username")
+
+    monkeypatch.setitem(checks._checks, "broken", (broken, None))
+    monkeypatch.setattr(fastverify, "PARALLEL_MIN_EVENTS", 1)
+    with pytest.raises(KeyError):
+        chain_verify(workers=2)
