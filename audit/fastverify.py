@@ -126,20 +126,20 @@ def verify_chain(conninfo: str, head: int, *, workers: int = 1, meanwhile=None) 
     database a third of their time, so beside the workers they cost the
     pass little (BENCHMARKS.md, "Verification that stays cheap")."""
     if workers <= 1 or head < PARALLEL_MIN_EVENTS:
-        parts = [verify_range(conninfo, 1, head, ZERO_HASH)] if head > 0 else []
-        side = None
-    else:
-        step = -(-head // workers)
-        bounds = [(a, min(a + step - 1, head)) for a in range(1, head + 1, step)]
-        with ProcessPoolExecutor(max_workers=len(bounds), mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(verify_range, conninfo, a, b, ZERO_HASH if a == 1 else None) for a, b in bounds]
-            side = run_meanwhile(meanwhile)
-            parts = [f.result() for f in futures]
-            meanwhile = None  # done
-    outcome = _joined(parts)
-    if meanwhile is not None and outcome["ok"]:
-        side = run_meanwhile(meanwhile)  # one process: after the chain, and only if it held
-    return {**outcome, "meanwhile": side}
+        outcome = _joined([verify_range(conninfo, 1, head, ZERO_HASH)] if head > 0 else [])
+        return {**outcome, "meanwhile": run_meanwhile_after(meanwhile, chain_ok=outcome["ok"])}
+    step = -(-head // workers)
+    bounds = [(a, min(a + step - 1, head)) for a in range(1, head + 1, step)]
+    with ProcessPoolExecutor(max_workers=len(bounds), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(verify_range, conninfo, a, b, ZERO_HASH if a == 1 else None) for a, b in bounds]
+        side = run_meanwhile(meanwhile)
+        parts = [f.result() for f in futures]
+    return {**_joined(parts), "meanwhile": side}
+
+
+def run_meanwhile_after(meanwhile, *, chain_ok: bool):
+    """In one process, the side work runs after the chain, and only if it held."""
+    return run_meanwhile(meanwhile) if chain_ok else None
 
 
 def run_meanwhile(meanwhile):

@@ -151,9 +151,9 @@ def export_lines(*, refs: set[tuple[str, str]] | None = None, after_seq: int = 0
     rows never change and seq is gap-free, so the batches are one
     consistent sequence even though each sees its own snapshot; the export
     stops at the head it found when it started (events sealed meanwhile
-    belong to the next export, which can start from the last seq received). Yields one string per batch: a
-    WSGI server writes each yielded string on its own, so a line per yield
-    would cost a write per event."""
+    belong to the next export, which can start from the last seq received).
+    Yields one string per batch: a WSGI server writes each yielded string on
+    its own, so a line per yield would cost a write per event."""
     batch_size = batch_size or settings.EXPORT_BATCH_SIZE
     head = trail_head()
     head_seq = head[0] if head else 0

@@ -118,7 +118,7 @@ def _chain_only(*, workers: int | None, meanwhile=None) -> tuple[TrailReport, ob
     processes check the chain, else after the chain, if it held."""
     if connection.vendor != "postgresql":
         report = chain_check(sealed_rows())
-        return report, fastverify.run_meanwhile(meanwhile) if report.ok else None
+        return report, fastverify.run_meanwhile_after(meanwhile, chain_ok=report.ok)
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(seq), 0) FROM audit_auditevent")
         head = cursor.fetchone()[0]
@@ -133,7 +133,7 @@ def _chain_only(*, workers: int | None, meanwhile=None) -> tuple[TrailReport, ob
         ok = result["bad"] is None
         outcome = {"ok": ok, "checked": result["checked"], "first_bad_seq": result["bad"],
                    "problem": result["problem"], "head_hash": result["last_hash"],
-                   "meanwhile": fastverify.run_meanwhile(meanwhile) if ok else None}
+                   "meanwhile": fastverify.run_meanwhile_after(meanwhile, chain_ok=ok)}
     else:
         # Rows 1..head are sealed and immutable: separate snapshots agree.
         outcome = fastverify.verify_chain(_conninfo(), head, workers=workers, meanwhile=meanwhile)
