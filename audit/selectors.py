@@ -12,7 +12,7 @@ from django.db.models.functions import Cast
 
 from audit import chain, merkle
 from audit.models import AuditEvent, Checkpoint
-from config.db import formats_time_in_database, keyset_batches, utc_text
+from config.db import keyset_batches, utc_text, writes_text_in_database
 from config.errors import ApplicationError
 
 _CHUNK = 5000
@@ -162,7 +162,7 @@ def export_lines(*, refs: set[tuple[str, str]] | None = None, after_seq: int = 0
     events = AuditEvent.objects.filter(seq__lte=head_seq).annotate(
         before_text=Cast("before", TextField()), after_text=Cast("after", TextField()))
     fields = tuple(f"{name}_text" if name in ("before", "after") else name for name in _EXPORT_COLUMNS)
-    if formats_time_in_database():
+    if writes_text_in_database():
         # Django parses each timestamptz in Python: the row's largest cost.
         events = events.annotate(at_text=utc_text("at", style="recipe"))
         fields = tuple("at_text" if name == "at" else name for name in fields)

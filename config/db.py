@@ -132,5 +132,8 @@ def utc_text(field: str, *, style: str):
     return Func(field, template=template, output_field=CharField())
 
 
-def formats_time_in_database() -> bool:
+def writes_text_in_database() -> bool:
+    """Whether the exports have the database write their text (times with
+    utc_text, the reports' CSV lines and GeoJSON features): PostgreSQL's
+    functions do; elsewhere Python writes the same bytes from the values."""
     return connection.vendor == "postgresql"

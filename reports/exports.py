@@ -37,12 +37,11 @@ from collections.abc import Iterator
 from datetime import UTC
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import F, Func, QuerySet, TextField, Value
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-from config.db import keyset_batches, utc_text
+from config.db import keyset_batches, utc_text, writes_text_in_database
 from reports.models import Report
 
 CSV_COLUMNS = ["reference", "status", "occurred_at", "occurred_until", "lat", "lon", "precision_m", "place_name",
@@ -77,7 +76,7 @@ def reports_csv(reports: QuerySet[Report], *, after_id: int = 0, batch_size: int
         yield _take(buffer)
     batch_size = batch_size or settings.EXPORT_BATCH_SIZE
     # The stock CSV wrote the datetimes as read, in UTC, whatever the zone.
-    if _writes_in_database():
+    if writes_text_in_database():
         for lines in _texts_by_database(reports, _csv_line(), after_id=after_id, batch_size=batch_size):
             yield "\r\n".join(lines) + "\r\n"  # the csv writer's line terminator
         return
@@ -94,7 +93,7 @@ def reports_geojson(reports: QuerySet[Report], *, after_id: int = 0,
     resumed export is a FeatureCollection of the features after after_id."""
     batch_size = batch_size or settings.EXPORT_BATCH_SIZE
     # DRF writes times in the current time zone: the database's UTC text only when that is UTC.
-    if _writes_in_database() and timezone.get_current_timezone_name() == "UTC":
+    if writes_text_in_database() and timezone.get_current_timezone_name() == "UTC":
         batches = (",".join(features) for features in
                    _texts_by_database(reports, _feature(), after_id=after_id, batch_size=batch_size))
     else:
@@ -116,10 +115,6 @@ def reports_geojson(reports: QuerySet[Report], *, after_id: int = 0,
 # template, {x} is the column; it may appear more than once (a column brings
 # no parameters). Constants are parameters (_concat) or literals: no input
 # reaches this SQL.
-
-def _writes_in_database() -> bool:
-    return connection.vendor == "postgresql"
-
 
 def _texts_by_database(reports: QuerySet[Report], text: Func, *, after_id: int, batch_size: int) -> Iterator[list]:
     """The `text` of each report, one list per keyset batch. Not prefetched
