@@ -5,9 +5,9 @@ down to awkward text, and both name the same first bad seq when it is altered.""
 import pytest
 from django.db import connection, transaction
 
-from audit import chain, fastverify, triggers
+from audit import chain, checks, fastverify, triggers
 from audit.services import audit_record, trail_seal
-from audit.verification import _conninfo, chain_check, sealed_rows
+from audit.verification import _conninfo, chain_check, chain_verify, sealed_rows
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -109,8 +109,6 @@ def test_the_hand_written_path_reaches_the_stock_verdict_on_a_tampered_trail(awk
 @pytest.fixture
 def a_failing_check(monkeypatch):
     """A registered content check that fails at seq 2, and counts its runs."""
-    from audit import checks
-
     runs = []
 
     def check():
@@ -123,8 +121,6 @@ def a_failing_check(monkeypatch):
 
 def test_a_parallel_full_pass_runs_each_content_check_once_and_reports_it(awkward_trail, a_failing_check,
                                                                           monkeypatch):
-    from audit.verification import chain_verify
-
     monkeypatch.setattr(fastverify, "PARALLEL_MIN_EVENTS", 1)
     report = chain_verify(workers=2)
     assert a_failing_check == [1]
@@ -135,8 +131,6 @@ def test_a_parallel_full_pass_runs_each_content_check_once_and_reports_it(awkwar
 
 def test_a_parallel_full_pass_names_a_broken_chain_before_a_failing_content_check(awkward_trail, a_failing_check,
                                                                                  monkeypatch):
-    from audit.verification import chain_verify
-
     monkeypatch.setattr(fastverify, "PARALLEL_MIN_EVENTS", 1)
     triggers.drop(connection)
     try:
@@ -162,8 +156,6 @@ def _a_trail_whose_first_event_is_an_account():
 def test_a_payload_rewritten_so_that_a_content_check_breaks_is_named_where_it_was_altered(parallel, monkeypatch):
     """The content checks run beside the chain: one that cannot read a
     rewritten payload must not hide the chain's verdict behind an error."""
-    from audit.verification import chain_verify
-
     if connection.vendor != "postgresql":
         pytest.skip("the fast verifier reads PostgreSQL's text rows")
     _a_trail_whose_first_event_is_an_account()
@@ -181,9 +173,6 @@ def test_a_payload_rewritten_so_that_a_content_check_breaks_is_named_where_it_wa
 
 
 def test_a_content_check_that_breaks_on_an_intact_chain_still_raises(awkward_trail, monkeypatch):
-    from audit import checks
-    from audit.verification import chain_verify
-
     def broken():
         raise KeyError("username")
 
