@@ -16,7 +16,8 @@ What it does:
    request once through Django's test client in this process with
    CaptureQueriesContext (queries per request, their total time, the
    slowest); then wrk (bench/load.lua carries the session cookie) with 8
-   connections for --duration seconds: p50, p99, requests/s.
+   connections, --warmup seconds untimed (every worker has then answered
+   the path once), then --duration seconds: p50, p99, requests/s.
 3. Prints a markdown table, and EXPLAIN (ANALYZE, BUFFERS) of the slowest
    query of the --explain slowest paths (by p50): the ceiling, what
    PostgreSQL alone takes for that query.
@@ -243,6 +244,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--duration", type=float, default=10, help="seconds of wrk per path and role")
+    parser.add_argument("--warmup", type=float, default=2,
+                        help="seconds of untimed wrk on each path and role before its timed run (0: none)")
     parser.add_argument("--paths", default="", help="regular expression: only the paths it matches")
     parser.add_argument("--roles", default="", help="comma-separated roles (default: each path's readers)")
     parser.add_argument("--explain", type=int, default=5, help="EXPLAIN the slowest query of the N slowest paths")
@@ -305,6 +308,13 @@ def main() -> int:
                     print(notes[-1], flush=True)
                     break
                 count = counted(clients[role], path)
+                if args.warmup:
+                    # Untimed: every worker answers this path once before the timed run
+                    # (a worker's first page of a kind loads its templates and
+                    # translations). Without it, an 8-second row's p99 held those few
+                    # first requests: the member's overview 317-375 ms against the
+                    # chair's 222-242 ms right after it, the same page.
+                    wrk(args.port, path, cookies[role], connections=args.connections, duration=args.warmup)
                 figures = wrk(args.port, path, cookies[role], connections=args.connections,
                               duration=args.duration)
                 rps = figures["requests"] / (figures["duration_us"] / 1e6)
