@@ -242,6 +242,27 @@ class ReportDailyCount(models.Model):
         return f"{self.day} {self.category} {self.party or '-'} {self.status}: {self.n}"
 
 
+class ReportMonthlyCount(models.Model):
+    """ReportDailyCount added up by month (`month`: its first day), kept on
+    write beside it: the overview's charts run over the whole mission by
+    month, and grouping some 45,000 day rows per request cost it 26-43 ms of
+    its ~95 at a million reports (BENCHMARKS.md, "Pauses"); this table
+    holds about 1,500."""
+
+    month = models.DateField()
+    category = models.CharField(max_length=32)
+    party = models.CharField(max_length=16, blank=True, default="")
+    status = models.CharField(max_length=16)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "category", "party", "status"],
+                                               name="report_monthly_count_key")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.category} {self.party or '-'} {self.status}: {self.n}"
+
+
 class ReportMapCell(models.Model):
     """How many filed reports lie in a cell of the map's grid at each zoom
     of reports.mapgrid.CELL_LEVELS, by category and status, with the sums of

@@ -13,7 +13,6 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
-from django.db.models.functions import TruncMonth
 
 from accounts.models import Party
 from accounts.roles import AUDITOR, CHAIR, MEMBER, MONITOR, VERIFIER, has_role, roles_of
@@ -21,7 +20,7 @@ from audit.receipts import receipt_sign
 from audit.selectors import checkpoint_latest, event_latest, inclusion_proof
 from config.search import text_search
 from reports import geo, mapgrid
-from reports.models import SEARCH_FIELDS, Evidence, Report, ReportDailyCount, ReportMapCell, ReportStatus
+from reports.models import SEARCH_FIELDS, Evidence, Report, ReportMapCell, ReportMonthlyCount, ReportStatus
 
 # Roles that read every submitted report (never anyone's drafts).
 READERS_OF_SUBMITTED = frozenset({VERIFIER, CHAIR, MEMBER, AUDITOR})
@@ -355,10 +354,9 @@ def report_counts_by_month(*, status: str = ReportStatus.SUBMITTED) -> list[dict
     """Reports of `status` per month of occurrence, category and alleged
     party (its code, "" for none), oldest month first: {"period": date,
     "category": str, "party": str, "total": int} from the counts kept on
-    write (ReportDailyCount), a thousand rows or so however many reports.
-    One grouping serves both of the overview's charts and its total (three
-    scans of the day rows cost it 55 ms at a million reports, this one 28).
-    Every filed report: for readers, who see them all (report_list_for)."""
-    return list(ReportDailyCount.objects.filter(status=status).annotate(period=TruncMonth("day"))
-                .values("period", "category", "party").annotate(total=Sum("n")).filter(total__gt=0)
-                .values("period", "category", "party", "total").order_by("period", "category", "party"))
+    write by month (ReportMonthlyCount), a thousand rows or so however many
+    reports. One read serves both of the overview's charts and its total
+    (grouping the day rows by month instead cost 26-43 ms at a million
+    reports). Every filed report: for readers, who see them all (report_list_for)."""
+    return list(ReportMonthlyCount.objects.filter(status=status, n__gt=0)
+                .values("category", "party", period=F("month"), total=F("n")).order_by("period", "category", "party"))

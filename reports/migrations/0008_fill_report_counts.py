@@ -1,17 +1,13 @@
-"""Fill the counts kept on write from the reports already filed."""
+"""Filled the counts kept on write from the reports already filed. It
+called the live service (reports.services.counts.report_counts_rebuild),
+which since 0011 also writes ReportMonthlyCount, a table that does not
+exist yet at this point: the fill moved to 0011, which rebuilds every
+count. A database that ran this step before is rebuilt there again."""
 
 from django.db import migrations
-
-
-def fill(apps, schema_editor):
-    # The service itself (not historical models): the counts must be the ones
-    # its moves keep, and the tables exist from 0007 on.
-    from reports.services.counts import report_counts_rebuild
-
-    report_counts_rebuild()
 
 
 class Migration(migrations.Migration):
     dependencies = [("reports", "0007_report_counts")]
 
-    operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
+    operations = []

@@ -1,4 +1,5 @@
-"""The counts kept on write (reports.models.ReportDailyCount, ReportMapCell):
+"""The counts kept on write (reports.models.ReportDailyCount, ReportMonthlyCount,
+ReportMapCell):
 moved in the same transaction as the reports they count, one statement per
 table for any number of reports.
 
@@ -17,19 +18,19 @@ from datetime import UTC
 
 from django.db import connection, transaction
 from django.db.models import Count, IntegerField, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
 from reports import mapgrid
-from reports.models import Report, ReportDailyCount, ReportMapCell, ReportStatus
+from reports.models import Report, ReportDailyCount, ReportMapCell, ReportMonthlyCount, ReportStatus
 
 # What the counts cover: filed reports (a draft may lack time, place or category).
 COUNTED_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.RETURNED)
 
 
-def _daily_select(reports: QuerySet, sign: int):
-    return (reports.annotate(c_day=TruncDate("occurred_at", tzinfo=UTC),
-                             c_party=Coalesce("alleged_party__code", Value("")))
-            .values("c_day", "category", "c_party", "status")
+def _period_select(reports: QuerySet, sign: int, period):
+    """The reports by `period` of occurrence (a day or a month, UTC), category, party and status."""
+    return (reports.annotate(c_period=period, c_party=Coalesce("alleged_party__code", Value("")))
+            .values("c_period", "category", "c_party", "status")
             .annotate(c_n=Count("id") * Value(sign, output_field=IntegerField()))
             .order_by())
 
@@ -70,8 +71,13 @@ def _upsert(model, key: tuple[str, ...], columns: tuple[str, ...], select: Query
 
 def _move(reports: QuerySet, sign: int) -> None:
     reports = reports.filter(status__in=COUNTED_STATUSES).order_by()
-    _upsert(ReportDailyCount, ("day", "category", "party", "status"), ("c_day", "category", "c_party", "status", "c_n"),
-            _daily_select(reports, sign), ("n",))
+    day = TruncDate("occurred_at", tzinfo=UTC)
+    # Always in this order (day, month, cells), so that two moves lock rows table by table alike.
+    _upsert(ReportDailyCount, ("day", "category", "party", "status"), ("c_period", "category", "c_party", "status", "c_n"),
+            _period_select(reports, sign, day), ("n",))
+    # The month of the UTC day (a date, on SQLite too), as the day rows would add up to.
+    _upsert(ReportMonthlyCount, ("month", "category", "party", "status"),
+            ("c_period", "category", "c_party", "status", "c_n"), _period_select(reports, sign, TruncMonth(day)), ("n",))
     _upsert(ReportMapCell, ("zoom", "x", "y", "category", "status"),
             ("c_zoom", "c_x", "c_y", "category", "status", "c_n", "c_lat", "c_lon", "c_id"),
             _cell_select(reports, sign), ("n", "sum_lat", "sum_lon", "sum_id"))
@@ -102,15 +108,17 @@ def report_counts_follow(*, report_ids: Iterable[int]):
 
 
 def report_counts_rebuild() -> None:
-    """Recompute both tables from the reports, in one transaction. On
+    """Recompute the three tables from the reports, in one transaction. On
     PostgreSQL the tables are locked first (EXCLUSIVE: reads go on, moves
     wait), so a report written meanwhile is either in the rebuild's snapshot
     or added on top of it after the commit, never both or neither."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(f"LOCK TABLE {ReportDailyCount._meta.db_table}, {ReportMapCell._meta.db_table} "
+                cursor.execute(f"LOCK TABLE {ReportDailyCount._meta.db_table}, {ReportMonthlyCount._meta.db_table}, "
+                               f"{ReportMapCell._meta.db_table} "
                                "IN EXCLUSIVE MODE")
         ReportDailyCount.objects.all().delete()
+        ReportMonthlyCount.objects.all().delete()
         ReportMapCell.objects.all().delete()
         _move(Report.objects.all(), +1)

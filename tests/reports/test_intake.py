@@ -195,10 +195,10 @@ def test_filing_a_report_costs_the_token_the_party_the_rows_the_counts_and_nothi
     assert client.post(URL, body(), format="json").status_code == 201
     # Token with user and roles (SQLite: roles apart), the party by its code,
     # the savepoint of the report and its event (the test's transaction is
-    # outermost), INSERT report, INSERT event, the two counts kept on write
-    # (the overview's daily counts, the map's cells: reports.services.counts),
-    # release. Sealing runs after a real commit only.
-    expected = 8 if connection.vendor == "postgresql" else 9
+    # outermost), INSERT report, INSERT event, the three counts kept on write
+    # (the overview's daily and monthly counts, the map's cells:
+    # reports.services.counts), release. Sealing runs after a real commit only.
+    expected = 9 if connection.vendor == "postgresql" else 10
     with django_assert_num_queries(expected):
         assert client.post(URL, body(alleged_party="UA"), format="json").status_code == 201
     assert list(Report.objects.order_by("pk").values_list("alleged_party__code", flat=True)) == ["RU", "UA"]

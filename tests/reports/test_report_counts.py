@@ -1,5 +1,6 @@
-"""The counts kept on write (ReportDailyCount, ReportMapCell) stay equal to
-a group-by of the reports through every change that moves them."""
+"""The counts kept on write (ReportDailyCount, ReportMonthlyCount,
+ReportMapCell) stay equal to a group-by of the reports through every change
+that moves them."""
 
 import io
 from datetime import UTC, datetime
@@ -7,12 +8,12 @@ from datetime import UTC, datetime
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncMonth
 from django.test.utils import CaptureQueriesContext
 
 from commission.services.triage import report_return
 from reports import mapgrid
-from reports.models import Report, ReportDailyCount, ReportMapCell
+from reports.models import Report, ReportDailyCount, ReportMapCell, ReportMonthlyCount
 from reports.services import ImportEntry, report_create, report_import, report_update
 
 
@@ -22,6 +23,14 @@ def daily_truth() -> dict:
             .annotate(day=TruncDate("occurred_at", tzinfo=UTC)).values("day", "category", "status", "alleged_party__code")
             .annotate(n=Count("id")))
     return {(r["day"], r["category"], r["alleged_party__code"] or "", r["status"]): r["n"] for r in rows}
+
+
+def monthly_truth() -> dict:
+    rows = (Report.objects.filter(status__in=("submitted", "returned"))
+            .annotate(month=TruncMonth("occurred_at", tzinfo=UTC))
+            .values("month", "category", "status", "alleged_party__code").annotate(n=Count("id")))
+    return {(r["month"].date().replace(day=1), r["category"], r["alleged_party__code"] or "", r["status"]): r["n"]
+            for r in rows}
 
 
 def cell_truth() -> dict:
@@ -38,6 +47,8 @@ def cell_truth() -> dict:
 def assert_counts_match():
     kept = {(r.day, r.category, r.party, r.status): r.n for r in ReportDailyCount.objects.exclude(n=0)}
     assert kept == daily_truth()
+    monthly = {(r.month, r.category, r.party, r.status): r.n for r in ReportMonthlyCount.objects.exclude(n=0)}
+    assert monthly == monthly_truth()
     cells = {(c.zoom, c.x, c.y, c.category, c.status): (c.n, c.sum_id) for c in ReportMapCell.objects.exclude(n=0)}
     assert cells == cell_truth()
 
@@ -64,8 +75,19 @@ def test_the_counts_follow_submissions_returns_edits_and_rebuild(people, parties
     report_return(actor=verifier, report=second, reason="Source?")
     assert_counts_match()
     ReportDailyCount.objects.all().delete()
+    ReportMonthlyCount.objects.update(n=7)
     ReportMapCell.objects.update(n=99)
     call_command("rebuild_report_counts", stdout=io.StringIO())
+    assert_counts_match()
+
+
+def test_a_report_counts_in_the_month_of_its_utc_day(people, parties, file_report):
+    """23:30 UTC on the last of March counts in March, 00:10 UTC on the first
+    of April in April: the month of the day the daily rows use."""
+    file_report(people["monitor"], occurred_at=datetime(2026, 3, 31, 23, 30, tzinfo=UTC))
+    file_report(people["monitor"], occurred_at=datetime(2026, 4, 1, 0, 10, tzinfo=UTC))
+    months = {r.month: r.n for r in ReportMonthlyCount.objects.all()}
+    assert months == {datetime(2026, 3, 1).date(): 1, datetime(2026, 4, 1).date(): 1}
     assert_counts_match()
 
 
@@ -80,13 +102,14 @@ def test_an_import_moves_the_counts_with_one_statement_per_table(people, parties
         outcomes = report_import(actor=monitor, entries=file_entries)
     assert {o.status for o in outcomes} == {"filed"}
     moves = [q["sql"] for q in queries.captured_queries if "reports_reportdailycount" in q["sql"]
-             or "reports_reportmapcell" in q["sql"]]
-    assert len(moves) == 2
+             or "reports_reportmonthlycount" in q["sql"] or "reports_reportmapcell" in q["sql"]]
+    assert len(moves) == 3
     assert_counts_match()
     # A re-run files nothing and counts nothing twice.
     report_import(actor=monitor, entries=file_entries)
     assert_counts_match()
     assert ReportDailyCount.objects.aggregate(n=Sum("n"))["n"] == 120
+    assert ReportMonthlyCount.objects.aggregate(n=Sum("n"))["n"] == 120
 
 
 def test_the_overview_reads_the_kept_counts_of_submitted_reports(people, file_report):
