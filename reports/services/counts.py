@@ -18,6 +18,7 @@ from datetime import UTC
 
 from django.db import connection, transaction
 from django.db.models import Count, IntegerField, QuerySet, Sum, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
 from reports import mapgrid
@@ -46,8 +47,9 @@ def _cell_select(reports: QuerySet, sign: int):
     return parts[0].union(*parts[1:], all=True)
 
 
-def _upsert(model, key: tuple[str, ...], columns: tuple[str, ...], select: QuerySet, added: tuple[str, ...]) -> None:
-    """INSERT INTO model (key + added) <select> ON CONFLICT (key) DO UPDATE
+def _upsert(model, key: tuple[str, ...], columns: tuple[str, ...], select: QuerySet,
+            added: tuple[str, ...]) -> tuple[str, list]:
+    """(sql, params): INSERT INTO model (key + added) <select> ON CONFLICT (key) DO UPDATE
     adding `added`. `select` names its columns in `columns` (same order as
     key + added); they are picked by name, so the order the ORM puts them in
     does not matter."""
@@ -65,36 +67,73 @@ def _upsert(model, key: tuple[str, ...], columns: tuple[str, ...], select: Query
     sql = (f"INSERT INTO {table} ({', '.join(qn(c) for c in targets)}) "  # noqa: S608 (names from the models)
            f"SELECT {picked} FROM ({inner}) s WHERE true ORDER BY {in_key_order} "
            f"ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET {updates}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, list(params)
 
 
-def _move(reports: QuerySet, sign: int) -> None:
+def _statements(reports: QuerySet, sign: int) -> list[tuple[str, list]]:
+    """The three upserts that move `reports` into (+1) or out of (-1) the counts."""
     reports = reports.filter(status__in=COUNTED_STATUSES).order_by()
     day = TruncDate("occurred_at", tzinfo=UTC)
     # Always in this order (day, month, cells), so that two moves lock rows table by table alike.
-    _upsert(ReportDailyCount, ("day", "category", "party", "status"), ("c_period", "category", "c_party", "status", "c_n"),
-            _period_select(reports, sign, day), ("n",))
-    # The month of the UTC day (a date, on SQLite too), as the day rows would add up to.
-    _upsert(ReportMonthlyCount, ("month", "category", "party", "status"),
-            ("c_period", "category", "c_party", "status", "c_n"), _period_select(reports, sign, TruncMonth(day)), ("n",))
-    _upsert(ReportMapCell, ("zoom", "x", "y", "category", "status"),
-            ("c_zoom", "c_x", "c_y", "category", "status", "c_n", "c_lat", "c_lon", "c_id"),
-            _cell_select(reports, sign), ("n", "sum_lat", "sum_lon", "sum_id"))
+    return [
+        _upsert(ReportDailyCount, ("day", "category", "party", "status"),
+                ("c_period", "category", "c_party", "status", "c_n"), _period_select(reports, sign, day), ("n",)),
+        # The month of the UTC day (a date, on SQLite too), as the day rows would add up to.
+        _upsert(ReportMonthlyCount, ("month", "category", "party", "status"),
+                ("c_period", "category", "c_party", "status", "c_n"),
+                _period_select(reports, sign, TruncMonth(day)), ("n",)),
+        _upsert(ReportMapCell, ("zoom", "x", "y", "category", "status"),
+                ("c_zoom", "c_x", "c_y", "category", "status", "c_n", "c_lat", "c_lon", "c_id"),
+                _cell_select(reports, sign), ("n", "sum_lat", "sum_lon", "sum_id")),
+    ]
+
+
+def _move(reports: QuerySet, sign: int) -> None:
+    with connection.cursor() as cursor:
+        for sql, params in _statements(reports, sign):
+            cursor.execute(sql, params)
+
+
+class _Ids:
+    """Where the ids go among a compiled move's parameters."""
+
+
+_IDS = _Ids()
+# (database alias, sign) -> the three statements for "the reports whose id is
+# in one array parameter". Compiling them (three grouped SELECTs, the cells'
+# a UNION ALL over every zoom) was 43 ms of the 79 ms a filing took in
+# process (cProfile; the SQL itself about 2 ms), and their text never changes:
+# the ids are one parameter. BENCHMARKS.md, "Pauses";
+# tests/reports/test_report_counts.py holds them to the ORM's statements.
+_COMPILED: dict[tuple[str, int], list[tuple[str, list]]] = {}
+
+
+def _move_ids(ids: list[int], sign: int) -> None:
+    if connection.vendor != "postgresql":
+        # SQLite has no array parameter: the ORM's statements, compiled each time.
+        _move(Report.objects.filter(pk__in=ids), sign)
+        return
+    key = (connection.alias, sign)
+    if key not in _COMPILED:
+        in_array = RawSQL("SELECT unnest(%s::bigint[])", [_IDS])  # noqa: S611 (no input in the text)
+        _COMPILED[key] = _statements(Report.objects.filter(pk__in=in_array), sign)
+    with connection.cursor() as cursor:
+        for sql, params in _COMPILED[key]:
+            cursor.execute(sql, [ids if p is _IDS else p for p in params])
 
 
 def report_counts_add(*, report_ids: Iterable[int]) -> None:
     """Count these reports as they are now (call after they are written)."""
     ids = list(report_ids)
     if ids:
-        _move(Report.objects.filter(pk__in=ids), +1)
+        _move_ids(ids, +1)
 
 
 def report_counts_remove(*, report_ids: Iterable[int]) -> None:
     """Take these reports out of the counts as they are now (call before they change)."""
     ids = list(report_ids)
     if ids:
-        _move(Report.objects.filter(pk__in=ids), -1)
+        _move_ids(ids, -1)
 
 
 @contextmanager

@@ -140,3 +140,46 @@ def test_each_chart_adds_up_the_other_field_and_the_total_counts_every_month(peo
     assert _counts_by_month(rows, "category") == (["2026-01", "2026-03"], {"drone_strike": [2, 1], "shelling": [2, 0]})
     assert _counts_by_month(rows, "party") == (["2026-01", "2026-03"], {"RU": [2, 1], "UA": [1, 0], "unknown": [1, 0]})
     assert sum(row["total"] for row in rows) == 5
+
+
+def _kept() -> tuple[dict, dict, dict]:
+    daily = {(r.day, r.category, r.party, r.status): r.n for r in ReportDailyCount.objects.exclude(n=0)}
+    monthly = {(r.month, r.category, r.party, r.status): r.n for r in ReportMonthlyCount.objects.exclude(n=0)}
+    # The positions' sums are floats added up in whatever order the plan reads the rows.
+    cells = {(c.zoom, c.x, c.y, c.category, c.status): (c.n, c.sum_id, round(c.sum_lat, 9), round(c.sum_lon, 9))
+             for c in ReportMapCell.objects.exclude(n=0)}
+    return daily, monthly, cells
+
+
+def test_a_move_by_ids_does_exactly_what_the_orms_statements_do(people, parties, file_report):
+    """report_counts_add/remove run, on PostgreSQL, statements compiled once
+    per process with the ids as one array (counts._COMPILED); each of their
+    moves is undone exactly by the ORM's statements for the same reports,
+    and the other way round."""
+    from reports.services import counts
+
+    monitor = people["monitor"]
+    reports = [
+        file_report(monitor, occurred_at=datetime(2026, 3, 31, 23, 30, tzinfo=UTC)),
+        file_report(monitor, occurred_at=datetime(2026, 4, 1, 0, 10, tzinfo=UTC), category="mine_ied",
+                    alleged_party=None, lat=-33.9, lon=179.99),
+        file_report(people["monitor2"], occurred_at=datetime(2025, 12, 1, tzinfo=UTC), alleged_party=parties["UA"],
+                    lat=48.0, lon=37.8),
+    ]
+    report_return(actor=people["verifier"], report=reports[2], reason="Which village?")
+    ids = [r.pk for r in reports]
+    counted = _kept()
+    assert all(counted)
+
+    counts._move_ids(ids, -1)
+    emptied = _kept()
+    assert emptied != counted
+    counts._move(Report.objects.filter(pk__in=ids), +1)
+    assert _kept() == counted
+    counts._move(Report.objects.filter(pk__in=ids), -1)
+    assert _kept() == emptied
+    counts._move_ids(ids, +1)
+    assert _kept() == counted
+    assert_counts_match()
+    if connection.vendor == "postgresql":
+        assert {(connection.alias, +1), (connection.alias, -1)} <= set(counts._COMPILED)
