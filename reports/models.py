@@ -220,19 +220,27 @@ class Evidence(models.Model):
 # --- Counts kept on write (reports.services.counts) ----------------------------
 # Filed reports only (submitted or returned: a draft may lack its time, place
 # and category). Each row moves in the same transaction as the reports it
-# counts; `rebuild_report_counts` recomputes both tables from the reports.
+# counts; `rebuild_report_counts` recomputes the tables from the reports.
 
 
-class ReportDailyCount(models.Model):
-    """How many filed reports occurred on a day (UTC), by category, alleged
-    party (its code; "" for none) and status: what the overview's charts read
-    instead of grouping every report per request."""
+class _PeriodCount(models.Model):
+    """How many filed reports occurred in a period (UTC), by category,
+    alleged party (its code; "" for none) and status."""
 
-    day = models.DateField()
     category = models.CharField(max_length=32)
     party = models.CharField(max_length=16, blank=True, default="")
     status = models.CharField(max_length=16)
     n = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ReportDailyCount(_PeriodCount):
+    """The counts by day: what the overview's charts read instead of
+    grouping every report per request."""
+
+    day = models.DateField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "category", "party", "status"],
@@ -242,18 +250,14 @@ class ReportDailyCount(models.Model):
         return f"{self.day} {self.category} {self.party or '-'} {self.status}: {self.n}"
 
 
-class ReportMonthlyCount(models.Model):
-    """ReportDailyCount added up by month (`month`: its first day), kept on
-    write beside it: the overview's charts run over the whole mission by
+class ReportMonthlyCount(_PeriodCount):
+    """The day rows added up by month (`month`: its first day), kept on
+    write beside them: the overview's charts run over the whole mission by
     month, and grouping some 45,000 day rows per request cost it 26-43 ms of
-    its ~95 at a million reports (BENCHMARKS.md, "Pauses"); this table
-    holds about 1,500."""
+    its ~90 at a million reports (BENCHMARKS.md, "Pauses"); this table
+    holds about 2,500."""
 
     month = models.DateField()
-    category = models.CharField(max_length=32)
-    party = models.CharField(max_length=16, blank=True, default="")
-    status = models.CharField(max_length=16)
-    n = models.IntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["month", "category", "party", "status"],
