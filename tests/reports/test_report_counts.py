@@ -29,7 +29,7 @@ def monthly_truth() -> dict:
     rows = (Report.objects.filter(status__in=("submitted", "returned"))
             .annotate(month=TruncMonth("occurred_at", tzinfo=UTC))
             .values("month", "category", "status", "alleged_party__code").annotate(n=Count("id")))
-    return {(r["month"].date().replace(day=1), r["category"], r["alleged_party__code"] or "", r["status"]): r["n"]
+    return {(r["month"].date(), r["category"], r["alleged_party__code"] or "", r["status"]): r["n"]
             for r in rows}
 
 
