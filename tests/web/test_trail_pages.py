@@ -206,6 +206,19 @@ def test_each_added_or_removed_field_says_so_in_the_readers_language(people, web
     assert f'<span class="badge ok">{added}</span>' in page and f'<span class="badge bad">{removed}</span>' in page
 
 
+@pytest.mark.django_db
+def test_a_diff_row_escapes_its_field_and_values_and_keeps_its_markup(people, web):
+    from audit.services import audit_record
+
+    audit_record(actor=people["chair"], action="case.flagged", object_type="case", object_id=1,
+                 before={"a&b": "<b>old</b>"}, after={"a&b": "<script>x()</script>"})
+    page = web(people["auditor"]).get("/trail/").content.decode()
+    assert "<script>x()</script>" not in page and "<b>old</b>" not in page
+    assert ('<tr class="diff-changed">\n      <th scope="row" class="mono">a&amp;b</th>\n'
+            "      <td><del>&lt;b&gt;old&lt;/b&gt;</del></td>\n"
+            "      <td><ins>&lt;script&gt;x()&lt;/script&gt;</ins></td>\n    </tr>") in page
+
+
 def _listed(page: str) -> list[str]:
     import re
 
