@@ -409,7 +409,8 @@ def _case_context(request, case, bound: dict) -> dict:
     is_member = has_role(user, MEMBER)
 
     deadlines = []
-    for d in commission_selectors.case_deadlines(case):
+    case_deadlines = list(commission_selectors.case_deadlines(case))
+    for d in case_deadlines:
         open_ = d.status in ("pending", "extended")
         deadlines.append({
             "pk": d.pk, "label": label(d.kind), "due_at": d.due_at, "status": d.status,
@@ -465,14 +466,18 @@ def _case_context(request, case, bound: dict) -> dict:
     for m in measures:
         m["can_decide"] = "decide" in actions["measures"].get(m["pk"], [])
         m["can_comply"] = "record_compliance" in actions["measures"].get(m["pk"], [])
+    # The parties' replies, shown above the round and the ballot form: members read them before voting.
+    # With the deadlines and reports read above, not read again.
+    window = commission_selectors.reply_window_among(case_deadlines)
+    hearing = commission_selectors.hearing(case, user, now=now, reports=reports, window=window)
     return {
         "case": case, "deadlines": deadlines, "missed": any(d["status"] == "missed" for d in deadlines),
         "reports": reports, "verification": reads.case_verification(case),
         "rounds": rounds, "open_round": open_round, "recusal": recusal, "my_ballot": my_ballot,
-        # The parties' replies, shown above the round and the ballot form: members read them before voting.
-        "hearing": commission_selectors.hearing(case, user, now=now),
+        "hearing": hearing,
         # Why the chair's round needs an override reason now (None: it does not).
-        "reply_hold": commission_selectors.reply_window_refusal(case, now=now) if can["open_round"] else None,
+        "reply_hold": (commission_selectors.reply_window_refusal(case, now=now, window=window)
+                       if can["open_round"] else None),
         "is_member": is_member, "measures": measures, "can": can,
         "link_form": bound.get("link") or f.LinkReportForm(auto_id=form_auto_id("link")),
         "verification_form": bound.get("verify") or f.VerificationForm(auto_id=form_auto_id("verify")),

@@ -311,7 +311,11 @@ def case_actions(user, case: Case, *, now: datetime | None = None) -> dict:
             names.append("detach_report")
     if triage and verification_refusal(case) is None:
         names.append("record_verification")
-    open_round = Round.objects.filter(case=case, status=RoundStatus.OPEN).select_related("case").first()
+    # Every round of the case in one query: the open one (at most one, a
+    # constraint) for the ballot and the conflict, all of them for the
+    # chair's vote deadlines below. Each knows its case without a join.
+    rounds = list(case.rounds.all())
+    open_round = next((rnd for rnd in rounds if rnd.status == RoundStatus.OPEN), None)
     if (member and not ConflictDeclaration.objects.filter(case=case, member=user).exists()
             and conflict_refusal(case, user, open_round=open_round, now=now) is None):
         names.append("declare_conflict")
@@ -335,9 +339,9 @@ def case_actions(user, case: Case, *, now: datetime | None = None) -> dict:
             if compliance_refusal(measure) is None:
                 allowed.append("record_compliance")
             measures[measure.pk] = allowed
-        rounds = {r.pk: r for r in Round.objects.filter(case=case)}
+        by_pk = {r.pk: r for r in rounds}
         for deadline in Deadline.objects.filter(case=case).order_by("due_at", "id"):
-            rnd = rounds.get(deadline.round_id) if deadline.kind == DeadlineKind.VOTE else None
+            rnd = by_pk.get(deadline.round_id) if deadline.kind == DeadlineKind.VOTE else None
             allowed = []
             if extension_refusal(deadline, case=case, round=rnd, now=now) is None:
                 allowed.append("extend")

@@ -77,6 +77,12 @@ def reply_window(case: Case) -> Deadline | None:
     return reply_windows([case]).get(case.pk)
 
 
+def reply_window_among(deadlines) -> Deadline | None:
+    """reply_window(case) from the case's deadlines already read in
+    case_deadlines' order (due_at, id): the same pick, without a query."""
+    return next((d for d in deadlines if d.kind == DeadlineKind.REPLY), None)
+
+
 def _window_open(window: Deadline | None, now: datetime) -> bool:
     # A paused window stays open: its clock stopped (the party cannot be
     # reached, say), not the procedure; it still holds the round back.
@@ -143,20 +149,27 @@ def reply_evidence_get_for(user, case: Case, pk):
     return ReplyEvidence.objects.filter(pk=pk, reply__in=replies_for(user, case)).select_related("reply").first()
 
 
-def hearing(case: Case, user, *, now: datetime | None = None) -> dict:
+def hearing(case: Case, user, *, now: datetime | None = None, reports=_UNREAD, window=_UNREAD) -> dict:
     """What the API's GET /cases/{id}/replies/ and the pages show: the case's
     findings and its reports' facts (no monitor, no verifier), the window,
     the parties called and whether they replied, the replies the user may
-    read, and whether the user may reply now."""
+    read, and whether the user may reply now.
+
+    `reports` (case_reports(case)) and `window` (reply_window(case)), when
+    the caller has read them already: the case page has, and read each
+    twice (tests/commission/test_replies.py holds that the answer is the
+    same either way)."""
     now = now or timezone.now()
-    window = reply_window(case)
+    if window is _UNREAD:
+        window = reply_window(case)
     replied = dict(Reply.objects.filter(case=case).values_list("party_id", "submitted_at"))
     notices = ReplyNotice.objects.filter(case=case).select_related("party").order_by("party__code")
     party = represented_party(user)
     return {
         "case": {"id": case.pk, "reference": case.reference, "title": case.title, "stage": case.stage,
                  "verification_outcome": case.verification_outcome, "findings": case.findings,
-                 "verified_at": case.verified_at, "reports": list(case_reports(case))},
+                 "verified_at": case.verified_at,
+                 "reports": list(case_reports(case)) if reports is _UNREAD else list(reports)},
         "window": ({"due_at": window.due_at, "status": window.status, "open": _window_open(window, now),
                     # Early when every called party replied; the due time otherwise.
                     "closed_at": None if _window_open(window, now) else (window.settled_at or window.due_at)}

@@ -357,3 +357,19 @@ def test_a_reply_of_text_alone_may_be_sent_as_json(api, representatives, case_na
     assert response.status_code == 201, response.json()
     assert Reply.objects.get(case=case).text == "RU disputes the findings."
     assert response.json()["window"]["open"] is False and response.json()["window"]["closed_at"]
+
+
+@pytest.mark.parametrize("state", ["waiting", "replied", "no window"])
+def test_the_hearing_is_the_same_from_what_the_case_page_has_read_already(api, people, representatives,
+                                                                          case_naming, state):
+    from commission import selectors
+
+    case = case_naming("RU", "UA", stage="verification" if state == "no window" else "attribution")
+    if state == "replied":
+        assert reply(api(representatives["RU"]), case).status_code == 201
+    for user in (people["member1"], people["chair"], representatives["RU"]):
+        read = selectors.hearing(case, user)
+        reports = list(selectors.case_reports(case))
+        window = selectors.reply_window_among(list(selectors.case_deadlines(case)))
+        assert (window is None) == (state == "no window")
+        assert selectors.hearing(case, user, reports=reports, window=window) == read
