@@ -130,14 +130,21 @@ def env_secret(name: str, *, refused: tuple[str, ...] = ()) -> str:
     return value
 
 
-def database_config(name: str, url: str, **options) -> dict:
-    """dj_database_url's parse, with a malformed URL stopping start-up under its variable's name."""
+def database_config(name: str, url: str, *, parallel_workers: int | None = None, **options) -> dict:
+    """dj_database_url's parse, with a malformed URL stopping start-up under its variable's name.
+
+    parallel_workers: on PostgreSQL, each connection's
+    max_parallel_workers_per_gather (None: the server's own setting)."""
     import dj_database_url
 
     try:
-        return dj_database_url.parse(url, **options)
+        config = dj_database_url.parse(url, **options)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}: {exc}") from None
+    if parallel_workers is not None and config["ENGINE"] == "django.db.backends.postgresql":
+        # libpq's `options`: set when the connection opens, no query per request.
+        config.setdefault("OPTIONS", {})["options"] = f"-c max_parallel_workers_per_gather={int(parallel_workers)}"
+    return config
 
 
 def env_url(name: str, *, schemes: tuple[str, ...]) -> str:

@@ -106,6 +106,10 @@ DATABASES = {
         # intake throughput (BENCHMARKS.md, "Intake"), and without it Django
         # still discards a connection once a request has hit an error on it.
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
+        # 0: no parallel workers for the app's queries. They read a page at a
+        # time, and under load a worker bought one query's latency with the CPU
+        # the other requests needed (BENCHMARKS.md, "Parallel workers").
+        parallel_workers=env_int("DB_PARALLEL_WORKERS", 0, minimum=0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

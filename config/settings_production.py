@@ -14,6 +14,7 @@ DATABASES["default"] = database_config(
     "DATABASE_URL", DATABASE_URL,
     conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
     conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
+    parallel_workers=env_int("DB_PARALLEL_WORKERS", 0, minimum=0),
 )
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 CELERY_BROKER_URL = REDIS_URL

@@ -193,3 +193,26 @@ def test_a_malformed_digest_interval_stops_the_start_up_naming_the_variable():
     started = start_production(NOTIFICATION_DIGEST_INTERVAL="daily")
     assert started.returncode != 0 and "NOTIFICATION_DIGEST_INTERVAL" in started.stderr
     assert start_production(NOTIFICATION_DIGEST_INTERVAL="12h").returncode == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_apps_connections_run_without_parallel_workers_unless_asked():
+    # DB_PARALLEL_WORKERS (default 0) reaches PostgreSQL when the connection
+    # opens: the server's own default is 2.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
+
+
+def test_db_parallel_workers_is_read_and_a_bad_value_fails_loudly():
+    from config.env import database_config
+
+    assert database_config("DATABASE_URL", "postgres://db.example.org/x", parallel_workers=3)["OPTIONS"] == {
+        "options": "-c max_parallel_workers_per_gather=3"}
+    assert "options" not in database_config("DATABASE_URL", "sqlite:///x.sqlite3", parallel_workers=0).get(
+        "OPTIONS", {})
+    started = start_production(DB_PARALLEL_WORKERS="-1")
+    assert started.returncode != 0 and "DB_PARALLEL_WORKERS" in started.stderr
