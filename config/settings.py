@@ -108,7 +108,7 @@ DATABASES = {
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
         # 0: no parallel workers for the app's queries. They read a page at a
         # time, and under load a worker bought one query's latency with the CPU
-        # the other requests needed (BENCHMARKS.md, "Parallel workers").
+        # the other requests needed (BENCHMARKS.md, "Four cheaper reads").
         parallel_workers=env_int("DB_PARALLEL_WORKERS", 0, minimum=0),
     )
 }

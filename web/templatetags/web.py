@@ -56,7 +56,7 @@ def diff_rows(rows: list[dict], not_there: str, added: str, removed: str) -> str
     """The <tr>s of an event's diff table (web/_events.html), one per row of
     event_diff. Built here, not by a {% for %} in the template: a trail page
     has some 500 rows, and the template's loop over them was a quarter of the
-    page's time (BENCHMARKS.md, "The trail page's events"). Every value goes
+    page's time (BENCHMARKS.md, "Four cheaper reads"). Every value goes
     through format_html, hence is escaped as the template would escape it;
     tests/web/test_trail_pages.py holds the markup."""
     from django.utils.html import format_html
