@@ -161,3 +161,22 @@ def return_box(context, form):
         blank = type(form)(report_pk=_ANY_REPORT)
         blanks[type(form)] = render_to_string("web/_return_box.html", {"rf": blank}, request=request)
     return mark_safe(blanks[type(form)].replace(_ANY_REPORT, str(int(form.report_pk))))  # noqa: S308 (ours, an int put in)
+
+
+@register.simple_tag(takes_context=True)
+def inbox_cards(context, items) -> str:
+    """The inbox's cards (web.inbox_cards: why they are not a {% for %} here)."""
+    from web.inbox_cards import inbox_cards as _inbox_cards
+
+    return _inbox_cards(items, selected=context.get("selected") or (), similar_limit=context["similar_limit"],
+                        return_box=lambda form: return_box(context, form), local_time=local_time)
+
+
+@register.simple_tag(takes_context=True)
+def inbox_card_forms(context, items) -> str:
+    """The inbox cards' own forms (web.inbox_cards)."""
+    from django.template.defaulttags import CsrfTokenNode
+
+    from web.inbox_cards import inbox_card_forms as _inbox_card_forms
+
+    return _inbox_card_forms(items, csrf_input=CsrfTokenNode().render(context))
