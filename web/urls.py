@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import account, audit_pages, bulletin_pages, overview, pwa, record, reply_pages, two_factor, views
+from web import account, audit_pages, bulletin_pages, inbox_pages, overview, pwa, record, reply_pages, two_factor, views
 from web import case_posts as posts
 from web import commission_pages as cp
 
@@ -28,12 +28,12 @@ urlpatterns = [
     path("evidence/<int:pk>/preview/", views.evidence_preview, name="evidence_preview"),
     path("evidence/<int:pk>/thumbnail/", views.evidence_thumbnail, name="evidence_thumbnail"),
     # Commission
-    path("inbox/", cp.inbox, name="inbox"),
-    path("inbox/open-case/", cp.case_open, name="case_open"),
-    path("inbox/<int:pk>/return/", cp.report_return, name="report_return"),
-    path("inbox/<int:pk>/add-to/<int:case_pk>/", cp.inbox_add_to_case, name="inbox_add_to_case"),
-    path("inbox/return/", cp.inbox_bulk_return, name="inbox_bulk_return"),
-    path("inbox/link/", cp.inbox_bulk_link, name="inbox_bulk_link"),
+    path("inbox/", inbox_pages.inbox, name="inbox"),
+    path("inbox/open-case/", inbox_pages.case_open, name="case_open"),
+    path("inbox/<int:pk>/return/", inbox_pages.report_return, name="report_return"),
+    path("inbox/<int:pk>/add-to/<int:case_pk>/", inbox_pages.inbox_add_to_case, name="inbox_add_to_case"),
+    path("inbox/return/", inbox_pages.inbox_bulk_return, name="inbox_bulk_return"),
+    path("inbox/link/", inbox_pages.inbox_bulk_link, name="inbox_bulk_link"),
     path("cases/", cp.case_list, name="case_list"),
     path("cases/<int:pk>/", cp.case_detail, name="case_detail"),
     path("cases/<int:pk>/trail/", cp.case_trail, name="case_trail"),

@@ -12,7 +12,7 @@ from django.template import engines
 from django.utils import translation
 
 from commission import services
-from web import commission_pages
+from web import inbox_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -42,13 +42,13 @@ CSRF = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+"')
 def page_context(monkeypatch):
     """page_context(response_of) -> the context the inbox view rendered with."""
     seen = {}
-    render = commission_pages.render
+    render = inbox_pages.render
 
     def capture(request, name, context, *args, **kwargs):
         seen.update(request=request, context=context)
         return render(request, name, context, *args, **kwargs)
 
-    monkeypatch.setattr(commission_pages, "render", capture)
+    monkeypatch.setattr(inbox_pages, "render", capture)
 
     def get(respond):
         seen.clear()
