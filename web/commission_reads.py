@@ -1,7 +1,8 @@
 """Shapes of the commission's reads for the templates: dicts in the names the
 templates use, and a few reads the pages need in one query. No rule lives
 here: what a person may do is commission.selectors.case_actions, and every
-write is a commission service called by the page itself (web.commission_pages).
+write is a commission service called by the page itself (web.commission_pages,
+web.inbox_pages).
 """
 
 import re

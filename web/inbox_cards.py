@@ -6,7 +6,13 @@ inbox's cards"). Each piece is made by the function the template called (the
 same filters, gettext, localize, the csrf_token tag), and every value goes
 through format_html, so it is escaped exactly as the template escaped it:
 tests/web/test_inbox_cards.py renders the loops this replaced and compares
-the bytes, in each language.
+the bytes, in each language and another time zone.
+
+They follow the active language, time zone and number formats, as the
+template did; not {% localize off %}, {% localtime %} or {% autoescape off %}
+around the tag (the page uses none). A translation whose placeholders do not
+match its message fails here where {% blocktranslate %} fell back to English:
+compilemessages (msgfmt --check-format) refuses such a catalog first.
 """
 
 from django.core.exceptions import ImproperlyConfigured

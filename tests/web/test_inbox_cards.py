@@ -9,7 +9,7 @@ import re
 
 import pytest
 from django.template import engines
-from django.utils import translation
+from django.utils import timezone, translation
 
 from commission import services
 from web import inbox_pages
@@ -65,38 +65,56 @@ def _both(request, context) -> tuple[str, str]:
     return CSRF.sub(r'\1"', stock), CSRF.sub(r'\1"', tags)
 
 
+def _card(page: str, report) -> str:
+    return page.split(f'value="{report.pk}"')[1].split('<li class="card">')[0]
+
+
 def test_the_cards_are_the_bytes_the_templates_loops_rendered(people, parties, submitted, web, settings,
                                                               page_context):
-    settings.SIMILAR_LIMIT = 2
-    m = people["monitor"]
-    in_verification = submitted(m, lat=47.5690, place_name="Orikhiv")
-    case = services.case_open(actor=people["verifier"], title="Orikhiv", reports=[in_verification])
-    for i in range(3):  # more candidates than the limit: "and more"
-        submitted(people["monitor2"], lat=47.5691 + i * 0.0004, description=f"Impacts {i}.")
-    hostile = submitted(m, lat=49.99, lon=36.23, category="drone_strike", alleged_party=None, place_name="",
+    m, verifier = people["monitor"], people["verifier"]
+    # Near Orikhiv: a report in each of two cases still taking reports, one in a
+    # case past verification, and four in no case (six candidates each).
+    taking = [services.case_open(actor=verifier, title=f"Orikhiv {i}",
+                                 reports=[submitted(m, lat=47.5690 + i * 0.0001, place_name="Orikhiv")])
+              for i in range(2)]
+    past = services.case_open(actor=verifier, title="Orikhiv, verified", reports=[submitted(m, lat=47.5693)])
+    services.verification_record(actor=verifier, case=past, outcome="confirmed", findings="Craters.")
+    cluster = [submitted(people["monitor2"], lat=47.5694 + i * 0.0004, description=f"Impacts {i}.") for i in range(4)]
+    # Near Kharkiv a pair (one candidate each), and alone in Donetsk a report with no party, no place.
+    quoted = submitted(m, lat=49.99, lon=36.23, place_name='Kharkiv "market" <b>&', category="small_arms_fire")
+    submitted(m, lat=49.9901, lon=36.23, category="small_arms_fire")
+    hostile = submitted(m, lat=48.0, lon=37.8, category="drone_strike", alleged_party=None, place_name="",
                         description='<script>alert("x")</script> & ' + "très long " * 40)
-    quoted = submitted(m, lat=46.63, lon=32.61, place_name='Kherson "bridge" <b>&', category="small_arms_fire")
     client = web(people["verifier"])
-    pages = [
-        page_context(lambda: client.get(f"/inbox/?report={quoted.pk}")),
-        page_context(lambda: client.get("/inbox/?sort=newest")),
-        # A refused return: its card's box is the bound form, open with its error.
-        page_context(lambda: client.post(f"/inbox/{quoted.pk}/return/", {f"return-{quoted.pk}-reason": ""})),
-    ]
-    for lang in ("en", "fr", "uk"):
-        with translation.override(lang):
-            for request, context in pages:
-                stock, tags = _both(request, context)
-                assert tags == stock
+    pages = {}
+    for limit in (1, 2, 5):  # "and more" in each plural form (Ukrainian has three), and none near Kharkiv
+        settings.SIMILAR_LIMIT = limit
+        pages[limit] = page_context(lambda: client.get(f"/inbox/?report={quoted.pk}"))
+    pages["newest"] = page_context(lambda: client.get("/inbox/?sort=newest"))
+    # A refused return: its card's box is the bound form, open with its error.
+    pages["refused"] = page_context(lambda: client.post(f"/inbox/{quoted.pk}/return/",
+                                                        {f"return-{quoted.pk}-reason": ""}))
+    # Not UTC, so that a candidate's time is shown in the active time zone as the date filter does.
+    with timezone.override("Europe/Kyiv"):
+        for lang in ("en", "fr", "uk"):
+            with translation.override(lang):
+                for request, context in pages.values():
+                    stock, tags = _both(request, context)
+                    assert tags == stock
     # Every kind of card was there to compare.
     with translation.override("en"):
-        stock, _tags = _both(*pages[0])
-        refused, _tags = _both(*pages[2])
-    assert "And more: only the nearest 2 are shown." in stock
-    assert f'form="add-{quoted.pk}-' not in stock and f"Add to {case.reference}" in stock
-    assert f"in {case.reference}" in stock and "No duplicate candidates." in stock
-    assert f'value="{quoted.pk}" checked>' in stock
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; très" in stock and "…" in stock
-    assert "Kherson &quot;bridge&quot; &lt;b&gt;&amp;" in stock
-    assert f'<a href="/reports/{hostile.pk}/">' in stock
-    assert '<details class="return" open>' in refused
+        shown = {key: _both(*page)[0] for key, page in pages.items()}
+    assert all("And more: only the nearest 1 is shown." in _card(shown[1], r) for r in cluster)
+    assert all("And more: only the nearest 2 are shown." in _card(shown[2], r) for r in cluster)
+    assert "And more" not in _card(shown[2], quoted) and "Possible duplicates" in _card(shown[2], quoted)
+    fullest = _card(shown[5], cluster[0])
+    assert "And more: only the nearest 5 are shown." in fullest
+    assert all(f"Add to {case.reference}" in fullest for case in taking)
+    assert f"in {past.reference}" in fullest and f"Add to {past.reference}" not in fullest
+    assert f'form="add-{quoted.pk}-' not in shown[5]
+    assert f'value="{quoted.pk}" checked>' in shown[5]
+    assert "No duplicate candidates." in _card(shown[5], hostile)
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; très" in shown[5] and "…" in shown[5]
+    assert "Kharkiv &quot;market&quot; &lt;b&gt;&amp;" in shown[5]
+    assert f'<a href="/reports/{hostile.pk}/">' in shown[5]
+    assert '<details class="return" open>' in shown["refused"]

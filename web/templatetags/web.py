@@ -165,7 +165,7 @@ def return_box(context, form):
 
 @register.simple_tag(takes_context=True)
 def inbox_cards(context, items) -> str:
-    """The inbox's cards (web.inbox_cards: why they are not a {% for %} here)."""
+    """The inbox's cards (web.inbox_cards says why they are not a {% for %} in web/inbox.html)."""
     from web.inbox_cards import inbox_cards as _inbox_cards
 
     return _inbox_cards(items, selected=context.get("selected") or (), similar_limit=context["similar_limit"],
