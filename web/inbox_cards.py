@@ -55,12 +55,15 @@ _SIMILAR = """
         <li><a href="{}">{}</a> · {} · {}{}</li>"""
 
 
-def _words() -> dict:
-    """The cards' fixed words, translated once a page (the template's
-    {% translate %} of a literal: safe, not escaped)."""
+def _words(similar_limit: int) -> dict:
+    """The cards' words, translated once a page: the template's {% translate %}
+    of a literal (safe, not escaped) and the messages of its {% blocktranslate %}s."""
     return {"alleged": mark_safe(gettext("alleged")), "read": mark_safe(gettext("Read the report")),  # noqa: S308
             "duplicates": mark_safe(gettext("Possible duplicates")), "in": mark_safe(gettext("in")),  # noqa: S308
-            "none": mark_safe(gettext("No duplicate candidates."))}  # noqa: S308
+            "none": mark_safe(gettext("No duplicate candidates.")),  # noqa: S308
+            "away": gettext("%(d)s m away"), "add_to": gettext("Add to %(ref)s"),
+            "more": ngettext("And more: only the nearest %(n)s is shown.",
+                             "And more: only the nearest %(n)s are shown.", similar_limit)}
 
 
 def _blocktranslate(message: str, **values) -> str:
@@ -72,7 +75,7 @@ def _similar(candidates, words, report_url) -> str:
     """The card's candidates: each one's line, then "and more" when the rule passes others."""
 
     def line(s):
-        away = _blocktranslate(gettext("%(d)s m away"), d=floatformat(s.distance_m, "0"))
+        away = _blocktranslate(words["away"], d=floatformat(s.distance_m, "0"))
         where = format_html(" · {} {}", words["in"], s.case_reference) if s.case_reference else ""
         return (report_url(s.pk), s.reference, away,
                 date_filter(template_localtime(s.occurred_at), "Y-m-d H:i"), where)
@@ -86,11 +89,9 @@ def _duplicates(item, words, similar_limit, report_url) -> str:
         return format_html('<p class="muted">{}</p>', words["none"])
     more = ""
     if similar.more:
-        more = format_html('<li class="muted">{}</li>', _blocktranslate(
-            ngettext("And more: only the nearest %(n)s is shown.", "And more: only the nearest %(n)s are shown.",
-                     similar_limit), n=similar_limit))
+        more = format_html('<li class="muted">{}</li>', _blocktranslate(words["more"], n=similar_limit))
     join = format_html_join("", '<p><button type="submit" form="add-{}-{}" class="secondary">{}</button></p>', (
-        (localize(item["report"].pk), localize(case.pk), _blocktranslate(gettext("Add to %(ref)s"), ref=case.reference))
+        (localize(item["report"].pk), localize(case.pk), _blocktranslate(words["add_to"], ref=case.reference))
         for case in item["join"]))
     return format_html("<p><strong>{}</strong></p><ul>{}\n        {}</ul>\n      {}\n      ", words["duplicates"],
                        _similar(similar, words, report_url), more, join)
@@ -100,7 +101,7 @@ def inbox_cards(items, *, selected, similar_limit, return_box, local_time) -> st
     """The <li>s of the inbox's cards. `return_box(form)`: the card's
     "Return to the monitor" box; `local_time`: the filter of that name (both
     from web.templatetags.web, which calls this)."""
-    words = _words()
+    words = _words(similar_limit)
     report_url = _id_url("web:report_detail")
     selected = set(selected)
     cards = []
