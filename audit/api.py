@@ -50,7 +50,7 @@ class SealedThenWaiting(CursorPage):
     is sealed. The links are made from the sealed events only, so a cursor
     is always a seq."""
 
-    ordering = ("seq",)  # unique: a cursor's offset is capped at one row (config.api.BestMatchFirst)
+    ordering = ("seq",)  # unique: a cursor's offset is capped at one row (config.api.CursorTies)
 
     def paginate_queryset(self, queryset, request, view=None):
         page = super().paginate_queryset(queryset.filter(seq__isnull=False), request, view)

@@ -28,7 +28,7 @@ class CaseFilter(django_filters.FilterSet):
         label=_("Search"), method="filter_search", max_length=200,
         help_text="Full text over the title, findings and closing summary, or a reference (CASE-2026-000012). "
                   "Words as typed, in any language (no stemming); quotes for a phrase, `or`, `-word` to exclude. "
-                  "With a search, the best matches come first.")
+                  "A search narrows the list and keeps its order: newest first.")
     stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Stage.choices, empty_label=_("Any"))
     party = django_filters.CharFilter(
         label=_("Party"), method="filter_party", max_length=8,

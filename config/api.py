@@ -84,17 +84,14 @@ class PageSizePagination(_ClientPageSize, pagination.PageNumberPagination):
 def _is_unique(model, name: str) -> bool:
     try:
         field = model._meta.get_field(name)
-    except FieldDoesNotExist:  # an annotation, such as search_rank
+    except FieldDoesNotExist:  # an annotation
         return False
     return bool(field.unique)
 
 
-class BestMatchFirst:
+class CursorTies:
     """For a cursor pager (the API's lists and the pages' keyset pagers):
 
-    - a searched list keeps its best-match-first order (config.search
-      annotates `search_rank`), the list's own ordering breaking ties; the
-      cursor resumes at the last row's rank;
     - ties: DRF's cursor holds the first ordering field's value and, for
       rows sharing it, an OFFSET among them. DRF caps that offset at 1,000,
       after which `next` gives the same page again forever; but an import
@@ -109,11 +106,6 @@ class BestMatchFirst:
       is the 404 of an unknown cursor, not a 500."""
 
     offset_cutoff = 1_000_000
-
-    def get_ordering(self, request, queryset, view):
-        if "search_rank" in queryset.query.annotations:
-            return ("-search_rank", *self.ordering)
-        return self.ordering
 
     def paginate_queryset(self, queryset, request, view=None):
         # Ordered by a unique field first (-id, seq), no two rows tie: a
@@ -132,15 +124,15 @@ class BestMatchFirst:
             raise exceptions.NotFound(self.invalid_cursor_message) from None
 
 
-class CursorPage(_ClientPageSize, BestMatchFirst, pagination.CursorPagination):
+class CursorPage(_ClientPageSize, CursorTies, pagination.CursorPagination):
     """DRF's cursor pagination for the lists that grow without end (reports,
     cases, deadlines, notifications): each page is one indexed range scan
     from where the last one stopped (`next`, `previous` links), with no
     COUNT(*) over the whole filtered set, which at a million reports cost
     more than the page itself; and a row filed meanwhile neither repeats nor
     hides one. Each list names its `ordering` (a supporting index in the
-    app's migrations). A search orders best match first (config.search
-    annotates `search_rank`), and the cursor keeps that order."""
+    app's migrations). A search narrows the list and keeps its order
+    (config.search)."""
 
     ordering = ("-id",)
     PAGE_REFUSAL = "This list pages by cursor: follow the `next` and `previous` links (`page` is not used here)."

@@ -3,7 +3,7 @@
 
 PostgreSQL (production): a tsvector over the searched columns with the
 'simple' configuration, matched with websearch_to_tsquery (quotes for
-phrases, "or", "-word") and ordered by ts_rank. 'simple' lower-cases and
+phrases, "or", "-word"). 'simple' lower-cases and
 splits on word boundaries but does not stem: the reports are written in
 English, French, Ukrainian and Russian, and a stemmer for one of them
 (english, french, russian) would mangle the words of the others, so that a
@@ -15,16 +15,26 @@ index_operations in the apps' NNNN_search migrations) keeps it fast.
 Other databases (SQLite in development): every word of the query must occur
 (case-insensitively, as a substring) in one of the columns. Cruder, but it
 finds the same reports for plain words.
+
+A search narrows a list; it does not reorder it. The list keeps its own
+order (newest first; the inbox's chosen sort), so that a page of a search is
+the list's own keyset scan with one more condition. Until 2026-12 a search
+put the best match first (ts_rank), and ranking must read every match before
+it can keep a page: at a mission's size a common word is in a third of the
+cases and reports, and "shelling" took 36 ms over 34,000 cases and 1.7-3.6 s
+over 334,000 reports, against 1-3 ms newest first (BENCHMARKS.md, "A search
+keeps the list's order"). ts_rank with 'simple' and no weights mostly counts
+how often a word occurs, which says little about which case matters; the
+newest matches are what a commission reads first, as in the list itself.
 """
 
 import re
 
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
 from django.db import connections, migrations
-from django.db.models import FloatField, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast
 
 CONFIG = "simple"
 # A query longer than this is cut: a search box, not a document upload.
@@ -54,12 +64,13 @@ def uses_full_text(qs: QuerySet) -> bool:
 def text_search(qs: QuerySet, query: str | None, *, fields: tuple[str, ...], extra: Q | None = None,
                 full_text: bool | None = None, stored: str | None = None) -> QuerySet:
     """`qs` narrowed to the rows matching `query` in `fields` (or `extra`,
-    e.g. a reference), best match first; `qs` itself for an empty query.
+    e.g. a reference), in `qs`'s own order; `qs` itself for an empty query.
 
     `full_text` forces a branch (None: PostgreSQL full text if the database
     is PostgreSQL, the substring fallback otherwise). `stored`: the column
-    where the table keeps that very vector (stored_vector_operations), read
-    instead of computing it again for every match to rank it."""
+    where the table keeps that very vector (stored_vector_operations),
+    matched instead of computing to_tsvector again for each row the list's
+    scan reads."""
     query = normalise(query)
     if not query:
         return qs
@@ -76,14 +87,8 @@ def text_search(qs: QuerySet, query: str | None, *, fields: tuple[str, ...], ext
         match = Q(search_match=tsquery)
         if extra is not None:
             match |= extra
-        # ts_rank is a real; as double precision it reads back exactly, so a
-        # cursor (config.api.CursorPage) can resume at the last row's rank.
-        rank = Cast(SearchRank(vector, tsquery), FloatField())
-        # The vector is an alias (in WHERE only), not a column of the result: as
-        # a column, each of the matches carried it through the sort by rank,
-        # 48 ms against 33.5 ms for 34,000 matching cases (BENCHMARKS.md, "Pauses").
-        return (qs.alias(search_match=vector).annotate(search_rank=rank)
-                .filter(match).order_by("-search_rank", *qs.query.order_by or ["-pk"]))
+        # The vector is an alias (in WHERE only), not a column of the result.
+        return qs.alias(search_match=vector).filter(match)
     # websearch's syntax (quotes, "or", a leading "-") is read as plain words here.
     words = [w.lstrip("-") for w in re.split(r"\s+", query.replace('"', " ")) if w.lower() != "or"]
     words = [w for w in words if w]
@@ -123,13 +128,16 @@ def stored_vector_operations(model_name: str, *, fields: tuple[str, ...], column
     in place of the expression index `replaces`; text_search(stored=column)
     reads it.
 
-    Why: ranking (ts_rank) needs each match's vector, and with only an
-    expression index PostgreSQL computes to_tsvector again for every match:
-    85 ms for the 3,490 cases that say "shelling" among 10,000, against 3 ms
-    from a stored vector, and a common word matches a third of a mission's
-    100,000 cases. The database keeps the column current on every write, so
-    no code path can forget it; the column stays out of the model because
-    SQLite has no tsvector (the same reason as index_operations)."""
+    Why: a search pages the list in its own order, and where a word is
+    common PostgreSQL walks the list's index and tests each row it reads
+    until the page is full; for a word that is rare among the newest rows it
+    may read most of the table. From a stored vector each test is a lookup
+    (all 100,000 cases of a mission in 27 ms); with only an expression index
+    it is to_tsvector again per row (4.3 s over a million reports). It also
+    first served ranking: 85 ms against 3 ms for the 3,490 cases that said
+    "shelling" among 10,000. The database keeps the column current on every
+    write, so no code path can forget it; the column stays out of the model
+    because SQLite has no tsvector (the same reason as index_operations)."""
 
     def forwards(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":

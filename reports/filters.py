@@ -80,7 +80,7 @@ class ReportFilter(django_filters.FilterSet):
         method="filter_search", max_length=200,
         help_text="Full text over the description, place name, region (admin1) and weapons, or a reference "
                   "(RPT-2026-000123). Words as typed, in any language (no stemming); quotes for a phrase, "
-                  "`or`, `-word` to exclude. With a search, the best matches come first.")
+                  "`or`, `-word` to exclude. A search narrows the list and keeps its order: newest first.")
 
     class Meta:
         model = Report

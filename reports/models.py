@@ -5,8 +5,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
 # What the full-text search reads (config.search; reports.selectors.report_search).
-# Its GIN index lives in migration 0006_search only (PostgreSQL; see config.search.index_operations).
+# Its GIN index is on the stored vector (migration 0012; PostgreSQL only, see config.search).
 SEARCH_FIELDS = ("description", "place_name", "admin1", "weapons")
+# Their vector, kept by PostgreSQL in this column (migration 0012; not a model field: SQLite has none).
+SEARCH_VECTOR = "search_vector"
 
 
 class Category(models.TextChoices):

@@ -20,7 +20,15 @@ from audit.receipts import receipt_sign
 from audit.selectors import checkpoint_latest, event_latest, inclusion_proof
 from config.search import text_search
 from reports import geo, mapgrid
-from reports.models import SEARCH_FIELDS, Evidence, Report, ReportMapCell, ReportMonthlyCount, ReportStatus
+from reports.models import (
+    SEARCH_FIELDS,
+    SEARCH_VECTOR,
+    Evidence,
+    Report,
+    ReportMapCell,
+    ReportMonthlyCount,
+    ReportStatus,
+)
 
 # Roles that read every submitted report (never anyone's drafts).
 READERS_OF_SUBMITTED = frozenset({VERIFIER, CHAIR, MEMBER, AUDITOR})
@@ -75,14 +83,14 @@ REFERENCE = re.compile(rf"{Report.REFERENCE_PREFIX}-\d{{4}}-0*(\d{{1,12}})", re.
 
 def report_search(reports: QuerySet[Report], query: str | None, *, full_text: bool | None = None) -> QuerySet[Report]:
     """`reports` (already scoped to the reader: pass report_list_for or a
-    narrowing of it) that match `query`, best match first: full text over
+    narrowing of it) that match `query`, in their own order: full text over
     the description, place name, region (admin1) and weapons (config.search:
     PostgreSQL full text, a substring fallback elsewhere), or the report's
     reference (RPT-2026-000123) anywhere in the query. The one search of
     reports: the API's `search` filter and the pages call it."""
     ids = [int(m.group(1)) for m in REFERENCE.finditer(query or "")]
     return text_search(reports, query, fields=SEARCH_FIELDS, extra=Q(pk__in=ids) if ids else None,
-                       full_text=full_text)
+                       full_text=full_text, stored=SEARCH_VECTOR)
 
 
 def report_get_for(user, pk) -> Report | None:

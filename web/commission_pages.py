@@ -115,10 +115,10 @@ def case_list(request):
     status = 200
     pager = {}
     if filters.is_valid():
-        # Newest first by keyset (best match first with a search): no count,
-        # no offset. Only the columns the list shows: a search ranks every
-        # match before it keeps a page, and without the joins and the long
-        # texts its query took 42 ms, not 63, at 34,000 matches (BENCHMARKS.md).
+        # Newest first by keyset, with or without a search: no count, no
+        # offset. Only the columns the list shows: a search may read many
+        # rows to fill a page, and carried the joins and the long texts
+        # through each (BENCHMARKS.md).
         pager = keyset_page(request, filters.qs.select_related(None).only(*CASE_LIST_COLUMNS), ordering=("-id",))
         cases = pager["items"]
     else:

@@ -2,7 +2,7 @@
 pagination as the API's lists (config.api.CursorPage), so a page of a list
 of a million rows is one indexed range scan from where the last page
 stopped, never a COUNT(*) nor an OFFSET over every row before it (only
-over the rows tied with the cursor's value: config.api.BestMatchFirst).
+over the rows tied with the cursor's value: config.api.CursorTies).
 The links keep the page's other parameters (filters, search, sort)."""
 
 from urllib.parse import urlsplit
@@ -11,12 +11,12 @@ from django.http import Http404
 from rest_framework import exceptions, pagination
 from rest_framework.request import Request
 
-from config.api import BestMatchFirst
+from config.api import CursorTies
 
 PAGE_SIZE = 50
 
 
-class _Pager(BestMatchFirst, pagination.CursorPagination):
+class _Pager(CursorTies, pagination.CursorPagination):
     pass
 
 
@@ -41,5 +41,5 @@ def keyset_page(request, queryset, *, ordering: tuple[str, ...], size: int | Non
         raise Http404
     earlier, later = _relative(pager.get_previous_link()), _relative(pager.get_next_link())
     # The links read "newer"/"older" whichever way the list runs.
-    descending = ordering[0].startswith("-") or "search_rank" in queryset.query.annotations
+    descending = ordering[0].startswith("-")
     return {"items": items, "newer": earlier if descending else later, "older": later if descending else earlier}

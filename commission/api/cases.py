@@ -54,7 +54,7 @@ class CaseListCreateApi(GenericAPIView):
     serializer_class = CaseSummarySerializer
     # The filters (and their documentation in the schema) are the cases page's too.
     filterset_class = CaseFilter
-    # Newest first (the primary key's index), or best match first with `search`.
+    # Newest first (the primary key's index), with or without `search`.
     pagination_class = CursorPage
 
     def get_queryset(self):
@@ -62,7 +62,7 @@ class CaseListCreateApi(GenericAPIView):
 
     @extend_schema(
         operation_id="cases_list",
-        summary="Cases, newest first, or best match first with `search` (verifiers, the chair, members, auditors)",
+        summary="Cases, newest first (verifiers, the chair, members, auditors)",
         responses={200: CaseSummarySerializer(many=True), **errors(400, 401, 403, 404, missing="cursor")},
     )
     def get(self, request):

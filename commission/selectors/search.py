@@ -31,7 +31,7 @@ REFERENCE = re.compile(rf"{Case.REFERENCE_PREFIX}-\d{{4}}-\d{{1,12}}", re.IGNORE
 
 
 def case_search(cases: QuerySet[Case], query: str | None, *, full_text: bool | None = None) -> QuerySet[Case]:
-    """`cases` matching `query`, best match first: full text over the title,
+    """`cases` matching `query`, in their own order: full text over the title,
     the verification findings and the closing summary (config.search), or
     the case's reference (CASE-2026-000012) anywhere in the query."""
     refs = [m.group(0).upper() for m in REFERENCE.finditer(query or "")]
@@ -121,7 +121,7 @@ def inbox_narrowed(reports: QuerySet, *, sort: str = "oldest", category: str = "
                    admin1: str = "", search: str = "") -> QuerySet:
     """The inbox's reports (commission.selectors.inbox_reports) narrowed
     and ordered as the verifier asked. The search is the reports' own
-    (reports.selectors.report_search); with one, the best match comes first."""
+    (reports.selectors.report_search), which keeps the sort."""
     reports = reports.order_by(*INBOX_SORTS.get(sort, INBOX_SORTS["oldest"]))
     if category:
         reports = reports.filter(category=category)
