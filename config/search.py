@@ -41,7 +41,7 @@ CONFIG = "simple"
 QUERY_MAX = 200
 # Up to this many matches, a search reads their ids first and pages over
 # them (text_search says why).
-FEW = 1000
+FEW = 200
 
 
 def search_vector(*fields: str) -> SearchVector:
@@ -85,7 +85,8 @@ def text_search(qs: QuerySet, query: str | None, *, fields: tuple[str, ...], ext
     row of the table read, 434 ms for a million reports, 34 ms for 100,000
     cases. The probe has no order, so PostgreSQL reads the GIN index for a
     rare word (under 1 ms when nothing matches) and stops after `few` + 1
-    rows for a common one (1-8 ms); the page then reads the ids it was
+    rows for a common one (1-5 ms for the inbox's reports, pgbench; 3-14 ms
+    with `few` at 1,000); the page then reads the ids it was
     given, or, for a word with more matches than `few`, walks the newest
     rows as before, which fill the page within a few hundred rows. The
     result is the same rows in the same order as the match itself
