@@ -404,7 +404,7 @@ def _db_value(value):
 
 def ceiling(dsn: str, env: dict, threads: int, seconds: float) -> Result:
     report, event = template_rows(dsn, env)
-    # Not the search vector: the database computes it (a generated column), and COPY refuses a value for it.
+    # Not the search vector: the database computes it (a generated column), and refuses a value for it.
     report = {k: v for k, v in report.items() if k not in ("id", "search_vector")}
     report["idempotency_key"] = None
     # Sealing columns are written later by the sealer, never at intake.

@@ -9,8 +9,8 @@ English, French, Ukrainian and Russian, and a stemmer for one of them
 (english, french, russian) would mangle the words of the others, so that a
 Ukrainian place name could match nothing, or the wrong thing. No stemming
 means "shell" does not find "shelling"; exact words do, in every language.
-The GIN index on the same expression (text_search_index, added by
-index_operations in the apps' NNNN_search migrations) keeps it fast.
+Each table keeps that vector in a generated column with a GIN index
+(stored_vector_operations: reports 0012, cases 0014), which the search reads.
 
 Other databases (SQLite in development): every word of the query must occur
 (case-insensitively, as a substring) in one of the columns. Cruder, but it
@@ -49,8 +49,9 @@ def search_vector(*fields: str) -> SearchVector:
 
 
 def text_search_index(*fields: str, name: str) -> GinIndex:
-    """The GIN index that text_search uses on PostgreSQL: the very expression
-    the query computes, so the planner can match it."""
+    """A GIN index on the expression itself, so the planner can match it:
+    the apps' first search migrations (NNNN_search) added it, and undoing
+    stored_vector_operations puts it back."""
     return GinIndex(search_vector(*fields), name=name)
 
 
@@ -88,7 +89,9 @@ def text_search(qs: QuerySet, query: str | None, *, fields: tuple[str, ...], ext
     rows for a common one (1-5 ms for the inbox's reports, pgbench; 3-14 ms
     with `few` at 1,000); the page then reads the ids it was
     given, or, for a word with more matches than `few`, walks the newest
-    rows as before, which fill the page within a few hundred rows. The
+    rows as before, which fill the page within a few hundred rows where
+    the word is common now (a word with a few hundred matches, all of them
+    old, still makes it walk far). The
     result is the same rows in the same order as the match itself
     (tests/test_search.py compares); the ids are read a moment before the
     page, as any read is a moment old when shown."""
