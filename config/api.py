@@ -84,7 +84,7 @@ class PageSizePagination(_ClientPageSize, pagination.PageNumberPagination):
 def _is_unique(model, name: str) -> bool:
     try:
         field = model._meta.get_field(name)
-    except FieldDoesNotExist:  # an annotation
+    except FieldDoesNotExist:  # not a field's name (pk, an annotation)
         return False
     return bool(field.unique)
 

@@ -87,14 +87,13 @@ def text_search(qs: QuerySet, query: str | None, *, fields: tuple[str, ...], ext
     cases. The probe has no order, so PostgreSQL reads the GIN index for a
     rare word (under 1 ms when nothing matches) and stops after `few` + 1
     rows for a common one (1-5 ms for the inbox's reports, pgbench; 3-14 ms
-    with `few` at 1,000); the page then reads the ids it was
-    given, or, for a word with more matches than `few`, walks the newest
-    rows as before, which fill the page within a few hundred rows where
-    the word is common now (a word with a few hundred matches, all of them
-    old, still makes it walk far). The
-    result is the same rows in the same order as the match itself
-    (tests/test_search.py compares); the ids are read a moment before the
-    page, as any read is a moment old when shown."""
+    with `few` at 1,000). The page then reads the ids it was given, or, for
+    a word with more matches than `few`, walks the newest rows as before,
+    which fill the page within a few hundred rows where the word is common
+    now (a word with a few hundred matches, all of them old, still makes it
+    walk far). The result is the same rows in the same order as the match
+    itself (tests/test_search.py compares); the ids are read a moment before
+    the page, as any read is a moment old when shown."""
     query = normalise(query)
     if not query:
         return qs
@@ -116,7 +115,6 @@ def text_search(qs: QuerySet, query: str | None, *, fields: tuple[str, ...], ext
     if extra is not None:
         match |= extra
     return qs.filter(match)
-
 
 
 def _full_text_match(qs: QuerySet, query: str, *, fields: tuple[str, ...], extra: Q | None,
