@@ -21,6 +21,7 @@ from commission import selectors as commission_selectors
 from commission import services
 from config.errors import ApplicationError, Conflict, Forbidden
 from reports import selectors as report_selectors
+from reports.exports import geojson_of
 from web import commission_reads as reads
 from web import forms as f
 from web.access import role_required
@@ -183,16 +184,10 @@ def inbox_add_to_case(request, pk: int, case_pk: int):
 
 def _feature_collection(reports) -> str:
     """The inbox's reports as GeoJSON text for its small map (the API's
-    shape), carried in an attribute of the map (the policy allows no inline
-    script, not even JSON): the map shows what the list shows, no more."""
-    import json
-
-    from django.core.serializers.json import DjangoJSONEncoder
-
-    from reports.map_serializers import FeatureCollectionSerializer
-
-    data = FeatureCollectionSerializer([r for r in reports if r.lat is not None and r.lon is not None]).data
-    return json.dumps(data, cls=DjangoJSONEncoder)
+    shape, reports.exports.geojson_of), carried in an attribute of the map
+    (the policy allows no inline script, not even JSON): the map shows what
+    the list shows, no more."""
+    return geojson_of(r for r in reports if r.lat is not None and r.lon is not None)
 
 
 @role_required(VERIFIER, CHAIR)

@@ -251,6 +251,19 @@ def test_in_another_time_zone_both_exports_are_still_the_stock_bytes(people, tri
         assert '"occurred_at":"2026-03-01T12:00:00.123456+02:00"' in stock
 
 
+def test_a_page_of_reports_as_geojson_is_the_serializers_rendering_in_any_time_zone(people, tricky):
+    # exports.geojson_of: the inbox's small map, from instances already read.
+    reports = list(selectors.report_mappable(selectors.report_list_for(people["auditor"]))
+                   .select_related("author", "alleged_party").order_by("-id"))
+    assert len(reports) > 2
+    for zone in ("UTC", "Europe/Kyiv"):
+        with timezone.override(zone):
+            stock = JSONRenderer().render(FeatureCollectionSerializer(reports).data).decode("utf-8")
+            assert exports.geojson_of(reports) == stock
+    assert "\\u2028" in exports.geojson_of(reports)
+    assert exports.geojson_of([]) == JSONRenderer().render(FeatureCollectionSerializer([]).data).decode("utf-8")
+
+
 def test_on_postgresql_the_database_writes_each_row_and_elsewhere_python_does(people, web, tricky):
     with CaptureQueriesContext(connection) as queries:
         body(web(people["auditor"]).get(CSV_URL))

@@ -194,4 +194,4 @@ def test_the_inbox_maps_the_reports_it_lists(people, web, file_report):
     report = file_report(people["monitor"])
     page = web(people["verifier"]).get("/inbox/").content.decode()
     assert 'id="inbox-map"' in page and "vendor/world-atlas/countries-50m.json" in page
-    assert f"&quot;reference&quot;: &quot;{report.reference}&quot;" in page
+    assert f"&quot;reference&quot;:&quot;{report.reference}&quot;" in page
