@@ -2,6 +2,8 @@
 documented in the schema from here) and the cases page (the same FilterSet,
 its form). What each filter means is commission.selectors.search."""
 
+from datetime import UTC
+
 import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -38,10 +40,10 @@ class CaseFilter(django_filters.FilterSet):
         label=_("Region"), method="filter_admin1", max_length=200,
         help_text="a linked report's first-level region (admin1), as written, any case")
     opened_after = UTCDateTimeFilter(
-        label=_("Opened after"), field_name="created_at", lookup_expr="gte",
+        label=_("Opened after"), method="filter_opened", lookup_expr="gte",
         help_text="cases opened at or after this time (ISO 8601)")
     opened_before = UTCDateTimeFilter(
-        label=_("Opened before"), field_name="created_at", lookup_expr="lte",
+        label=_("Opened before"), method="filter_opened", lookup_expr="lte",
         help_text="cases opened at or before this time (ISO 8601)")
     flagged = StrictBooleanFilter(
         label=_("Flagged"), field_name="flagged",
@@ -63,6 +65,11 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_admin1(self, qs, name, value):
         return selectors.case_filter_admin1(qs, value)
+
+    def filter_opened(self, qs, name, value):
+        # In UTC, as UTCDateTimeFilter compares (a method replaces its filter()).
+        bound = {"after" if name == "opened_after" else "before": value.astimezone(UTC)}
+        return selectors.case_filter_opened(qs, **bound)
 
     def filter_overdue(self, qs, name, value):
         return selectors.case_filter_overdue(qs, value)

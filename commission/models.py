@@ -73,6 +73,9 @@ class Case(models.Model):
             # The case list's keyset pages by stage and of flagged cases, newest first.
             models.Index(fields=["stage", "-id"], name="case_stage_id_idx"),
             models.Index(fields=["-id"], condition=Q(flagged=True), name="case_flagged_id_idx"),
+            # "Opened before": the highest id among the cases opened by then,
+            # read from this index alone (commission.selectors.case_filter_opened).
+            models.Index(fields=["created_at", "id"], name="case_created_id_idx"),
         ]
 
     def __str__(self) -> str:

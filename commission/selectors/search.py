@@ -10,7 +10,7 @@ unfiltered one does (tests/commission/test_case_search.py counts).
 import re
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from commission.models import (
@@ -77,10 +77,27 @@ def case_filter_admin1(cases: QuerySet[Case], admin1: str) -> QuerySet[Case]:
 
 def case_filter_opened(cases: QuerySet[Case], *, after: datetime | None = None,
                        before: datetime | None = None) -> QuerySet[Case]:
+    """Cases opened at or after `after`, at or before `before`.
+
+    `before` also bounds the id. The list runs newest first by id, and the
+    cases opened before a date long past are the oldest ids, which
+    PostgreSQL does not know (it takes the matches to be spread evenly): it
+    walked the id index down from the newest case through every case opened
+    since, 66,627 rows and 20 ms at 100,000 cases for two years back, to
+    fill one page. The highest id among the cases opened by then, read from
+    case_created_id_idx alone, makes that walk start where the matches do.
+    It is a bound, not a rewrite: a case opened by then has an id no higher,
+    whatever order ids and times are in, so the rows are the same
+    (tests/commission/test_case_search.py). The FILTER keeps PostgreSQL
+    from answering max() by that same walk down the id index."""
     if after is not None:
         cases = cases.filter(created_at__gte=after)
     if before is not None:
-        cases = cases.filter(created_at__lte=before)
+        newest = Case.objects.filter(created_at__lte=before).aggregate(
+            id=Max("id", filter=Q(created_at__lte=before)))["id"]
+        if newest is None:
+            return cases.none()
+        cases = cases.filter(created_at__lte=before, id__lte=newest)
     return cases
 
 

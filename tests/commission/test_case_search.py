@@ -57,6 +57,26 @@ def test_each_filter_narrows_the_api_case_list(api, people, cases):
     assert _ids(client.get(f"/api/v1/cases/?{EVERY_FILTER}")) == [o]
 
 
+def test_opened_before_finds_the_same_cases_as_the_plain_filter_when_times_and_ids_disagree(api, people, cases):
+    # case_filter_opened bounds the id by the newest case opened by then; the
+    # bound must not drop a case opened earlier under a higher id (a clock
+    # that differs between web nodes, a long transaction).
+    o, k, h = cases["orikhiv"], cases["kharkiv"], cases["kherson"]
+    t0 = timezone.now() - timedelta(days=30)
+    for case, days in ((o, 20), (k, 0), (h, 10)):  # opened: kharkiv, kherson, orikhiv, ids the other way
+        Case.objects.filter(pk=case.pk).update(created_at=t0 + timedelta(days=days))
+    everyone = Case.objects.all()
+    for days in (-1, 0, 5, 10, 15, 20, 25):
+        before = t0 + timedelta(days=days)
+        plain = list(everyone.filter(created_at__lte=before).order_by("-id").values_list("id", flat=True))
+        bounded = selectors.case_filter_opened(everyone, before=before).order_by("-id")
+        assert list(bounded.values_list("id", flat=True)) == plain
+        stamp = before.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert _ids(api(people["member1"]).get(f"/api/v1/cases/?opened_before={stamp}")) == plain
+    # At 10 days: kharkiv and kherson, not orikhiv (opened later under the lowest id).
+    assert list(selectors.case_filter_opened(everyone, before=t0 + timedelta(days=10)).order_by("-id")) == [h, k]
+
+
 def test_party_means_the_attributed_party_too(api, people, parties, cases):
     Case.objects.filter(pk=cases["kherson"].pk).update(attributed_party=parties["UA"])
     assert _ids(api(people["auditor"]).get("/api/v1/cases/?party=UA")) == [cases["kherson"].pk,
