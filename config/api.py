@@ -18,6 +18,18 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError("JSON parse error - nested too deeply.")
 
 
+def drf_datetime(value, zone) -> str | None:
+    """What DRF's DateTimeField.to_representation writes, with the default
+    ISO 8601 format and USE_TZ, for a serializer that writes its fields
+    directly (commission.serializers.DeadlineSerializer): None for no time,
+    else the time in `zone` (the current time zone, as DRF's
+    enforce_timezone puts it), "Z" for UTC."""
+    if not value:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 class StrictCharField(serializers.CharField):
     """DRF's CharField takes a number too (0 becomes "0"); the schema says
     string, so a number is refused like any other wrong type."""

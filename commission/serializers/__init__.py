@@ -9,6 +9,7 @@ for the requesting voter) and, once the round is closed only, the result's
 `ballots` (selectors.round_revealed_ballots).
 """
 
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
@@ -26,7 +27,7 @@ from commission.models import (
     VerificationOutcome,
 )
 from commission.tally import ABSTAIN, UNDETERMINED
-from config.api import StrictCharField
+from config.api import StrictCharField, drf_datetime
 
 
 class NamedChoiceField(serializers.ChoiceField):
@@ -346,6 +347,25 @@ class DeadlineSerializer(serializers.Serializer):
                                           help_text='while status is "paused": since when; due_at moves by the time '
                                                     "paused when the chair resumes it")
     pause_reason = StrictCharField(help_text='while status is "paused": why (empty otherwise)')
+
+    def to_representation(self, deadline):
+        """What the declared fields give, written directly: a case list
+        carries every deadline of every case, 250 a page in the measures
+        stage, and DRF's field-by-field walk was most of that list's time
+        (BENCHMARKS.md, "A deadline's representation"). The fields above
+        stay the schema; tests/commission/test_deadline_representation.py
+        holds this to DRF's own walk over them, value for value, in UTC and
+        in another time zone."""
+        zone = timezone.get_current_timezone()
+        reference = deadline.case.reference
+        return {
+            "id": deadline.id, "case": deadline.case_id,
+            "case_reference": None if reference is None else str(reference), "kind": deadline.kind,
+            "round": deadline.round_id, "measure": deadline.measure_id, "due_at": drf_datetime(deadline.due_at, zone),
+            "status": deadline.status, "settled_at": drf_datetime(deadline.settled_at, zone),
+            "created_at": drf_datetime(deadline.created_at, zone), "paused_at": drf_datetime(deadline.paused_at, zone),
+            "pause_reason": deadline.pause_reason,
+        }
 
 
 class ConflictSerializer(serializers.Serializer):
