@@ -20,8 +20,9 @@ class JSONParser(parsers.JSONParser):
 
 def drf_datetime(value, zone) -> str | None:
     """What DRF's DateTimeField.to_representation writes, with the default
-    ISO 8601 format and USE_TZ, for a serializer that writes its fields
-    directly (commission.serializers.DeadlineSerializer): None for no time,
+    ISO 8601 format and USE_TZ, for what writes DRF's output directly
+    (commission.serializers.DeadlineSerializer, the reports' GeoJSON written
+    in Python, reports.exports): None for no time,
     else the time in `zone` (the current time zone, as DRF's
     enforce_timezone puts it), "Z" for UTC."""
     if not value:

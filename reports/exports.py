@@ -41,6 +41,7 @@ from django.db.models import F, Func, QuerySet, TextField, Value
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
+from config.api import drf_datetime
 from config.db import keyset_batches, utc_text, writes_text_in_database
 from reports.models import Report
 
@@ -299,11 +300,8 @@ def _features(rows, zone) -> str:
     string, number, reference, floatstr = _py_json_string, _py_json_int, Report.reference_for, float.__repr__
 
     def when(value):
-        # DRF's DateTimeField: in the current time zone, ISO 8601, "Z" for UTC.
-        if value is None:
-            return "null"
-        text = value.astimezone(zone).isoformat()
-        return '"' + (text[:-6] + "Z" if text.endswith("+00:00") else text) + '"'
+        # DRF's DateTimeField (config.api.drf_datetime), as a JSON string or null.
+        return "null" if value is None else '"' + drf_datetime(value, zone) + '"'
 
     return ",".join([
         _FEATURE % (pk, floatstr(lon), floatstr(lat), string(reference(pk, year)), string(status),
