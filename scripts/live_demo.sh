@@ -8,6 +8,8 @@ export DATABASE_URL="postgres://postgres@$PG_HOST:$PG_PORT/$DB"
 AUDIT_SIGNING_KEY="$("$PY" -c 'import secrets; print(secrets.token_hex(32))')"
 export AUDIT_SIGNING_KEY
 # Not the published demo password: nothing run against the server may rely on it.
+# It may begin with "-" (1 run in 64): always pass it as --password="$password",
+# or argparse takes it for an option.
 password="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(16))')"
 port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
@@ -18,7 +20,7 @@ demo_database() {
     dropdb -h "$PG_HOST" -p "$PG_PORT" -U postgres --if-exists --force "$DB"
     createdb -h "$PG_HOST" -p "$PG_PORT" -U postgres "$DB"
     "$PY" manage.py migrate --noinput -v 0
-    "$PY" manage.py seed_demo --password "$password" >/dev/null
+    "$PY" manage.py seed_demo --password="$password" >/dev/null
 }
 
 demo_server() {  # demo_server LOG [gunicorn options...]: start, then wait for /signin/

@@ -35,4 +35,4 @@ demo_database
 demo_server "$log" --workers 2
 
 # Any python3: the script needs nothing but the standard library.
-python3 docs/api_walkthrough.py --base "$base" --password "$password"
+python3 docs/api_walkthrough.py --base "$base" --password="$password"
