@@ -328,27 +328,3 @@ def test_the_trail_pages_go_through_every_event_once_in_chain_order(people, case
     assert pages == 3
     if newest_first:  # shown before the page's own integrity check sealed them
         assert first.count("being sealed") == 3
-
-
-def test_diff_rows_renders_exactly_what_the_templates_loop_rendered():
-    # The {% for %} diff_rows replaced (web/_events.html), kept here as the
-    # stock way to compare with: the same bytes for each kind of row and for
-    # values that need escaping.
-    from django.template import Context, Template
-
-    loop = Template(
-        '{% for r in rows %}<tr class="diff-{{ r.change }}">\n'
-        '      <th scope="row" class="mono">{{ r.field }}</th>\n'
-        '      <td>{% if r.change == "added" %}<span class="muted">{{ not_there }}</span>{% else %}<del>{{ r.before }}'
-        '</del>{% if r.change == "removed" %} <span class="badge bad">{{ removed }}</span>{% endif %}{% endif %}</td>\n'
-        '      <td>{% if r.change == "removed" %}<span class="muted">{{ not_there }}</span>{% else %}<ins>{{ r.after }}'
-        '</ins>{% if r.change == "added" %} <span class="badge ok">{{ added }}</span>{% endif %}{% endif %}</td>\n'
-        "    </tr>{% endfor %}")
-    tag = Template("{% load web %}{% diff_rows rows not_there added removed %}")
-    rows = event_diff({"status": "proposed", "gone": "<i>x</i>", "same": 1, "a&b": ["q\"uote", "l<t"]},
-                      {"status": "adopted", "new": {"deep": "'single'"}, "same": 1, "a&b": []})
-    assert {r["change"] for r in rows} == {"added", "removed", "changed"}
-    for words in ({"not_there": "(not there)", "added": "added", "removed": "removed"},
-                  {"not_there": "<absent>", "added": "a & b", "removed": "r\"e"}):
-        context = {"rows": rows, **words}
-        assert tag.render(Context(context)) == loop.render(Context(context))

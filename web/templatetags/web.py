@@ -51,32 +51,17 @@ def event_diff(event) -> list[dict]:
     return _event_diff(event.before, event.after)
 
 
-@register.simple_tag
-def diff_rows(rows: list[dict], not_there: str, added: str, removed: str) -> str:
-    """The <tr>s of an event's diff table (web/_events.html), one per row of
-    event_diff. Built here, not by a {% for %} in the template: a trail page
-    has some 500 rows, and the template's loop over them was a quarter of the
-    page's time (BENCHMARKS.md, "Four cheaper reads"). Every value goes
-    through format_html, hence is escaped as the template would escape it;
-    tests/web/test_trail_pages.py holds the markup."""
-    from django.utils.html import format_html, format_html_join
+# The words web/_events.html translates once a page, by their names there.
+_TRAIL_WORDS = ("not_there", "added", "removed", "action_id", "being_sealed", "the_system", "reason", "field",
+                "before", "after", "stored")
 
-    from web.trail_diff import ADDED, REMOVED
 
-    gone = format_html('<span class="muted">{}</span>', not_there)
-    was_added = format_html(' <span class="badge ok">{}</span>', added)
-    was_removed = format_html(' <span class="badge bad">{}</span>', removed)
+@register.simple_tag(takes_context=True)
+def trail_events(context, events) -> str:
+    """The trail's events (web.trail_events says why they are not a {% for %} in web/_events.html)."""
+    from web.trail_events import trail_events as _trail_events
 
-    def cells(r):
-        change = r["change"]
-        before = gone if change == ADDED else format_html("<del>{}</del>{}", r["before"],
-                                                           was_removed if change == REMOVED else "")
-        after = gone if change == REMOVED else format_html("<ins>{}</ins>{}", r["after"],
-                                                            was_added if change == ADDED else "")
-        return change, r["field"], before, after
-
-    return format_html_join("", '<tr class="diff-{}">\n      <th scope="row" class="mono">{}</th>\n'
-                                "      <td>{}</td>\n      <td>{}</td>\n    </tr>", (cells(r) for r in rows))
+    return _trail_events(events, words={name: context[name] for name in _TRAIL_WORDS}, pretty_json=pretty_json)
 
 
 @register.filter
