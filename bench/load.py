@@ -29,10 +29,12 @@ skipped with a note. Nothing is written to the database but sessions.
 import argparse
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
 import time
+import timeit
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -127,6 +129,17 @@ def audit_signing_key() -> str:
 
     from config.settings import DEV_SECRET_KEY
     return hashlib.sha256(b"bench audit signing key:" + DEV_SECRET_KEY.encode()).hexdigest()
+
+
+def interpreter() -> str:
+    """Which Python serves, and how fast it is: gunicorn runs from this
+    interpreter's environment (VENV_BIN). The same code answered 14-18 % less
+    CPU a page on a distribution's CPython (built with PGO and LTO) than on
+    one compiled without them (BENCHMARKS.md, "The interpreter"), so a table
+    says which one it timed."""
+    per_loop = min(timeit.repeat("sum(range(100))", number=100_000, repeat=5)) / 100_000
+    return (f"Python {platform.python_version()} ({sys.base_prefix}), "
+            f"`sum(range(100))` {per_loop * 1e9:.0f} ns")
 
 
 def app_env(args) -> dict:
@@ -300,7 +313,7 @@ def main() -> int:
     load = Path("/proc/loadavg").read_text().split()[:3]
     lines = [f"bench/load.py on {args.database}: gunicorn {args.workers} sync workers, config.settings_production, "
              f"wrk {args.connections} connections x {args.duration:.0f} s per row; load average at start "
-             f"{' '.join(load)}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "",
+             f"{' '.join(load)}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {interpreter()}", "",
              "| path | role | status | 1 request ms | bytes | p50 ms | p99 ms | req/s | queries | DB ms (1 req) |",
              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     print("\n".join(lines), flush=True)
