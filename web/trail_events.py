@@ -4,19 +4,18 @@ events, and Django's template engine spent most of the trail page's time on
 them, resolving some twenty variables and filters an event (BENCHMARKS.md,
 "The trail's events"). Each piece is what the template wrote: every {{ }}
 goes through _out, which is render_value_in_context (local time, localize,
-autoescape), each filter is the same function, and the diff rows are what the
-template's loop over them wrote before (diff_rows). tests/web/test_trail_events.py renders the loop this
-replaced and compares the bytes, in each language and another time zone.
+autoescape), each filter is the same function, and the diff rows are what
+the template's loop over them wrote (diff_rows). tests/web/test_trail_events.py
+renders the loop this replaced and compares the bytes, in each language and
+another time zone.
 
 The words (`{% translate … as … %}` in web/_events.html) stay in the
 template, translated once a page, and come here as they are in the context.
 """
 
-import html
-
 from django.template.defaultfilters import date as date_filter
 from django.utils.formats import localize
-from django.utils.functional import Promise
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 
@@ -38,39 +37,28 @@ _DIFF = """<div class="table-wrap"><table class="diff">
     <tbody>{rows}</tbody></table></div>"""
 
 
-def _escape(text) -> str:
-    """django.utils.html.conditional_escape, the same text, without the
-    wrapper of `escape` that looks for lazy arguments (keep_lazy) on each of
-    the page's 4,000 calls: a fifth of the events' time once the template
-    was gone. A lazy string is made a string first, as conditional_escape
-    does; html.escape is what django.utils.html.escape calls."""
-    if isinstance(text, Promise):
-        text = str(text)
-    if hasattr(text, "__html__"):
-        return text.__html__()
-    return html.escape(str(text))
-
-
 def _out(value) -> str:
     """What {{ value }} writes: django.template.base.render_value_in_context
     with the engine's defaults (time zone and localization on, autoescape)."""
-    return _escape(localize(template_localtime(value)))
+    return conditional_escape(localize(template_localtime(value)))
 
 
 def diff_rows(rows: list[dict], not_there, added, removed) -> str:
     """The <tr>s of an event's diff table, one per row of web.trail_diff's
     event_diff: the field, then before and after, marked when the field was
-    only added or only removed. Every value escaped (_escape)."""
-    gone = f'<span class="muted">{_escape(not_there)}</span>'
-    was_added = f' <span class="badge ok">{_escape(added)}</span>'
-    was_removed = f' <span class="badge bad">{_escape(removed)}</span>'
+    only added or only removed. Every value escaped (conditional_escape)."""
+    gone = f'<span class="muted">{conditional_escape(not_there)}</span>'
+    was_added = f' <span class="badge ok">{conditional_escape(added)}</span>'
+    was_removed = f' <span class="badge bad">{conditional_escape(removed)}</span>'
     out = []
     for r in rows:
         change = r["change"]
         before = gone if change == ADDED else (
-            f"<del>{_escape(r['before'])}</del>{was_removed if change == REMOVED else ''}")
-        after = gone if change == REMOVED else f"<ins>{_escape(r['after'])}</ins>{was_added if change == ADDED else ''}"
-        out.append(f'<tr class="diff-{_escape(change)}">\n      <th scope="row" class="mono">{_escape(r["field"])}</th>\n'
+            f"<del>{conditional_escape(r['before'])}</del>{was_removed if change == REMOVED else ''}")
+        after = gone if change == REMOVED else (
+            f"<ins>{conditional_escape(r['after'])}</ins>{was_added if change == ADDED else ''}")
+        out.append(f'<tr class="diff-{conditional_escape(change)}">\n'
+                   f'      <th scope="row" class="mono">{conditional_escape(r["field"])}</th>\n'
                    f"      <td>{before}</td>\n      <td>{after}</td>\n    </tr>")
     return "".join(out)
 
