@@ -51,6 +51,14 @@ def event_diff(event) -> list[dict]:
     return _event_diff(event.before, event.after)
 
 
+@register.simple_tag
+def board_cards(cases) -> str:
+    """One column of the board's cards (web.board_cards says why they are not a {% for %} in web/board.html)."""
+    from web.board_cards import board_cards as _board_cards
+
+    return _board_cards(cases)
+
+
 # The words web/_events.html translates once a page, by their names there.
 _TRAIL_WORDS = ("not_there", "added", "removed", "action_id", "being_sealed", "the_system", "reason", "field",
                 "before", "after", "stored")
