@@ -30,8 +30,8 @@ from web.labels import label
 NONE = "—"
 
 
-def _id_url(name: str):
-    """pk -> reverse(name, args=[pk]) for a URL with one <int:pk>: reversed
+def id_url(name: str):
+    """(Also web.board_cards'.) pk -> reverse(name, args=[pk]) for a URL with one <int:pk>: reversed
     once a page and each id put in its place (reverse took a tenth of the
     cards' time, called 70 to 120 times a page)."""
     marker = 987654321987654321
@@ -66,8 +66,8 @@ def _words(similar_limit: int) -> dict:
                              "And more: only the nearest %(n)s are shown.", similar_limit)}
 
 
-def _blocktranslate(message: str, **values) -> str:
-    """{% blocktranslate with … %}: the translation as it is, the values escaped."""
+def blocktranslate(message: str, **values) -> str:
+    """{% blocktranslate with … %}: the translation as it is, the values escaped (also web.board_cards')."""
     return mark_safe(message % {k: conditional_escape(localize(v)) for k, v in values.items()})  # noqa: S308
 
 
@@ -75,7 +75,7 @@ def _similar(candidates, words, report_url) -> str:
     """The card's candidates: each one's line, then "and more" when the rule passes others."""
 
     def line(s):
-        away = _blocktranslate(words["away"], d=floatformat(s.distance_m, "0"))
+        away = blocktranslate(words["away"], d=floatformat(s.distance_m, "0"))
         where = format_html(" · {} {}", words["in"], s.case_reference) if s.case_reference else ""
         return (report_url(s.pk), s.reference, away,
                 date_filter(template_localtime(s.occurred_at), "Y-m-d H:i"), where)
@@ -89,9 +89,9 @@ def _duplicates(item, words, similar_limit, report_url) -> str:
         return format_html('<p class="muted">{}</p>', words["none"])
     more = ""
     if similar.more:
-        more = format_html('<li class="muted">{}</li>', _blocktranslate(words["more"], n=similar_limit))
+        more = format_html('<li class="muted">{}</li>', blocktranslate(words["more"], n=similar_limit))
     join = format_html_join("", '<p><button type="submit" form="add-{}-{}" class="secondary">{}</button></p>', (
-        (localize(item["report"].pk), localize(case.pk), _blocktranslate(words["add_to"], ref=case.reference))
+        (localize(item["report"].pk), localize(case.pk), blocktranslate(words["add_to"], ref=case.reference))
         for case in item["join"]))
     return format_html("<p><strong>{}</strong></p><ul>{}\n        {}</ul>\n      {}\n      ", words["duplicates"],
                        _similar(similar, words, report_url), more, join)
@@ -102,7 +102,7 @@ def inbox_cards(items, *, selected, similar_limit, return_box, local_time) -> st
     "Return to the monitor" box; `local_time`: the filter of that name (both
     from web.templatetags.web, which calls this)."""
     words = _words(similar_limit)
-    report_url = _id_url("web:report_detail")
+    report_url = id_url("web:report_detail")
     selected = set(selected)
     cards = []
     for item in items:
@@ -122,7 +122,7 @@ def inbox_card_forms(items, *, csrf_input: str) -> str:
     """The cards' own small forms, outside the page's case form (forms cannot
     nest): each card's return form, and one per "add to that case" button.
     `csrf_input`: the page's {% csrf_token %}, rendered once."""
-    return_url = _id_url("web:report_return")
+    return_url = id_url("web:report_return")
     forms = []
     for item in items:
         r = item["report"]
